@@ -1,0 +1,1 @@
+"""Benchmarks with their own runner: not part of the test run."""

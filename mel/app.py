@@ -1,0 +1,60 @@
+"""``create_app(settings)``: wiring only. Routers, templates, static files and the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+
+from mel.auth import audit_routes
+from mel.auth import routes as auth_routes
+from mel.auth import web as auth_web
+from mel.db import make_engine, make_sessionmaker
+from mel.exports import web as exports_web
+from mel.i18n import pick_language
+from mel.paths import STATIC_DIR
+from mel.quality import routes as quality_routes
+from mel.reports import routes as report_routes
+from mel.results import training_routes
+from mel.results import web as progress_web
+from mel.settings import Settings
+from mel.web import pages
+from mel.web.templating import make_templates
+
+LANG_COOKIE = "mel_lang"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    settings.check_production()
+    app = FastAPI(title="mel", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.templates = make_templates()
+
+    @app.middleware("http")
+    async def language(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        explicit = request.query_params.get("lang")
+        request.state.lang = pick_language(
+            explicit=explicit or request.cookies.get(LANG_COOKIE),
+            user_lang=getattr(getattr(request.state, "user", None), "lang", None),
+            accept=request.headers.get("accept-language"),
+            default=settings.default_lang,
+        )
+        response = await call_next(request)
+        if explicit in ("en", "es"):
+            response.set_cookie(LANG_COOKIE, explicit, max_age=365 * 86400, samesite="lax", httponly=True)
+        return response
+
+    auth_web.install(app)  # sessions, CSRF, headers: before the routers, outside the language middleware
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(auth_routes.router)
+    app.include_router(audit_routes.router)
+    app.include_router(pages.router)
+    app.include_router(training_routes.router)
+    app.include_router(quality_routes.router)
+    app.include_router(progress_web.router)
+    app.include_router(report_routes.router)
+    app.include_router(exports_web.router)
+    return app

@@ -1,0 +1,70 @@
+"""Route policies: every route declares who may call it, and the server checks it on every request.
+
+A route states its policy with one dependency, ``Depends(Allow("officer", "admin"))`` (or the
+aliases in ``mel.deps``); ``Allow(PUBLIC)`` marks the few routes anyone may call (login, health).
+The route table test walks every registered route and fails when one has no ``Allow``.
+Scoping to a partner's own data is the service's job, through ``CurrentUser.visible_partner_ids``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import HTTPException, Request, status
+
+PUBLIC = "public"
+ROLES = ("admin", "officer", "partner", "evaluator")
+STAFF = ("admin", "officer")
+READERS = ("admin", "officer", "evaluator", "partner")
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """The logged-in person as routes and services see them (no ORM object leaves the request)."""
+
+    id: int
+    email: str
+    role: str
+    lang: str
+    partner_id: int | None = None
+    visible_partner_ids: frozenset[int] = frozenset()
+    """For partner users: their own organization and, for a prime, its sub-recipients."""
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role == "partner"
+
+    def sees_partner(self, partner_id: int) -> bool:
+        """Whether this user may see the submissions and files of ``partner_id``."""
+        return not self.is_partner or partner_id in self.visible_partner_ids
+
+
+class NotLoggedIn(Exception):
+    """Raised for a page that needs a login; the app turns it into a redirect to the login page."""
+
+
+class Allow:
+    """A route's policy: the roles that may call it (``PUBLIC`` for anyone)."""
+
+    def __init__(self, *roles: str) -> None:
+        unknown = set(roles) - {*ROLES, PUBLIC}
+        if not roles or unknown:
+            raise ValueError(f"a policy names roles from {ROLES} or PUBLIC, got {roles}")
+        self.roles = frozenset(roles)
+
+    @property
+    def public(self) -> bool:
+        return PUBLIC in self.roles
+
+    def __call__(self, request: Request) -> CurrentUser | None:
+        user: CurrentUser | None = getattr(request.state, "user", None)
+        if self.public:
+            return user
+        if user is None:
+            raise NotLoggedIn()
+        if user.role not in self.roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "not allowed for your role")
+        return user
+
+    def __repr__(self) -> str:
+        return f"Allow({', '.join(sorted(self.roles))})"

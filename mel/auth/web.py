@@ -1,0 +1,191 @@
+"""The request side of authentication: session cookie, CSRF, login redirects, security headers.
+
+``install(app)`` wires it all into an app; routes then only declare their policy (``Allow``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request, Response, status
+from fastapi.responses import PlainTextResponse, RedirectResponse
+from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.concurrency import run_in_threadpool
+
+from mel.auth.audit import Actor
+from mel.auth.policy import CurrentUser, NotLoggedIn
+from mel.auth.service import current_user, hash_token
+from mel.i18n import t
+from mel.settings import Settings
+from mel.web.render import render
+
+SESSION_COOKIE = "mel_session"
+PRE_SESSION_COOKIE = "mel_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+STATIC_PREFIX = "/static/"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _serializer(settings: Settings) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.secret_key, salt="mel-session")
+
+
+def sign_token(settings: Settings, token: str) -> str:
+    return str(_serializer(settings).dumps(token))
+
+
+def session_token(request: Request) -> str | None:
+    """The session token of the request's cookie, when its signature holds."""
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return None
+    try:
+        token = _serializer(request.app.state.settings).loads(raw)
+    except BadSignature:
+        return None
+    return token if isinstance(token, str) else None
+
+
+def csrf_token_for(settings: Settings, binding: str) -> str:
+    """A CSRF token bound to a session (or a pre-session cookie): an HMAC nobody else can compute."""
+    return hmac.new(settings.secret_key.encode(), f"csrf:{binding}".encode(), hashlib.sha256).hexdigest()
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def actor_of(request: Request, user: CurrentUser) -> Actor:
+    """The audit actor for a change made through a request."""
+    return Actor(user.email, user.id, client_ip(request))
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    settings: Settings = request.app.state.settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        sign_token(settings, token),
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/"
+    )
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuse a state-changing request whose CSRF token (form field or header) does not match."""
+    if request.method in SAFE_METHODS:
+        return
+    expected: str = getattr(request.state, "csrf_token", "")
+    sent = request.headers.get(CSRF_HEADER)
+    if not sent:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            sent = value if isinstance(value, str) else None
+    if not expected or not sent or not hmac.compare_digest(sent, expected):
+        raise CsrfRefused()
+
+
+class CsrfRefused(Exception):
+    """A state-changing request without the right CSRF token."""
+
+
+async def csrf_refused(request: Request, _exc: Exception) -> Response:
+    """403 with a message a person understands: a page for browsers, the sentence alone for htmx."""
+    lang = getattr(request.state, "lang", "en")
+    message = t(lang, "The form has expired or did not come from this site. Reload the page and try again.")
+    if request.headers.get("HX-Request") == "true":
+        return PlainTextResponse(message, status_code=status.HTTP_403_FORBIDDEN)
+    return render(request, "refused.html", {"message": message}, status_code=status.HTTP_403_FORBIDDEN)
+
+
+def _login_url(request: Request) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method not in SAFE_METHODS:
+        target = request.headers.get("HX-Current-URL") or "/"
+    return "/login?next=" + quote(target, safe="/")
+
+
+async def not_logged_in(request: Request, _exc: Exception) -> Response:
+    """Pages redirect to the login form; htmx requests get 401 and an HX-Redirect."""
+    url = _login_url(request)
+    if request.headers.get("HX-Request") == "true":
+        return Response(status_code=status.HTTP_401_UNAUTHORIZED, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
+
+
+def install(app: FastAPI) -> None:
+    """Sessions, CSRF and headers for ``app``: call before the routers are included."""
+    settings: Settings = app.state.settings
+    app.router.dependencies.append(Depends(csrf_protect))
+    app.add_exception_handler(NotLoggedIn, not_logged_in)
+    app.add_exception_handler(CsrfRefused, csrf_refused)
+
+    def load_user(token: str) -> CurrentUser | None:
+        with app.state.sessionmaker() as session:
+            return current_user(session, token)
+
+    @app.middleware("http")
+    async def authenticate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if request.url.path.startswith(STATIC_PREFIX):
+            # public, cacheable files: no session lookup, no cookies
+            request.state.user = None
+            request.state.csrf_token = ""
+            response = await call_next(request)
+            for name, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+            return response
+        token = session_token(request)
+        user = await run_in_threadpool(load_user, token) if token else None
+        request.state.user = user
+        new_pre: str | None = None
+        if user is not None and token is not None:
+            binding = "session:" + hash_token(token)
+        else:
+            pre = request.cookies.get(PRE_SESSION_COOKIE)
+            if not pre or len(pre) > 100:
+                pre = new_pre = secrets.token_urlsafe(24)
+            binding = "pre:" + pre
+        request.state.csrf_token = csrf_token_for(settings, binding)
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if user is not None:
+            response.headers["Cache-Control"] = "no-store"
+        sets_session = any(c.startswith(SESSION_COOKIE + "=") for c in response.headers.getlist("set-cookie"))
+        if token and user is None and not sets_session:
+            clear_session_cookie(request, response)
+        if new_pre:
+            response.set_cookie(
+                PRE_SESSION_COOKIE,
+                new_pre,
+                httponly=True,
+                samesite="lax",
+                secure=request.url.scheme == "https",
+                path="/",
+            )
+        return response

@@ -1,0 +1,278 @@
+"""The results framework: partnerships, partners, dimensions, results and indicators."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mel.db import Base
+
+PILLARS = ("prosecution", "protection", "prevention")
+LEVELS = ("impact", "outcome", "output")
+UNITS = ("count", "percent", "yes_no")
+AGGREGATIONS = ("sum", "latest")
+DIRECTIONS = ("increase", "decrease", "none")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Partnership(Base):
+    __tablename__ = "partnership"
+    __table_args__ = (CheckConstraint("fiscal_year_start BETWEEN 1 AND 12", name="fiscal_year_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    name_es: Mapped[str | None] = mapped_column(String(300))
+    country: Mapped[str] = mapped_column(String(2))
+    description: Mapped[str | None] = mapped_column(Text)
+    signed_on: Mapped[dt.date | None] = mapped_column(Date)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    fiscal_year_start: Mapped[int] = mapped_column(Integer, default=10)
+    pillars: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source_file: Mapped[str | None] = mapped_column(String(500))
+
+    partners: Mapped[list[Partner]] = relationship(back_populates="partnership", order_by="Partner.id")
+    dimensions: Mapped[list[Dimension]] = relationship(back_populates="partnership", order_by="Dimension.position")
+    results: Mapped[list[Result]] = relationship(back_populates="partnership", order_by="Result.position")
+    indicators: Mapped[list[Indicator]] = relationship(back_populates="partnership", order_by="Indicator.position")
+
+
+class Partner(Base):
+    """An implementing partner; ``parent`` links a sub-recipient to its prime."""
+
+    __tablename__ = "partner"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"))
+    pillars: Mapped[list[str]] = mapped_column(JSON, default=list)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(200))
+
+    partnership: Mapped[Partnership] = relationship(back_populates="partners")
+    parent: Mapped[Partner | None] = relationship(remote_side=[id])
+
+
+class Dimension(Base):
+    """A disaggregation axis (sex, age group, institution, region, modality) of one partnership."""
+
+    __tablename__ = "dimension"
+    __table_args__ = (UniqueConstraint("partnership_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    label_en: Mapped[str] = mapped_column(String(200))
+    label_es: Mapped[str] = mapped_column(String(200))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    partnership: Mapped[Partnership] = relationship(back_populates="dimensions")
+    categories: Mapped[list[Category]] = relationship(back_populates="dimension", order_by="Category.position")
+
+
+class Category(Base):
+    __tablename__ = "category"
+    __table_args__ = (UniqueConstraint("dimension_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dimension_id: Mapped[int] = mapped_column(ForeignKey("dimension.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    label_en: Mapped[str] = mapped_column(String(200))
+    label_es: Mapped[str] = mapped_column(String(200))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    dimension: Mapped[Dimension] = relationship(back_populates="categories")
+
+
+class Combination(Base):
+    """A normalized set of categories, one per dimension; ``key`` '' is the total.
+
+    The key is the sorted category ids joined by commas, so one combination is stored once
+    and every value, measurement and query refers to it by id.
+    """
+
+    __tablename__ = "combination"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+
+    members: Mapped[list[CombinationMember]] = relationship(back_populates="combination")
+
+
+class CombinationMember(Base):
+    __tablename__ = "combination_member"
+    __table_args__ = (UniqueConstraint("combination_id", "dimension_id"),)
+
+    combination_id: Mapped[int] = mapped_column(ForeignKey("combination.id", ondelete="CASCADE"), primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), primary_key=True, index=True)
+    dimension_id: Mapped[int] = mapped_column(ForeignKey("dimension.id"))
+
+    combination: Mapped[Combination] = relationship(back_populates="members")
+    category: Mapped[Category] = relationship()
+
+
+result_link = Table(
+    "result_link",
+    Base.metadata,
+    Column("from_result_id", ForeignKey("result.id", ondelete="CASCADE"), primary_key=True),
+    Column("to_result_id", ForeignKey("result.id", ondelete="CASCADE"), primary_key=True),
+    CheckConstraint("from_result_id <> to_result_id", name="no_self_link"),
+)
+
+
+class Result(Base):
+    """A node of the theory of change; ``contributes_to`` is the directed acyclic graph."""
+
+    __tablename__ = "result"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "code"),
+        CheckConstraint(_in("level", LEVELS), name="level"),
+        CheckConstraint("pillar IS NULL OR " + _in("pillar", PILLARS), name="pillar"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))
+    pillar: Mapped[str | None] = mapped_column(String(16))
+    statement: Mapped[str] = mapped_column(Text)
+    statement_es: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    partnership: Mapped[Partnership] = relationship(back_populates="results")
+    contributes_to: Mapped[list[Result]] = relationship(
+        secondary=result_link,
+        primaryjoin=lambda: Result.id == result_link.c.from_result_id,
+        secondaryjoin=lambda: Result.id == result_link.c.to_result_id,
+        order_by=lambda: Result.position,
+    )
+    indicators: Mapped[list[Indicator]] = relationship(back_populates="result", order_by="Indicator.position")
+
+    def label(self, lang: str) -> str:
+        return self.statement_es if lang == "es" and self.statement_es else self.statement
+
+
+indicator_dimension = Table(
+    "indicator_dimension",
+    Base.metadata,
+    Column("indicator_id", ForeignKey("indicator.id", ondelete="CASCADE"), primary_key=True),
+    Column("dimension_id", ForeignKey("dimension.id", ondelete="CASCADE"), primary_key=True),
+)
+
+indicator_partner = Table(
+    "indicator_partner",
+    Base.metadata,
+    Column("indicator_id", ForeignKey("indicator.id", ondelete="CASCADE"), primary_key=True),
+    Column("partner_id", ForeignKey("partner.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Indicator(Base):
+    """An indicator with its Performance Indicator Reference Sheet fields and baseline."""
+
+    __tablename__ = "indicator"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "code"),
+        CheckConstraint(_in("unit", UNITS), name="unit"),
+        CheckConstraint(_in("aggregation", AGGREGATIONS), name="aggregation"),
+        CheckConstraint(_in("direction", DIRECTIONS), name="direction"),
+        CheckConstraint("unit = 'count' OR aggregation = 'latest'", name="no_summed_rates"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id", ondelete="CASCADE"))
+    result_id: Mapped[int] = mapped_column(ForeignKey("result.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(Text)
+    name_es: Mapped[str | None] = mapped_column(Text)
+    definition: Mapped[str | None] = mapped_column(Text)
+    rationale: Mapped[str | None] = mapped_column(Text)
+    data_source: Mapped[str | None] = mapped_column(Text)
+    collection_method: Mapped[str | None] = mapped_column(Text)
+    frequency: Mapped[str | None] = mapped_column(String(32))
+    limitations: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str] = mapped_column(String(16))
+    aggregation: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str] = mapped_column(String(16))
+    denominator: Mapped[float | None] = mapped_column(Float)
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    cumulative: Mapped[bool] = mapped_column(Boolean, default=False)
+    baseline_value: Mapped[float | None] = mapped_column(Float)
+    baseline_year: Mapped[int | None] = mapped_column(Integer)
+    baseline_source: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    partnership: Mapped[Partnership] = relationship(back_populates="indicators")
+    result: Mapped[Result] = relationship(back_populates="indicators")
+    dimensions: Mapped[list[Dimension]] = relationship(secondary=indicator_dimension, order_by=Dimension.position)
+    partners: Mapped[list[Partner]] = relationship(secondary=indicator_partner, order_by=Partner.id)
+    targets: Mapped[list[Target]] = relationship(
+        back_populates="indicator", cascade="all, delete-orphan", order_by="Target.period"
+    )
+
+    def label(self, lang: str) -> str:
+        return (self.name_es if lang == "es" and self.name_es else self.name) or self.code
+
+    @property
+    def lop_target(self) -> float | None:
+        """The life-of-partnership target."""
+        return next((t.value for t in self.targets if t.period == ""), None)
+
+
+class Target(Base):
+    """A target for the life of the partnership (period ''), a fiscal year ('FY2021') or a quarter."""
+
+    __tablename__ = "target"
+    __table_args__ = (UniqueConstraint("indicator_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(16), default="")
+    value: Mapped[float] = mapped_column(Float)
+
+    indicator: Mapped[Indicator] = relationship(back_populates="targets")
+
+
+class ContextEvent(Base):
+    """A dated event that shaped results (a lockdown, a political crisis), shown on charts."""
+
+    __tablename__ = "context_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    pillars: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "starts_on": self.starts_on.isoformat()}

@@ -1,0 +1,83 @@
+"""Read models of the catalog: the portfolio and the results framework as an outline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from mel.catalog.models import Indicator, Partner, Partnership, Result
+
+
+@dataclass
+class OutlineNode:
+    """A result in the outline; ``repeat`` marks a result already expanded under another parent."""
+
+    result: Result
+    children: list[OutlineNode] = field(default_factory=list)
+    repeat: bool = False
+
+
+@dataclass
+class PartnershipView:
+    partnership: Partnership
+    partners: list[tuple[Partner, list[Partner]]]
+    outline: list[OutlineNode]
+    indicator_count: int
+
+
+def framework_outline(results: list[Result]) -> list[OutlineNode]:
+    """Nest results under what they contribute to, impact first.
+
+    The theory of change is a graph, not a tree: a result that feeds several others is expanded
+    under the first and shown as a reference under the rest.
+    """
+    feeders: dict[int, list[Result]] = {r.id: [] for r in results}
+    for res in results:
+        for target in res.contributes_to:
+            feeders.setdefault(target.id, []).append(res)
+    expanded: set[int] = set()
+
+    def build(res: Result) -> OutlineNode:
+        if res.id in expanded:
+            return OutlineNode(res, repeat=True)
+        expanded.add(res.id)
+        node = OutlineNode(res)
+        node.children = [build(child) for child in feeders.get(res.id, [])]
+        return node
+
+    roots = [r for r in results if not r.contributes_to]
+    roots.sort(key=lambda r: (r.level != "impact", r.position))
+    outline = [build(r) for r in roots]
+    outline += [build(r) for r in results if r.id not in expanded]
+    return outline
+
+
+def portfolio(session: Session) -> list[PartnershipView]:
+    partnerships = session.scalars(
+        select(Partnership)
+        .order_by(Partnership.starts_on, Partnership.code)
+        .options(
+            selectinload(Partnership.partners),
+            selectinload(Partnership.results).selectinload(Result.contributes_to),
+            selectinload(Partnership.results).selectinload(Result.indicators).selectinload(Indicator.targets),
+            selectinload(Partnership.results).selectinload(Result.indicators).selectinload(Indicator.partners),
+        )
+    ).all()
+    views = []
+    for ship in partnerships:
+        children: dict[int, list[Partner]] = {}
+        for p in ship.partners:
+            if p.parent_id is not None:
+                children.setdefault(p.parent_id, []).append(p)
+        primes = [(p, children.get(p.id, [])) for p in ship.partners if p.parent_id is None]
+        views.append(
+            PartnershipView(
+                partnership=ship,
+                partners=primes,
+                outline=framework_outline(list(ship.results)),
+                indicator_count=sum(len(r.indicators) for r in ship.results),
+            )
+        )
+    return views

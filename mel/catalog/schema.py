@@ -1,0 +1,431 @@
+"""Reads and validates a results-framework YAML file, keeping line numbers for every message.
+
+Every refusal reads ``file:line: key: what is wrong`` so that whoever edits the catalog
+can go straight to the line. Validation is complete (all problems at once) and happens
+before anything touches the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeGuard
+
+import yaml
+
+from mel.catalog.models import AGGREGATIONS, DIRECTIONS, LEVELS, PILLARS, UNITS
+from mel.text import norm
+
+
+class CatalogError(Exception):
+    """A catalog file was refused; ``problems`` holds every ``file:line: key: message``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class LineDict(dict[str, Any]):
+    """A mapping that remembers the line of each key (1-based) and its own line."""
+
+    line: int = 0
+    lines: dict[str, int]
+
+
+class _Loader(yaml.SafeLoader):
+    duplicate_keys: list[tuple[str, int]]
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> LineDict:
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        key = str(key)
+        line = key_node.start_mark.line + 1
+        if key in result.lines:
+            loader.duplicate_keys.append((key, line))
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = line
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+@dataclass
+class Problems:
+    file: str
+    items: list[str] = field(default_factory=list)
+
+    def add(self, line: int, key: str, message: str) -> None:
+        self.items.append(f"{self.file}:{line}: {key}: {message}")
+
+
+ALLOWED = {
+    "top": {"partnership", "partners", "dimensions", "results", "indicators", "context_events"},
+    "partnership": {
+        "code",
+        "name",
+        "name_es",
+        "country",
+        "description",
+        "signed_on",
+        "starts_on",
+        "ends_on",
+        "fiscal_year_starts",
+        "pillars",
+    },
+    "partner": {"code", "name", "parent", "pillars", "aliases", "contact"},
+    "contact": {"name", "email"},
+    "dimension": {"label", "aliases", "categories"},
+    "label": {"en", "es"},
+    "category": {"code", "en", "es", "aliases"},
+    "result": {"code", "level", "pillar", "statement", "statement_es", "contributes_to"},
+    "indicator": {
+        "code",
+        "result",
+        "unit",
+        "aggregation",
+        "direction",
+        "frequency",
+        "name",
+        "name_es",
+        "definition",
+        "rationale",
+        "data_source",
+        "collection_method",
+        "limitations",
+        "denominator",
+        "dimensions",
+        "partners",
+        "sensitive",
+        "cumulative",
+        "baseline",
+        "target",
+    },
+    "baseline": {"value", "year", "source"},
+    "target": {"value", "fiscal_years"},
+    "context_event": {"title", "title_es", "description", "starts_on", "ends_on", "regions", "pillars"},
+}
+REQUIRED = {
+    "top": {"partnership", "partners", "results", "indicators"},
+    "partnership": {"code", "name", "country", "starts_on", "ends_on"},
+    "partner": {"code", "name"},
+    "dimension": {"label", "categories"},
+    "label": {"en", "es"},
+    "category": {"code", "en", "es"},
+    "result": {"code", "level", "statement"},
+    "indicator": {"code", "result", "unit", "aggregation", "direction", "name"},
+    "baseline": {"value"},
+    "target": {"value"},
+    "context_event": {"title", "starts_on"},
+}
+
+
+def _line(obj: Any, key: str | None = None, default: int = 1) -> int:
+    if isinstance(obj, LineDict):
+        if key is not None and key in obj.lines:
+            return obj.lines[key]
+        return obj.line
+    return default
+
+
+def _check_keys(obj: Any, p: Problems, kind: str, where: str, line: int) -> TypeGuard[LineDict]:
+    if not isinstance(obj, LineDict):
+        p.add(line, where, f"expected a mapping of keys, found {type(obj).__name__}")
+        return False
+    for key in obj:
+        if key not in ALLOWED[kind]:
+            p.add(obj.lines[key], f"{where}.{key}", f"unknown key (allowed: {', '.join(sorted(ALLOWED[kind]))})")
+    for key in sorted(REQUIRED.get(kind, set()) - set(obj)):
+        p.add(obj.line, f"{where}.{key}", "required key is missing")
+    return True
+
+
+def _as_list(p: Problems, obj: Any, key: str, where: str) -> list[Any]:
+    value = obj.get(key) if isinstance(obj, dict) else None
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        p.add(_line(obj, key), f"{where}.{key}", "expected a list")
+        return []
+    return value
+
+
+def _date(p: Problems, obj: LineDict, key: str, where: str) -> dt.date | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        p.add(_line(obj, key), f"{where}.{key}", f"{value!r} is not a date (write YYYY-MM-DD)")
+        return None
+
+
+def _number(p: Problems, obj: LineDict, key: str, where: str) -> float | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        p.add(_line(obj, key), f"{where}.{key}", f"{value!r} is not a number")
+        return None
+    return float(value)
+
+
+def _enum(p: Problems, obj: LineDict, key: str, where: str, allowed: Iterable[str]) -> None:
+    value = obj.get(key)
+    if value is not None and value not in allowed:
+        p.add(_line(obj, key), f"{where}.{key}", f"{value!r} is not one of {', '.join(allowed)}")
+
+
+def _codes(p: Problems, items: list[Any], where: str) -> dict[str, LineDict]:
+    seen: dict[str, LineDict] = {}
+    for item in items:
+        if not isinstance(item, LineDict) or "code" not in item:
+            continue
+        code = str(item["code"])
+        if code in seen:
+            p.add(_line(item, "code"), f"{where}.{code}", f"duplicate code (first defined on line {seen[code].line})")
+        else:
+            seen[code] = item
+    return seen
+
+
+def find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
+    """A cycle in a directed graph as a list of nodes (first repeated at the end), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in edges.get(node, []):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if state.get(nxt) is None:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in edges:
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def parse_catalog(path: Path) -> LineDict:
+    """Parse and validate one catalog file; raise CatalogError with every problem found."""
+    name = str(path)
+    p = Problems(name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError([f"{name}:1: file: cannot be read ({exc.strerror})"]) from exc
+    loader = _Loader(text)
+    loader.duplicate_keys = []
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise CatalogError([f"{name}:{line}: yaml: {getattr(exc, 'problem', exc)}"]) from exc
+    finally:
+        loader.dispose()
+    for key, line in loader.duplicate_keys:
+        p.add(line, key, "key written twice in the same mapping")
+    if not _check_keys(data, p, "top", "catalog", 1):
+        raise CatalogError(p.items)
+    validate(p, data)
+    if p.items:
+        raise CatalogError(p.items)
+    return data
+
+
+def validate(p: Problems, data: LineDict) -> None:
+    ship = data.get("partnership")
+    if _check_keys(ship, p, "partnership", "partnership", _line(data, "partnership")):
+        start, end = _date(p, ship, "starts_on", "partnership"), _date(p, ship, "ends_on", "partnership")
+        _date(p, ship, "signed_on", "partnership")
+        if start and end and end < start:
+            p.add(_line(ship, "ends_on"), "partnership.ends_on", "ends before the partnership starts")
+        fy = ship.get("fiscal_year_starts", 10)
+        if not isinstance(fy, int) or not 1 <= fy <= 12:
+            p.add(_line(ship, "fiscal_year_starts"), "partnership.fiscal_year_starts", "must be a month, 1 to 12")
+        for pillar in _as_list(p, ship, "pillars", "partnership"):
+            if pillar not in PILLARS:
+                p.add(_line(ship, "pillars"), "partnership.pillars", f"{pillar!r} is not one of {', '.join(PILLARS)}")
+        if not isinstance(ship.get("country"), str) or len(ship["country"]) != 2:
+            p.add(_line(ship, "country"), "partnership.country", "write the two-letter ISO country code")
+
+    partners = [
+        x
+        for x in _as_list(p, data, "partners", "catalog")
+        if _check_keys(x, p, "partner", "partners", _line(data, "partners"))
+    ]
+    partner_codes = _codes(p, partners, "partners")
+    for partner in partners:
+        where = f"partners.{partner.get('code')}"
+        parent = partner.get("parent")
+        if parent is not None and str(parent) not in partner_codes:
+            p.add(_line(partner, "parent"), f"{where}.parent", f"unknown partner {parent!r}")
+        if parent is not None and str(parent) == str(partner.get("code")):
+            p.add(_line(partner, "parent"), f"{where}.parent", "a partner cannot be its own parent")
+        if "contact" in partner:
+            _check_keys(partner["contact"], p, "contact", f"{where}.contact", _line(partner, "contact"))
+        for pillar in _as_list(p, partner, "pillars", where):
+            if pillar not in PILLARS:
+                p.add(_line(partner, "pillars"), f"{where}.pillars", f"{pillar!r} is not a pillar")
+
+    dimensions = data.get("dimensions") or LineDict()
+    if not isinstance(dimensions, LineDict):
+        p.add(_line(data, "dimensions"), "dimensions", "expected a mapping of dimension code to definition")
+        dimensions = LineDict()
+    dim_categories: dict[str, set[str]] = {}
+    dim_names: dict[str, str] = {}
+    for code, dim in dimensions.items():
+        where = f"dimensions.{code}"
+        if not _check_keys(dim, p, "dimension", where, dimensions.lines[code]):
+            continue
+        if "label" in dim:
+            _check_keys(dim["label"], p, "label", f"{where}.label", _line(dim, "label"))
+        names = [code, *(dim.get("label") or {}).values(), *_as_list(p, dim, "aliases", where)]
+        for n in {norm(x) for x in names}:
+            if n in dim_names and dim_names[n] != code:
+                p.add(dimensions.lines[code], where, f"name {n!r} is also used by dimension {dim_names[n]!r}")
+            dim_names[n] = code
+        cats = [
+            c
+            for c in _as_list(p, dim, "categories", where)
+            if _check_keys(c, p, "category", f"{where}.categories", _line(dim, "categories"))
+        ]
+        cat_codes = _codes(p, cats, f"{where}.categories")
+        dim_categories[code] = set(cat_codes)
+        owner: dict[str, str] = {}
+        for cat in cats:
+            ccode = str(cat.get("code"))
+            for n in {norm(x) for x in [cat.get("code"), cat.get("en"), cat.get("es")] if x is not None}:
+                owner.setdefault(n, ccode)
+        for cat in cats:
+            ccode = str(cat.get("code"))
+            for alias in _as_list(p, cat, "aliases", f"{where}.{ccode}"):
+                n = norm(alias)
+                if owner.get(n, ccode) != ccode:
+                    p.add(
+                        _line(cat, "aliases"),
+                        f"{where}.categories.{ccode}.aliases",
+                        f"alias {alias!r} collides with the code, label or alias of category {owner[n]!r}",
+                    )
+                owner.setdefault(n, ccode)
+
+    results = [
+        x
+        for x in _as_list(p, data, "results", "catalog")
+        if _check_keys(x, p, "result", "results", _line(data, "results"))
+    ]
+    result_codes = _codes(p, results, "results")
+    edges: dict[str, list[str]] = {}
+    for res in results:
+        code = str(res.get("code"))
+        where = f"results.{code}"
+        _enum(p, res, "level", where, LEVELS)
+        _enum(p, res, "pillar", where, PILLARS)
+        targets = [str(t) for t in _as_list(p, res, "contributes_to", where)]
+        edges[code] = targets
+        for target in targets:
+            other = result_codes.get(target)
+            if other is None:
+                p.add(_line(res, "contributes_to"), f"{where}.contributes_to", f"unknown result {target!r}")
+            elif res.get("level") == "output" and other.get("level") == "impact":
+                p.add(
+                    _line(res, "contributes_to"),
+                    f"{where}.contributes_to",
+                    f"output contributes directly to impact {target!r}: a broken causal chain; "
+                    "link it to the outcome it serves",
+                )
+            elif res.get("level") == "impact":
+                p.add(_line(res, "contributes_to"), f"{where}.contributes_to", "the impact contributes to nothing")
+    cycle = find_cycle(edges)
+    if cycle:
+        first = result_codes[cycle[0]]
+        p.add(
+            _line(first, "contributes_to"),
+            f"results.{cycle[0]}.contributes_to",
+            "contribution links form a cycle: " + " -> ".join(cycle),
+        )
+
+    indicators = [
+        x
+        for x in _as_list(p, data, "indicators", "catalog")
+        if _check_keys(x, p, "indicator", "indicators", _line(data, "indicators"))
+    ]
+    _codes(p, indicators, "indicators")
+    for ind in indicators:
+        where = f"indicators.{ind.get('code')}"
+        if ind.get("result") is not None and str(ind["result"]) not in result_codes:
+            p.add(_line(ind, "result"), f"{where}.result", f"unknown result {ind['result']!r}")
+        _enum(p, ind, "unit", where, UNITS)
+        _enum(p, ind, "aggregation", where, AGGREGATIONS)
+        _enum(p, ind, "direction", where, DIRECTIONS)
+        if ind.get("unit") in ("percent", "yes_no") and ind.get("aggregation") == "sum":
+            p.add(
+                _line(ind, "aggregation"),
+                f"{where}.aggregation",
+                f"a {ind['unit']} indicator cannot be summed over periods; use aggregation: latest",
+            )
+        for dim in _as_list(p, ind, "dimensions", where):
+            if str(dim) not in dim_categories:
+                p.add(_line(ind, "dimensions"), f"{where}.dimensions", f"unknown dimension {dim!r}")
+        for partner in _as_list(p, ind, "partners", where):
+            if str(partner) not in partner_codes:
+                p.add(_line(ind, "partners"), f"{where}.partners", f"unknown partner {partner!r}")
+        _number(p, ind, "denominator", where)
+        for key in ("sensitive", "cumulative"):
+            if key in ind and not isinstance(ind[key], bool):
+                p.add(_line(ind, key), f"{where}.{key}", "write true or false")
+        if "baseline" in ind and _check_keys(
+            ind["baseline"], p, "baseline", f"{where}.baseline", _line(ind, "baseline")
+        ):
+            _number(p, ind["baseline"], "value", f"{where}.baseline")
+            year = ind["baseline"].get("year")
+            if year is not None and not (isinstance(year, int) and 1900 < year < 2200):
+                p.add(_line(ind["baseline"], "year"), f"{where}.baseline.year", "write a four-digit year")
+        if "target" in ind and _check_keys(ind["target"], p, "target", f"{where}.target", _line(ind, "target")):
+            tgt = ind["target"]
+            _number(p, tgt, "value", f"{where}.target")
+            fys = tgt.get("fiscal_years") or {}
+            if not isinstance(fys, dict):
+                p.add(_line(tgt, "fiscal_years"), f"{where}.target.fiscal_years", "expected FY2021: value pairs")
+                fys = {}
+            for fy, value in fys.items():
+                fy_line = _line(fys, fy)
+                if not (str(fy).startswith("FY") and str(fy)[2:].isdigit() and len(str(fy)) == 6):
+                    p.add(fy_line, f"{where}.target.fiscal_years.{fy}", "write the fiscal year as FY2021")
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    p.add(fy_line, f"{where}.target.fiscal_years.{fy}", f"{value!r} is not a number")
+
+    regions = dim_categories.get("region", set())
+    for event in _as_list(p, data, "context_events", "catalog"):
+        if not _check_keys(event, p, "context_event", "context_events", _line(data, "context_events")):
+            continue
+        where = f"context_events.{event.get('title')}"
+        start, end = _date(p, event, "starts_on", where), _date(p, event, "ends_on", where)
+        if start and end and end < start:
+            p.add(_line(event, "ends_on"), f"{where}.ends_on", "ends before it starts")
+        for region in _as_list(p, event, "regions", where):
+            if str(region) not in regions:
+                p.add(_line(event, "regions"), f"{where}.regions", f"unknown region {region!r}")
+        for pillar in _as_list(p, event, "pillars", where):
+            if pillar not in PILLARS:
+                p.add(_line(event, "pillars"), f"{where}.pillars", f"{pillar!r} is not a pillar")

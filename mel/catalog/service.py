@@ -1,0 +1,421 @@
+"""Loading catalogs into the database, idempotently, without ever losing reported data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mel.auth.audit import CLI, Actor, record
+from mel.catalog.models import (
+    Category,
+    CombinationMember,
+    ContextEvent,
+    Dimension,
+    Indicator,
+    Partner,
+    Partnership,
+    Result,
+    Target,
+)
+from mel.catalog.schema import CatalogError, LineDict, Problems, parse_catalog
+from mel.reports.models import Measurement, Submission, TrainingAttendance, TrainingEvent, Value
+
+
+@dataclass
+class LoadSummary:
+    partnership: str
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.removed)
+
+
+def _set(obj: Any, summary: LoadSummary, label: str, **values: Any) -> None:
+    """Assign only what differs, so a reload of the same file reports (and writes) nothing.
+
+    What this load created is not also reported as updated (autoflush may already have given it an id).
+    """
+    changed = [k for k, v in values.items() if getattr(obj, k) != v]
+    for key in changed:
+        setattr(obj, key, values[key])
+    if changed and obj.id is not None and label not in summary.created:
+        summary.updated.append(f"{label} ({', '.join(changed)})")
+
+
+def _indicator_use(session: Session, indicator_id: int) -> int:
+    values = session.scalar(select(func.count()).select_from(Value).where(Value.indicator_id == indicator_id))
+    measurements = session.scalar(
+        select(func.count()).select_from(Measurement).where(Measurement.indicator_id == indicator_id)
+    )
+    return int(values or 0) + int(measurements or 0)
+
+
+def _category_in_use(session: Session, category_id: int) -> bool:
+    member = session.scalar(select(CombinationMember.category_id).where(CombinationMember.category_id == category_id))
+    if member is not None:
+        return True
+    training = session.scalar(
+        select(TrainingEvent.id).where(
+            (TrainingEvent.region_id == category_id) | (TrainingEvent.modality_id == category_id)
+        )
+    )
+    attendance = session.scalar(select(TrainingAttendance.id).where(TrainingAttendance.institution_id == category_id))
+    return training is not None or attendance is not None
+
+
+def load_catalog(*, session: Session, path: Path, actor: Actor = CLI) -> LoadSummary:
+    """Validate ``path`` and bring the database in line with it, in the caller's transaction.
+
+    Refuses (CatalogError, nothing written) to drop or redefine what stored data depends on:
+    a changed definition is a new indicator.
+    """
+    data = parse_catalog(path)
+    problems = Problems(str(path))
+    ship_data: LineDict = data["partnership"]
+    summary = LoadSummary(partnership=str(ship_data["code"]))
+
+    ship = session.scalar(select(Partnership).where(Partnership.code == str(ship_data["code"])))
+    if ship is None:
+        ship = Partnership(code=str(ship_data["code"]))
+        session.add(ship)
+        summary.created.append(f"partnership {ship.code}")
+    _set(
+        ship,
+        summary,
+        f"partnership {ship.code}",
+        name=ship_data["name"],
+        name_es=ship_data.get("name_es"),
+        country=ship_data["country"],
+        description=ship_data.get("description"),
+        signed_on=_as_date(ship_data.get("signed_on")),
+        starts_on=_as_date(ship_data["starts_on"]),
+        ends_on=_as_date(ship_data["ends_on"]),
+        fiscal_year_start=int(ship_data.get("fiscal_year_starts", 10)),
+        pillars=list(ship_data.get("pillars") or []),
+        source_file=path.name,
+    )
+    session.flush()
+
+    partners = _load_partners(session, problems, ship, data, summary)
+    _load_dimensions(session, problems, ship, data, summary)
+    results = _load_results(session, problems, ship, data, summary)
+    _load_indicators(session, problems, ship, data, summary, partners, results)
+    _load_context_events(session, ship, data, summary)
+    if problems.items:
+        raise CatalogError(problems.items)
+    session.flush()
+    if summary.changed:
+        record(
+            session,
+            actor=actor,
+            action="catalog.load",
+            entity="partnership",
+            entity_id=ship.code,
+            summary=f"{path.name}: {len(summary.created)} created, {len(summary.updated)} updated, "
+            f"{len(summary.removed)} removed",
+            after={"created": summary.created, "updated": summary.updated, "removed": summary.removed},
+        )
+    return summary
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def _load_partners(
+    session: Session, problems: Problems, ship: Partnership, data: LineDict, summary: LoadSummary
+) -> dict[str, Partner]:
+    existing = {p.code: p for p in session.scalars(select(Partner).where(Partner.partnership_id == ship.id))}
+    wanted: list[LineDict] = data.get("partners") or []
+    by_code: dict[str, Partner] = {}
+    for item in wanted:
+        code = str(item["code"])
+        partner = existing.get(code)
+        if partner is None:
+            other = session.scalar(select(Partner).where(Partner.code == code))
+            if other is not None:
+                problems.add(
+                    item.lines["code"],
+                    f"partners.{code}",
+                    "partner codes are unique across partnerships; this one is already used",
+                )
+                continue
+            partner = Partner(code=code, partnership=ship)
+            session.add(partner)
+            summary.created.append(f"partner {code}")
+        contact = item.get("contact") or {}
+        _set(
+            partner,
+            summary,
+            f"partner {code}",
+            name=item["name"],
+            pillars=list(item.get("pillars") or []),
+            aliases=[str(a) for a in item.get("aliases") or []],
+            contact_name=contact.get("name"),
+            contact_email=contact.get("email"),
+        )
+        by_code[code] = partner
+    for item in wanted:
+        code = str(item["code"])
+        if code in by_code:
+            parent = by_code.get(str(item["parent"])) if item.get("parent") is not None else None
+            _set(by_code[code], summary, f"partner {code}", parent=parent)
+    session.flush()
+    for code, partner in existing.items():
+        if code in by_code:
+            continue
+        used = session.scalar(select(Submission.id).where(Submission.partner_id == partner.id))
+        if used is not None:
+            problems.add(
+                data.lines.get("partners", 1),
+                f"partners.{code}",
+                "this partner has submissions and cannot be removed from the catalog",
+            )
+        else:
+            session.delete(partner)
+            summary.removed.append(f"partner {code}")
+    return by_code
+
+
+def _load_dimensions(
+    session: Session, problems: Problems, ship: Partnership, data: LineDict, summary: LoadSummary
+) -> None:
+    existing = {d.code: d for d in session.scalars(select(Dimension).where(Dimension.partnership_id == ship.id))}
+    dims: LineDict = data.get("dimensions") or LineDict()
+    for position, (code, item) in enumerate(dims.items()):
+        dim = existing.get(code)
+        if dim is None:
+            dim = Dimension(code=code, partnership=ship)
+            session.add(dim)
+            summary.created.append(f"dimension {code}")
+        _set(
+            dim,
+            summary,
+            f"dimension {code}",
+            label_en=item["label"]["en"],
+            label_es=item["label"]["es"],
+            aliases=[str(a) for a in item.get("aliases") or []],
+            position=position,
+        )
+        session.flush()
+        old = {c.code: c for c in dim.categories}
+        seen: set[str] = set()
+        for cpos, cat_item in enumerate(item.get("categories") or []):
+            ccode = str(cat_item["code"])
+            seen.add(ccode)
+            cat = old.get(ccode)
+            if cat is None:
+                cat = Category(code=ccode, dimension=dim)
+                session.add(cat)
+                summary.created.append(f"category {code}.{ccode}")
+            _set(
+                cat,
+                summary,
+                f"category {code}.{ccode}",
+                label_en=str(cat_item["en"]),
+                label_es=str(cat_item["es"]),
+                aliases=[str(a) for a in cat_item.get("aliases") or []],
+                position=cpos,
+            )
+        for ccode, cat in old.items():
+            if ccode in seen:
+                continue
+            if _category_in_use(session, cat.id):
+                problems.add(
+                    dims.lines[code],
+                    f"dimensions.{code}.categories.{ccode}",
+                    "this category has stored values and cannot be removed",
+                )
+            else:
+                session.delete(cat)
+                summary.removed.append(f"category {code}.{ccode}")
+    for code, dim in existing.items():
+        if code in dims:
+            continue
+        if any(_category_in_use(session, c.id) for c in dim.categories):
+            problems.add(
+                data.lines.get("dimensions", 1),
+                f"dimensions.{code}",
+                "this dimension has stored values and cannot be removed",
+            )
+        else:
+            session.delete(dim)
+            summary.removed.append(f"dimension {code}")
+    session.flush()
+
+
+def _load_results(
+    session: Session, problems: Problems, ship: Partnership, data: LineDict, summary: LoadSummary
+) -> dict[str, Result]:
+    existing = {r.code: r for r in session.scalars(select(Result).where(Result.partnership_id == ship.id))}
+    by_code: dict[str, Result] = {}
+    items: list[LineDict] = data.get("results") or []
+    for position, item in enumerate(items):
+        code = str(item["code"])
+        res = existing.get(code)
+        if res is None:
+            res = Result(code=code, partnership=ship)
+            session.add(res)
+            summary.created.append(f"result {code}")
+        _set(
+            res,
+            summary,
+            f"result {code}",
+            level=item["level"],
+            pillar=item.get("pillar"),
+            statement=item["statement"],
+            statement_es=item.get("statement_es"),
+            position=position,
+        )
+        by_code[code] = res
+    session.flush()
+    for item in items:
+        res = by_code[str(item["code"])]
+        targets = [by_code[str(t)] for t in item.get("contributes_to") or []]
+        if [t.code for t in res.contributes_to] != [t.code for t in targets]:
+            if res.id in {r.id for r in existing.values()}:
+                summary.updated.append(f"result {res.code} (contributes_to)")
+            res.contributes_to = targets
+    for code, res in existing.items():
+        if code not in by_code:
+            session.delete(res)
+            summary.removed.append(f"result {code}")
+    return by_code
+
+
+def _load_indicators(
+    session: Session,
+    problems: Problems,
+    ship: Partnership,
+    data: LineDict,
+    summary: LoadSummary,
+    partners: dict[str, Partner],
+    results: dict[str, Result],
+) -> None:
+    existing = {i.code: i for i in session.scalars(select(Indicator).where(Indicator.partnership_id == ship.id))}
+    dims = {d.code: d for d in session.scalars(select(Dimension).where(Dimension.partnership_id == ship.id))}
+    items: list[LineDict] = data.get("indicators") or []
+    seen: set[str] = set()
+    for position, item in enumerate(items):
+        code = str(item["code"])
+        seen.add(code)
+        ind = existing.get(code)
+        dim_codes = [str(d) for d in item.get("dimensions") or []]
+        if ind is None:
+            ind = Indicator(code=code, partnership=ship)
+            session.add(ind)
+            summary.created.append(f"indicator {code}")
+        else:
+            old_dims = sorted(d.code for d in ind.dimensions)
+            fixed = {
+                "unit": (ind.unit, item["unit"]),
+                "aggregation": (ind.aggregation, item["aggregation"]),
+                "dimensions": (old_dims, sorted(dim_codes)),
+            }
+            changed = [k for k, (old, new) in fixed.items() if old != new]
+            if changed and _indicator_use(session, ind.id):
+                problems.add(
+                    item.line,
+                    f"indicators.{code}",
+                    f"{', '.join(changed)} cannot change: this indicator already has stored values. "
+                    "A changed definition is a new indicator: give it a new code",
+                )
+                continue
+        baseline = item.get("baseline") or {}
+        target = item.get("target") or {}
+        _set(
+            ind,
+            summary,
+            f"indicator {code}",
+            result_id=results[str(item["result"])].id,
+            name=item["name"],
+            name_es=item.get("name_es"),
+            definition=item.get("definition"),
+            rationale=item.get("rationale"),
+            data_source=item.get("data_source"),
+            collection_method=item.get("collection_method"),
+            frequency=item.get("frequency"),
+            limitations=item.get("limitations"),
+            unit=item["unit"],
+            aggregation=item["aggregation"],
+            direction=item["direction"],
+            denominator=None if item.get("denominator") is None else float(item["denominator"]),
+            sensitive=bool(item.get("sensitive", False)),
+            cumulative=bool(item.get("cumulative", False)),
+            baseline_value=None if baseline.get("value") is None else float(baseline["value"]),
+            baseline_year=baseline.get("year"),
+            baseline_source=baseline.get("source"),
+            position=position,
+        )
+        new_dims = [dims[d] for d in dim_codes]
+        if [d.id for d in ind.dimensions] != [d.id for d in new_dims]:
+            ind.dimensions = new_dims
+        new_partners = [partners[str(p)] for p in item.get("partners") or [] if str(p) in partners]
+        if sorted(p.code for p in ind.partners) != sorted(p.code for p in new_partners):
+            if f"indicator {code}" not in summary.created:
+                summary.updated.append(f"indicator {code} (partners)")
+            ind.partners = new_partners
+        wanted_targets: dict[str, float] = {}
+        if target.get("value") is not None:
+            wanted_targets[""] = float(target["value"])
+        wanted_targets.update({str(k): float(v) for k, v in (target.get("fiscal_years") or {}).items()})
+        current = {t.period: t for t in ind.targets}
+        if {k: t.value for k, t in current.items()} != wanted_targets:
+            if f"indicator {code}" not in summary.created:
+                summary.updated.append(f"indicator {code} (targets)")
+            for period, tgt in current.items():
+                if period not in wanted_targets:
+                    ind.targets.remove(tgt)
+            for period, value in wanted_targets.items():
+                if period in current:
+                    current[period].value = value
+                else:
+                    ind.targets.append(Target(period=period, value=value))
+    for code, ind in existing.items():
+        if code in seen:
+            continue
+        used = _indicator_use(session, ind.id)
+        if used:
+            problems.add(
+                data.lines.get("indicators", 1),
+                f"indicators.{code}",
+                f"indicator {code} has {used} stored values and cannot be removed or re-coded; keep it in the catalog",
+            )
+        else:
+            session.delete(ind)
+            summary.removed.append(f"indicator {code}")
+
+
+def _load_context_events(session: Session, ship: Partnership, data: LineDict, summary: LoadSummary) -> None:
+    """Catalog events are added once (by title and start); officers edit them in the app afterwards."""
+    existing = {
+        (e.title, e.starts_on)
+        for e in session.scalars(select(ContextEvent).where(ContextEvent.partnership_id == ship.id))
+    }
+    for item in data.get("context_events") or []:
+        starts = _as_date(item["starts_on"])
+        assert starts is not None
+        if (item["title"], starts) in existing:
+            continue
+        session.add(
+            ContextEvent(
+                partnership_id=ship.id,
+                title=item["title"],
+                description=item.get("description"),
+                starts_on=starts,
+                ends_on=_as_date(item.get("ends_on")),
+                regions=[str(r) for r in item.get("regions") or []],
+                pillars=list(item.get("pillars") or []),
+            )
+        )
+        summary.created.append(f"context event {item['title']}")

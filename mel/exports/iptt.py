@@ -1,0 +1,118 @@
+"""``mel export iptt``: the Indicator Performance Tracking Table of ``mel.results.iptt`` as a flat table.
+
+One row per indicator, partner and category row of the IPTT, one column per bucket and measure
+(target, actual, % of target). Small cells of sensitive indicators are suppressed with the
+percent derived from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from mel.catalog.models import Partnership
+from mel.exports.options import ExportOptions
+from mel.exports.safe import neutralize_row
+from mel.exports.writer import SUPPRESSION_RULE, Column, Table, flag, number
+from mel.results.base import Scope
+from mel.results.comparison import hidden, round1
+from mel.results.iptt import GRANULARITIES, iptt_table
+
+FIXED = {
+    "kind": "indicator, partner or category row.",
+    "level": "Result level.",
+    "pillar": "Pillar of the result (empty: cross-cutting).",
+    "result": "Result code.",
+    "indicator": "Indicator code.",
+    "name": "Indicator name.",
+    "unit": "count, percent or yes_no.",
+    "aggregation": "sum (quarters add up) or latest (the most recent value).",
+    "baseline": "Baseline: the evaluator's baseline measurement, else the catalog baseline.",
+    "label": "The partner or the category of the row.",
+    "dimension": "Dimension of a category row.",
+    "per_partner": "true when a percent is reported by several partners: see the partner rows.",
+    "source": "reports, or measurement (indicators no partner reports).",
+}
+
+
+def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
+    scope = Scope(
+        include_provisional=options.include_provisional,
+        first_period=options.first_period,
+        last_period=options.last_period,
+    )
+    pillar = "cross-cutting" if options.pillar == "-" else options.pillar
+    granularity = options.granularity if options.granularity in GRANULARITIES else "fy"
+    table = iptt_table(
+        session, ship, scope, granularity=granularity, lang=options.lang, pillar=pillar, level=options.level
+    )
+    indicators = {i.code: i for r in ship.results for i in r.indicators}
+    measures = [f"{b.label} {m}" for b in table.buckets for m in ("target", "actual", "%")]
+    measures += ["LOP target", "LOP actual", "LOP %"]
+    columns = [Column(k, d, width=10 if k not in ("name", "label") else 36) for k, d in FIXED.items()]
+    for key in measures:
+        kind = "decimal1" if key.endswith("%") else "number"
+        what = "Actual as a percent of the target" if key.endswith("%") else f"{key.split()[-1].capitalize()}"
+        columns.append(
+            Column(key, f"{what} for {key.rsplit(' ', 1)[0]}.", kind, unit="%" if kind == "decimal1" else "")
+        )
+    columns.append(Column("suppressed", "true when small cells of a sensitive indicator are hidden.", width=10))
+
+    def shaped() -> Iterator[tuple[dict[str, Any], set[str]]]:
+        """Each record with the keys that suppression hid."""
+        for record in table.records():
+            out: dict[str, Any] = {k: record.get(k) for k in FIXED}
+            ind = indicators[record["indicator"]]
+            hide = options.suppress and ind.sensitive
+            gone: set[str] = set()
+            for key in ("baseline", *measures):
+                value = record.get(key)
+                if key.endswith("%"):
+                    out[key] = round1(value)
+                elif hide and hidden(ind, value):
+                    out[key] = None
+                    gone.add(key)
+                else:
+                    out[key] = number(value)
+            for key in gone:
+                if key.endswith(" actual"):
+                    out[key[: -len("actual")] + "%"] = None
+            out["suppressed"] = bool(gone)
+            yield out, gone
+
+    def records() -> Iterator[dict[str, Any]]:
+        return (out for out, _gone in shaped())
+
+    def rows() -> Iterator[list[Any]]:
+        for out, gone in shaped():
+            shown = ["<5" if c.key in gone else out[c.key] for c in columns]
+            yield neutralize_row(
+                [flag(v) if isinstance(v, bool) else number(v) if isinstance(v, float) else v for v in shown]
+            )
+
+    return Table(
+        name="IPTT",
+        title=f"{ship.name}: indicator performance tracking table",
+        columns=columns,
+        rows=rows,
+        records=records,
+        notes=[
+            (
+                "Buckets",
+                f"Columns per {'quarter' if granularity == 'quarter' else 'fiscal year'}, "
+                "then life of partnership (LOP).",
+            ),
+            (
+                "Aggregation",
+                "Sum indicators add up quarters; latest indicators take the most recent value. "
+                "Percents are never added across partners.",
+            ),
+            (
+                "Figures",
+                "Approved reports only" + (", plus reports awaiting review." if options.include_provisional else "."),
+            ),
+            ("Suppression", SUPPRESSION_RULE if options.suppress else "Not applied: raw values (--no-suppress)."),
+        ],
+    )

@@ -1,0 +1,163 @@
+"""One writer for every export: CSV, XLSX (a report workbook with a Notes sheet) and JSON.
+
+An export module describes a ``Table``: its columns, a generator of rows (what a spreadsheet shows:
+``<5`` for a suppressed cell, ``true``/``false`` as text) and a generator of JSON records (the
+command-line contract's shapes). Rows are streamed: nothing holds a whole export in memory, and
+the XLSX is written with xlsxwriter's ``constant_memory``. CSV and XLSX text is neutralized
+against formula injection (``mel.exports.safe``) by the export modules, which know which columns
+carry free text; the XLSX writer also writes every string as a string, never as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import xlsxwriter
+
+from mel.exports.safe import write_cell
+
+FORMATS = ("csv", "xlsx", "json")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xml": "application/xml",
+}
+NUMBER_FORMATS = {
+    "int": "#,##0",
+    "number": "#,##0.0##",
+    "decimal1": "0.0",
+    "text": "@",
+}
+SUPPRESSION_RULE = (
+    "Small-cell suppression: values 1 to 4 of an indicator marked sensitive (counts of victims) are shown "
+    "as <5 (JSON: value null and suppressed true), with any figure derived from them. Zero is shown."
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its key (the CSV header and the JSON key), a spreadsheet format, width and unit."""
+
+    key: str
+    definition: str
+    kind: str = "text"  # text | int | number | decimal1
+    width: float = 12
+    unit: str = ""
+
+
+@dataclass
+class Table:
+    """What an export writes: columns, spreadsheet rows and JSON records, produced on demand."""
+
+    name: str
+    columns: list[Column]
+    rows: Callable[[], Iterable[Iterable[Any]]]
+    records: Callable[[], Iterable[dict[str, Any]]]
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    title: str = ""
+
+
+def write_csv(table: Table, out: IO[str]) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([c.key for c in table.columns])
+    writer.writerows(table.rows())
+
+
+def write_json(table: Table, out: IO[str]) -> None:
+    """A JSON list, one object per line, streamed."""
+    out.write("[")
+    first = True
+    for record in table.records():
+        out.write("\n" if first else ",\n")
+        out.write(json.dumps(record, ensure_ascii=False))
+        first = False
+    out.write("\n]\n" if not first else "]\n")
+
+
+def write_xlsx(table: Table, out: IO[bytes] | str) -> None:
+    """A report workbook: frozen header, filters, number formats, then a Notes sheet.
+
+    The Notes sheet defines every column (with its unit), lists the sources and states the
+    suppression rule, so a table pasted into a report keeps its meaning.
+    """
+    book = xlsxwriter.Workbook(
+        out,
+        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+    )
+    header = book.add_format({"bold": True, "bg_color": "#DDE4EE", "bottom": 1, "text_wrap": True, "valign": "top"})
+    formats = {kind: book.add_format({"num_format": fmt}) for kind, fmt in NUMBER_FORMATS.items()}
+    sheet = book.add_worksheet(table.name[:31])
+    for n, col in enumerate(table.columns):
+        sheet.set_column(n, n, col.width)
+        write_cell(sheet, 0, n, col.key, header)
+    sheet.freeze_panes(1, 0)
+    kinds = [formats.get(c.kind) if c.kind != "text" else None for c in table.columns]
+    last = 0
+    for r, row in enumerate(table.rows(), start=1):
+        for n, value in enumerate(row):
+            if value is None:
+                continue
+            write_cell(sheet, r, n, value, kinds[n])
+        last = r
+    if table.columns:
+        sheet.autofilter(0, 0, max(last, 1), len(table.columns) - 1)
+    _notes(book, table, header)
+    book.close()
+
+
+def _notes(book: Any, table: Table, header: Any) -> None:
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    notes = book.add_worksheet("Notes")
+    notes.set_column(0, 0, 24)
+    notes.set_column(1, 1, 90)
+    notes.set_column(2, 2, 18)
+    row = 0
+    if table.title:
+        write_cell(notes, row, 0, table.title, header)
+        row += 2
+    for term, text in table.notes:
+        write_cell(notes, row, 0, term, header)
+        write_cell(notes, row, 1, text, wrap)
+        row += 1
+    row += 1
+    for n, title in enumerate(("column", "definition", "unit")):
+        write_cell(notes, row, n, title, header)
+    for col in table.columns:
+        row += 1
+        write_cell(notes, row, 0, col.key)
+        write_cell(notes, row, 1, col.definition, wrap)
+        write_cell(notes, row, 2, col.unit or None)
+
+
+def write(table: Table, fmt: str, out: IO[Any]) -> None:
+    """Write ``table`` as ``fmt`` to ``out`` (text stream for csv/json, binary for xlsx)."""
+    if fmt == "csv":
+        write_csv(table, out)
+    elif fmt == "json":
+        write_json(table, out)
+    elif fmt == "xlsx":
+        write_xlsx(table, out)
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+
+
+def number(value: float | int | None) -> float | int | None:
+    """Whole numbers as integers (14, not 14.0) in every format."""
+    if value is None or isinstance(value, int):
+        return value
+    return int(value) if value.is_integer() else value
+
+
+def flag(value: bool | None) -> str | None:
+    """Booleans as spreadsheet text (true/false), the same in CSV and XLSX."""
+    return None if value is None else ("true" if value else "false")
+
+
+def chained(*parts: Iterable[Any]) -> Iterator[Any]:
+    for part in parts:
+        yield from part

@@ -1,0 +1,68 @@
+"""One translation mechanism for pages, messages and workbooks: gettext catalogs read with Babel.
+
+Catalogs live in ``mel/locale/<lang>/LC_MESSAGES/*.po`` (one file per area of the product, merged
+at start-up) and are read as text (no compiled .mo to keep in step). English is the source language.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+from mel.paths import LOCALE_DIR
+
+LANGUAGES = ("en", "es")
+
+
+def po_files(lang: str) -> list[Path]:
+    """The catalog files of ``lang``, in a stable order."""
+    return sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po"))
+
+
+@cache
+def translations(lang: str) -> NullTranslations:
+    if lang == "en":
+        return NullTranslations()
+    result = Translations()
+    for path in po_files(lang):
+        with path.open("rb") as fh:
+            catalog = read_po(fh, locale=lang)
+        for message in catalog:
+            if message.id and message.string and not message.fuzzy:
+                key = message.id if isinstance(message.id, str) else message.id[0]
+                result._catalog[key] = message.string if isinstance(message.string, str) else message.string[0]
+    return result
+
+
+def t(lang: str, message: str, **params: Any) -> str:
+    """Translate ``message`` into ``lang`` and fill its ``{named}`` parameters."""
+    text = translations(lang if lang in LANGUAGES else "en").gettext(message)
+    return text.format(**params) if params else text
+
+
+def pick_language(*, explicit: str | None, user_lang: str | None, accept: str | None, default: str) -> str:
+    """The language of a request: an explicit choice, the user's setting, the browser's, else the default."""
+    for choice in (explicit, user_lang):
+        if choice in LANGUAGES:
+            return choice
+    if accept:
+        ranked = []
+        for part in accept.split(","):
+            piece = part.strip().split(";")
+            tag = piece[0].strip().lower()[:2]
+            q = 1.0
+            for param in piece[1:]:
+                if param.strip().startswith("q="):
+                    try:
+                        q = float(param.strip()[2:])
+                    except ValueError:
+                        q = 0.0
+            ranked.append((q, tag))
+        for _q, tag in sorted(ranked, key=lambda item: -item[0]):
+            if tag in LANGUAGES:
+                return tag
+    return default if default in LANGUAGES else "en"

@@ -1,0 +1,62 @@
+"""Every mapped class, imported in one place so that Alembic and tests see the whole schema."""
+
+from mel.auth.models import AuditEntry, LoginAttempt, LoginSession, User
+from mel.catalog.models import (
+    Category,
+    Combination,
+    CombinationMember,
+    ContextEvent,
+    Dimension,
+    Indicator,
+    Partner,
+    Partnership,
+    Result,
+    Target,
+    indicator_dimension,
+    indicator_partner,
+    result_link,
+)
+from mel.db import Base
+from mel.reports.models import (
+    ImportWarning,
+    Measurement,
+    MeasurementBatch,
+    NarrativeEntry,
+    StoredFile,
+    Submission,
+    SubmissionReview,
+    TrainingAttendance,
+    TrainingEvent,
+    Value,
+)
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Category",
+    "Combination",
+    "CombinationMember",
+    "ContextEvent",
+    "Dimension",
+    "ImportWarning",
+    "Indicator",
+    "LoginAttempt",
+    "LoginSession",
+    "Measurement",
+    "MeasurementBatch",
+    "NarrativeEntry",
+    "Partner",
+    "Partnership",
+    "Result",
+    "StoredFile",
+    "Submission",
+    "SubmissionReview",
+    "Target",
+    "TrainingAttendance",
+    "TrainingEvent",
+    "User",
+    "Value",
+    "indicator_dimension",
+    "indicator_partner",
+    "result_link",
+]

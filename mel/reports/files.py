@@ -1,0 +1,82 @@
+"""Original uploads on disk, named by SHA-256, in step with the transaction that records them.
+
+A file is written to a temporary name and renamed into place (a reader never sees half a file).
+It is removed again when the database transaction that recorded it does not commit, so that the
+upload folder and the ``stored_file`` rows never disagree after a failed import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+_PENDING = "mel.pending_files"
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def stored_path(upload_dir: Path, sha256: str) -> Path:
+    """Where the original file with this digest lives."""
+    return Path(upload_dir) / sha256[:2] / f"{sha256}.xlsx"
+
+
+@dataclass
+class _Pending:
+    path: Path
+    root: SessionTransaction
+    committed: bool = False
+
+
+def keep_file(session: Session, *, upload_dir: Path, sha256: str, data: bytes) -> Path:
+    """Write ``data`` under its digest, atomically; removed again if the session's transaction fails."""
+    final = stored_path(upload_dir, sha256)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    existed = final.exists()
+    if not existed:
+        fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=".upload-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, final)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+    root = session.get_transaction()
+    if root is not None and not existed:
+        session.info.setdefault(_PENDING, []).append(_Pending(final, root))
+    return final
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    # Fired for savepoints too: only the root transaction's commit makes a file permanent.
+    for pending in session.info.get(_PENDING, []):
+        if not pending.root.is_active:
+            pending.committed = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_end(session: Session, transaction: SessionTransaction) -> None:
+    pending_files: list[_Pending] = session.info.get(_PENDING, [])
+    if not pending_files:
+        return
+    keep = []
+    for pending in pending_files:
+        if pending.root is not transaction:
+            keep.append(pending)
+        elif not pending.committed:  # rolled back, or closed without commit
+            with contextlib.suppress(FileNotFoundError):
+                pending.path.unlink()
+    session.info[_PENDING] = keep

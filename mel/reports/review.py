@@ -1,0 +1,222 @@
+"""Reviewing submissions: approve or return, the version history, and what changed between versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mel.auth.audit import Actor, record
+from mel.auth.models import User
+from mel.catalog.models import Category, CombinationMember, Dimension, Indicator, Partner
+from mel.reports.models import StoredFile, Submission, SubmissionReview, Value, utcnow
+from mel.reports.storage import lock_partner
+
+Action = Literal["approved", "returned"]
+
+
+class ReviewError(ValueError):
+    """A review that cannot be done; the message says why, in English (routes translate by ``code``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def review_submission(
+    *, session: Session, submission_id: int, action: str, comment: str | None, actor: Actor
+) -> Submission:
+    """Approve or return a submitted version; a return must say what to change."""
+    if action not in ("approved", "returned"):
+        raise ReviewError("bad_action", f"unknown review action {action!r}")
+    comment = (comment or "").strip() or None
+    if action == "returned" and not comment:
+        raise ReviewError("comment_required", "a returned report needs a comment saying what to change")
+    partner_id = session.scalar(select(Submission.partner_id).where(Submission.id == submission_id))
+    if partner_id is None:
+        raise ReviewError("not_found", f"no submission {submission_id}")
+    lock_partner(session, partner_id)  # a new version arriving meanwhile would supersede this one
+    submission = session.get(Submission, submission_id, populate_existing=True)
+    assert submission is not None
+    if submission.status != "submitted":
+        raise ReviewError("not_reviewable", f"submission {submission_id} is {submission.status}, not submitted")
+    now = utcnow()
+    submission.status = action
+    submission.reviewed_by_id = actor.user_id
+    submission.reviewed_at = now
+    submission.review_comment = comment
+    session.add(
+        SubmissionReview(submission_id=submission_id, action=action, comment=comment, by_id=actor.user_id, at=now)
+    )
+    record(
+        session,
+        actor=actor,
+        action=f"submission.{'approve' if action == 'approved' else 'return'}",
+        entity="submission",
+        entity_id=submission_id,
+        summary=f"v{submission.version} {submission.period} {action}",
+        before={"status": "submitted"},
+        after={"status": action, "comment": comment},
+    )
+    session.flush()
+    return submission
+
+
+@dataclass
+class ReviewLine:
+    action: str
+    comment: str | None
+    by: str | None
+    at: dt.datetime
+
+
+@dataclass
+class VersionLine:
+    """One version of a partner's report for a period, as the history page lists it."""
+
+    id: int
+    version: int
+    status: str
+    uploaded_at: dt.datetime
+    uploaded_by: str | None
+    reason: str | None
+    file_sha256: str
+    file_name: str
+    values: int
+    reviews: list[ReviewLine] = field(default_factory=list)
+
+
+def submission_history(session: Session, *, partner_id: int, period: str) -> list[VersionLine]:
+    """Every version of one partner's report for one period, newest first, with its reviews."""
+    counts = select(Value.submission_id, func.count().label("n")).group_by(Value.submission_id).subquery("counts")
+    rows = session.execute(
+        select(
+            Submission.id,
+            Submission.version,
+            Submission.status,
+            Submission.uploaded_at,
+            User.email,
+            Submission.reason,
+            Submission.file_sha256,
+            StoredFile.original_name,
+            func.coalesce(counts.c.n, 0),
+        )
+        .join(StoredFile, StoredFile.sha256 == Submission.file_sha256)
+        .outerjoin(User, User.id == Submission.uploaded_by_id)
+        .outerjoin(counts, counts.c.submission_id == Submission.id)
+        .where(Submission.partner_id == partner_id, Submission.period == period)
+        .order_by(Submission.version.desc())
+    ).all()
+    lines = [VersionLine(*row) for row in rows]
+    by_id = {line.id: line for line in lines}
+    if by_id:
+        reviews = session.execute(
+            select(
+                SubmissionReview.submission_id,
+                SubmissionReview.action,
+                SubmissionReview.comment,
+                User.email,
+                SubmissionReview.at,
+            )
+            .outerjoin(User, User.id == SubmissionReview.by_id)
+            .where(SubmissionReview.submission_id.in_(by_id))
+            .order_by(SubmissionReview.id)
+        )
+        for sid, action, comment, email, at in reviews:
+            by_id[sid].reviews.append(ReviewLine(action, comment, email, at))
+    return lines
+
+
+@dataclass
+class DiffLine:
+    indicator: str
+    categories: dict[str, str]
+    """Dimension code -> category code; ``{}`` for the total."""
+    old: float | None
+    new: float | None
+
+    @property
+    def change(self) -> str:
+        if self.old is None:
+            return "added"
+        if self.new is None:
+            return "removed"
+        return "unchanged" if self.old == self.new else "changed"
+
+
+@dataclass
+class SubmissionDiff:
+    submission_id: int
+    previous_id: int | None
+    version: int
+    previous_version: int | None
+    lines: list[DiffLine]
+
+    @property
+    def changed(self) -> list[DiffLine]:
+        """The lines that differ (added, removed or changed)."""
+        return [line for line in self.lines if line.change != "unchanged"]
+
+
+def submission_diff(session: Session, submission_id: int) -> SubmissionDiff:
+    """Values of a version against the version before it: per indicator and combination, old and new."""
+    sub = session.get(Submission, submission_id)
+    if sub is None:
+        raise ReviewError("not_found", f"no submission {submission_id}")
+    previous = session.execute(
+        select(Submission.id, Submission.version)
+        .where(
+            Submission.partner_id == sub.partner_id,
+            Submission.period == sub.period,
+            Submission.version < sub.version,
+        )
+        .order_by(Submission.version.desc())
+        .limit(1)
+    ).first()
+    ids = [submission_id] + ([previous[0]] if previous else [])
+    rows = session.execute(
+        select(Value.submission_id, Indicator.code, Indicator.position, Value.combination_id, Value.value)
+        .join(Indicator, Indicator.id == Value.indicator_id)
+        .where(Value.submission_id.in_(ids))
+    ).all()
+    old: dict[tuple[str, int], float] = {}
+    new: dict[tuple[str, int], float] = {}
+    order: dict[str, int] = {}
+    for sid, code, position, combo, number in rows:
+        (new if sid == submission_id else old)[(code, combo)] = number
+        order[code] = position
+    categories = _categories(session, {combo for _code, combo in old.keys() | new.keys()})
+    keys = sorted(
+        old.keys() | new.keys(),
+        key=lambda k: (order[k[0]], k[0], len(categories.get(k[1], {})), sorted(categories.get(k[1], {}).items())),
+    )
+    lines = [
+        DiffLine(code, categories.get(combo, {}), old.get((code, combo)), new.get((code, combo)))
+        for code, combo in keys
+    ]
+    return SubmissionDiff(
+        submission_id, previous[0] if previous else None, sub.version, previous[1] if previous else None, lines
+    )
+
+
+def _categories(session: Session, combination_ids: set[int]) -> dict[int, dict[str, str]]:
+    found: dict[int, dict[str, str]] = defaultdict(dict)
+    ids = list(combination_ids)
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(CombinationMember.combination_id, Dimension.code, Category.code)
+            .join(Category, Category.id == CombinationMember.category_id)
+            .join(Dimension, Dimension.id == CombinationMember.dimension_id)
+            .where(CombinationMember.combination_id.in_(ids[start : start + 500]))
+        )
+        for combo, dim, cat in rows:
+            found[combo][dim] = cat
+    return dict(found)
+
+
+def partner_code(session: Session, partner_id: int) -> str | None:
+    return session.scalar(select(Partner.code).where(Partner.id == partner_id))

@@ -1,0 +1,360 @@
+"""Importing a workbook: read, check against the catalog, then store it all or nothing.
+
+``import_workbook`` is the one way data enters the system (web upload, ``mel import``, the demo).
+It works inside the caller's transaction: the caller commits. The original file is kept under its
+SHA-256 only when the import is stored; a file with personal data is never kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy.orm import Session
+
+from mel.auth.audit import CLI, Actor, record
+from mel.i18n import t
+from mel.reports import storage
+from mel.reports.files import keep_file, sha256_of
+from mel.reports.parsed import (
+    Issue,
+    Kind,
+    ParsedMeasurement,
+    ParsedNarrative,
+    ParsedTraining,
+    ParsedValue,
+    ParsedWorkbook,
+)
+from mel.reports.review import ReviewError, review_submission, submission_diff, submission_history
+from mel.reports.warnings import quality_warnings
+from mel.settings import Settings
+from mel.workbooks.reader import WorkbookError, read_workbook
+
+__all__ = [
+    "ImportResult",
+    "ReviewError",
+    "import_parsed",
+    "import_workbook",
+    "review_submission",
+    "submission_diff",
+    "submission_history",
+]
+
+Status = Literal["accepted", "rejected", "duplicate"]
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class ImportResult:
+    """What an import did, and what ``mel import --json`` prints."""
+
+    status: Status
+    kind: Kind = "quarterly_report"
+    partner: str | None = None
+    period: str | None = None
+    version: int | None = None
+    submission_id: int | None = None
+    batch_id: int | None = None
+    sha256: str | None = None
+    dry_run: bool = False
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+    infos: list[Issue] = field(default_factory=list)
+    values: list[ParsedValue] = field(default_factory=list)
+    trainings: list[ParsedTraining] = field(default_factory=list)
+    narrative: list[ParsedNarrative] = field(default_factory=list)
+    measurements: list[ParsedMeasurement] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "kind": self.kind,
+            "partner": self.partner,
+            "period": self.period,
+            "version": self.version,
+            "errors": [e.as_json() for e in self.errors],
+            "warnings": [w.as_json() for w in self.warnings],
+            "values": [v.as_json() for v in self.values],
+            "trainings": [tr.as_json() for tr in self.trainings],
+            "narrative": [n.as_json() for n in self.narrative],
+            "measurements": [m.as_json() for m in self.measurements],
+            "infos": [i.as_json() for i in self.infos],
+            "submission_id": self.submission_id,
+            "measurement_batch_id": self.batch_id,
+            "sha256": self.sha256,
+            "dry_run": self.dry_run,
+        }
+
+
+def _noop(_stage: str, _fraction: float) -> None:
+    return None
+
+
+def import_workbook(
+    *,
+    session: Session,
+    data: bytes,
+    filename: str,
+    settings: Settings,
+    partner_code: str | None = None,
+    period: str | None = None,
+    partnership_code: str | None = None,
+    lang: str = "en",
+    actor: Actor = CLI,
+    dry_run: bool = False,
+    reason: str | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Check ``data`` and, unless ``dry_run`` or rejected, store it as a new version (or batch)."""
+    report = progress or _noop
+    report("reading", 0.0)
+    max_bytes = int(settings.max_upload_mb * 1024 * 1024)
+    if len(data) > max_bytes:
+        issue = Issue(
+            "file_too_large",
+            "",
+            "",
+            t(lang, "The file is larger than {limit} MB: split it or remove unneeded sheets.", limit=_mb(settings)),
+        )
+        return ImportResult("rejected", errors=[issue])
+    sha = sha256_of(data)
+    existing = storage.already_stored(session, sha)
+    if existing is not None:
+        report("reading", 1.0)
+        return _duplicate(existing, sha, lang, dry_run)
+    try:
+        workbook = read_workbook(data, max_bytes=max_bytes)
+    except WorkbookError as exc:
+        return ImportResult("rejected", sha256=sha, dry_run=dry_run, errors=[_workbook_issue(exc, lang, settings)])
+    report("reading", 1.0)
+    report("checking", 0.0)
+    from mel.reports.parse import parse_workbook
+
+    parsed = parse_workbook(
+        session, workbook, lang=lang, partner_code=partner_code, period=period, partnership_code=partnership_code
+    )
+    report("checking", 1.0)
+    return import_parsed(
+        session=session,
+        parsed=parsed,
+        data=data,
+        filename=filename,
+        settings=settings,
+        actor=actor,
+        dry_run=dry_run,
+        reason=reason,
+        progress=report,
+    )
+
+
+def import_parsed(
+    *,
+    session: Session,
+    parsed: ParsedWorkbook,
+    data: bytes,
+    filename: str,
+    settings: Settings,
+    actor: Actor = CLI,
+    dry_run: bool = False,
+    reason: str | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Store an already checked workbook: the second half of ``import_workbook``."""
+    report = progress or _noop
+    sha = sha256_of(data)
+    result = ImportResult(
+        "rejected",
+        kind=parsed.kind,
+        partner=parsed.partner,
+        period=parsed.period,
+        sha256=sha,
+        dry_run=dry_run,
+        errors=list(parsed.errors),
+        warnings=list(parsed.warnings),
+        infos=list(parsed.infos),
+        values=parsed.values,
+        trainings=parsed.trainings,
+        narrative=parsed.narrative,
+        measurements=parsed.measurements,
+    )
+    reason = (reason or "").strip() or None
+    if result.errors:
+        return result
+    if parsed.kind == "measurements":
+        return _measurements(session, parsed, result, data=data, filename=filename, settings=settings, actor=actor)
+
+    assert parsed.partner_id is not None and parsed.period is not None
+    partner_id, period = parsed.partner_id, parsed.period
+    result.warnings += quality_warnings(
+        session, partner_id=partner_id, period=period, values=parsed.values, settings=settings, lang=parsed.lang
+    )
+    if dry_run:
+        problem = _needs_reason(session, partner_id, period, reason, parsed.lang)
+        if problem:
+            result.errors.append(problem)
+            return result
+        result.status = "accepted"
+        result.version = storage.next_version(session, partner_id, period)
+        return result
+
+    report("storing", 0.0)
+    storage.lock_partner(session, partner_id)
+    existing = storage.already_stored(session, sha)  # again, now that concurrent imports are serialized
+    if existing is not None:
+        return _duplicate(existing, sha, parsed.lang, dry_run=False)
+    problem = _needs_reason(session, partner_id, period, reason, parsed.lang)
+    if problem:
+        result.errors.append(problem)
+        return result
+    with session.begin_nested():
+        storage.add_stored_file(session, sha256=sha, size=len(data), filename=filename)
+        stored = storage.store_report(
+            session, parsed=parsed, sha256=sha, user_id=actor.user_id, reason=reason, warnings=result.warnings
+        )
+        report("storing", 0.8)
+        record(
+            session,
+            actor=actor,
+            action="submission.import",
+            entity="submission",
+            entity_id=stored.submission_id,
+            summary=f"{parsed.partner} {period} v{stored.version} ({filename})",
+            before=(
+                {
+                    "submission_id": stored.previous_id,
+                    "version": stored.previous_version,
+                    "status": stored.previous_status,
+                }
+                if stored.previous_id
+                else None
+            ),
+            after={
+                "version": stored.version,
+                "status": "submitted",
+                "file_sha256": sha,
+                "file": filename,
+                "reason": reason,
+                "values": len(parsed.values),
+                "trainings": len(parsed.trainings),
+                "narrative": len(parsed.narrative),
+                "warnings": len(result.warnings),
+            },
+        )
+        if stored.previous_id is not None:
+            record(
+                session,
+                actor=actor,
+                action="submission.supersede",
+                entity="submission",
+                entity_id=stored.previous_id,
+                summary=f"{parsed.partner} {period} v{stored.previous_version} superseded by v{stored.version}",
+                before={"status": stored.previous_status},
+                after={"status": "superseded", "by_version": stored.version, "reason": reason},
+            )
+    keep_file(session, upload_dir=settings.upload_dir, sha256=sha, data=data)
+    report("storing", 1.0)
+    result.status = "accepted"
+    result.version = stored.version
+    result.submission_id = stored.submission_id
+    return result
+
+
+def _measurements(
+    session: Session,
+    parsed: ParsedWorkbook,
+    result: ImportResult,
+    *,
+    data: bytes,
+    filename: str,
+    settings: Settings,
+    actor: Actor,
+) -> ImportResult:
+    if result.dry_run:
+        result.status = "accepted"
+        return result
+    assert parsed.partnership_id is not None
+    sha = result.sha256 or sha256_of(data)
+    storage.lock_partnership(session, parsed.partnership_id)
+    existing = storage.already_stored(session, sha)
+    if existing is not None:
+        return _duplicate(existing, sha, parsed.lang, dry_run=False)
+    with session.begin_nested():
+        storage.add_stored_file(session, sha256=sha, size=len(data), filename=filename)
+        stored = storage.store_measurements(session, parsed=parsed, sha256=sha, user_id=actor.user_id)
+        record(
+            session,
+            actor=actor,
+            action="measurement.import",
+            entity="measurement_batch",
+            entity_id=stored.batch_id,
+            summary=f"{len(parsed.measurements)} measurements ({filename})",
+            after={
+                "file_sha256": sha,
+                "file": filename,
+                "measurements": len(parsed.measurements),
+                "replaced": len(stored.replaced),
+            },
+        )
+        for old in stored.replaced:
+            record(
+                session,
+                actor=actor,
+                action="measurement.replace",
+                entity="measurement",
+                entity_id=old["id"],
+                summary=f"replaced by batch {stored.batch_id}",
+                before=old,
+                after={"batch_id": stored.batch_id},
+            )
+    keep_file(session, upload_dir=settings.upload_dir, sha256=sha, data=data)
+    result.status = "accepted"
+    result.batch_id = stored.batch_id
+    return result
+
+
+def _needs_reason(session: Session, partner_id: int, period: str, reason: str | None, lang: str) -> Issue | None:
+    """A new version of an approved report must say why (shown in the history)."""
+    current = storage.current_submission(session, partner_id, period)
+    if current is None or current.status != "approved" or reason:
+        return None
+    return Issue(
+        "reason_required",
+        "",
+        "",
+        t(
+            lang,
+            "Version {version} of this report is already approved: state the reason for the new version.",
+            version=current.version,
+        ),
+    )
+
+
+def _duplicate(existing: storage.Existing, sha: str, lang: str, dry_run: bool) -> ImportResult:
+    kind: Kind = "measurements" if existing.kind == "measurements" else "quarterly_report"
+    info = Issue("already_imported", "", "", t(lang, "This exact file was already imported: nothing was stored."))
+    return ImportResult(
+        "duplicate",
+        kind=kind,
+        partner=existing.partner,
+        period=existing.period,
+        version=existing.version,
+        submission_id=existing.submission_id,
+        sha256=sha,
+        dry_run=dry_run,
+        infos=[info],
+    )
+
+
+def _mb(settings: Settings) -> str:
+    return f"{settings.max_upload_mb:g}"
+
+
+def _workbook_issue(exc: WorkbookError, lang: str, settings: Settings) -> Issue:
+    if exc.code == "file_too_large":
+        message = t(
+            lang, "The file is larger than {limit} MB: split it or remove unneeded sheets.", limit=_mb(settings)
+        )
+    else:
+        message = t(lang, "This file is not an Excel workbook (.xlsx): save it as .xlsx and upload it again.")
+    return Issue(exc.code, "", "", message)

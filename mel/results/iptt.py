@@ -1,0 +1,240 @@
+"""The Indicator Performance Tracking Table (IPTT), USAID's layout, as plain rows.
+
+One row per indicator, grouped by result level (impact, outcomes, outputs): the baseline, then per
+period bucket the target, the actual and the actual as a percent of the target, then the same for
+the life of the partnership. Under each indicator come its partner rows and one-dimension
+disaggregation rows. Buckets are quarters, fiscal years (the partnership's fiscal start month) or
+none (life of partnership only). The page, the XLSX download and ``mel export iptt`` all read
+``iptt_table``; numbers come from one grouped query (``series.grouped``) folded per bucket.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from mel.catalog.models import Category, Indicator, Partnership
+from mel.periods import fiscal, quarter_of, quarters
+from mel.results.base import Scope
+from mel.results.progress import baseline_measurements, latest_measurements
+from mel.results.series import TOTAL, Cell, Folded, fold, grouped
+
+EMPTY = Folded(None, False, {}, {})
+
+GRANULARITIES = ("quarter", "fy", "lop")
+LEVEL_ORDER = ("impact", "outcome", "output")
+
+
+@dataclass(frozen=True)
+class Bucket:
+    label: str  # 2021Q3 | FY2021
+    periods: tuple[str, ...]
+    target_key: str  # the Target.period that holds this bucket's target
+
+
+@dataclass
+class IpttCell:
+    target: float | None
+    actual: float | None
+    provisional: bool = False
+
+    @property
+    def percent(self) -> float | None:
+        """Actual as a percent of target (null without a target or with a zero target)."""
+        if self.target in (None, 0) or self.actual is None:
+            return None
+        assert self.target is not None
+        return self.actual / self.target * 100
+
+
+SUPPRESS_BELOW = 5
+
+
+def small(row: IpttRow, value: float | None) -> bool:
+    """Whether small-cell suppression hides ``value`` of ``row``: 1 to 4 of a sensitive indicator."""
+    return row.sensitive and value is not None and 0 < value < SUPPRESS_BELOW
+
+
+@dataclass
+class IpttRow:
+    kind: str  # indicator | partner | category
+    level: str
+    pillar: str | None
+    result: str
+    indicator: str
+    name: str
+    unit: str
+    aggregation: str
+    baseline: float | None
+    label: str  # the partner or category, '' for the indicator row
+    dimension: str  # dimension code of a category row, '' otherwise
+    cells: list[IpttCell]
+    lop: IpttCell
+    per_partner: bool = False  # a percent or yes/no reported by several partners: see the partner rows
+    source: str = "reports"  # reports | measurement
+    sensitive: bool = False  # counts of victims: exports and evaluators see 1 to 4 as '<5'
+    children: list[IpttRow] = field(default_factory=list)
+
+    def record(self, buckets: list[Bucket]) -> dict[str, Any]:
+        """A flat dictionary for exports: one key per bucket and measure."""
+        out = {k: v for k, v in asdict(self).items() if k not in ("cells", "lop", "children")}
+        for bucket, cell in zip(buckets, self.cells, strict=True):
+            out[f"{bucket.label} target"] = cell.target
+            out[f"{bucket.label} actual"] = cell.actual
+            out[f"{bucket.label} %"] = cell.percent
+        out["LOP target"], out["LOP actual"], out["LOP %"] = self.lop.target, self.lop.actual, self.lop.percent
+        return out
+
+
+@dataclass
+class Iptt:
+    partnership: Partnership
+    granularity: str
+    buckets: list[Bucket]
+    rows: list[IpttRow]  # indicator rows, each with its children
+
+    def flat(self) -> list[IpttRow]:
+        """Indicator rows followed by their partner and category rows, in table order."""
+        return [r for row in self.rows for r in (row, *row.children)]
+
+    def records(self) -> list[dict[str, Any]]:
+        return [r.record(self.buckets) for r in self.flat()]
+
+
+def buckets(ship: Partnership, granularity: str, *, first: str | None = None, last: str | None = None) -> list[Bucket]:
+    """The period columns: quarters or fiscal years of the partnership within ``first``..``last``."""
+    periods = [
+        p
+        for p in quarters(quarter_of(ship.starts_on), quarter_of(ship.ends_on))
+        if (first is None or p >= first) and (last is None or p <= last)
+    ]
+    if granularity == "quarter":
+        return [Bucket(p, (p,), p) for p in periods]
+    if granularity == "fy":
+        years: dict[int, list[str]] = defaultdict(list)
+        for p in periods:
+            years[fiscal(p, ship.fiscal_year_start)[0]].append(p)
+        return [Bucket(f"FY{y}", tuple(ps), f"FY{y}") for y, ps in sorted(years.items())]
+    return []
+
+
+def _target(indicator: Indicator, bucket: Bucket) -> float | None:
+    """The catalog's target for a bucket; a fiscal year without one adds up its quarters' (sum indicators)."""
+    by_period = {t.period: t.value for t in indicator.targets}
+    if bucket.target_key in by_period:
+        return by_period[bucket.target_key]
+    if indicator.aggregation == "sum":
+        parts = [by_period[p] for p in bucket.periods if p in by_period]
+        return sum(parts) if parts else None
+    return None
+
+
+def _cells(
+    indicator: Indicator,
+    cells: list[Cell],
+    cols: list[Bucket],
+    where: dict[str, int],
+    *,
+    targets: bool,
+    partner: int | None = None,
+) -> tuple[list[IpttCell], IpttCell, Folded]:
+    """One row's cells: ``where`` maps a quarter to its bucket's position."""
+    per_bucket: list[list[Cell]] = [[] for _ in cols]
+    mine = cells if partner is None else [c for c in cells if c.partner_id == partner]
+    for c in mine:
+        i = where.get(c.period)
+        if i is not None:
+            per_bucket[i].append(c)
+    out = []
+    for bucket, chosen in zip(cols, per_bucket, strict=True):
+        f = fold(indicator, chosen) if chosen else EMPTY
+        out.append(IpttCell(_target(indicator, bucket) if targets else None, f.value, f.provisional))
+    whole = fold(indicator, mine)
+    lop = IpttCell(indicator.lop_target if targets else None, whole.value, whole.provisional)
+    return out, lop, whole
+
+
+def iptt_table(
+    session: Session,
+    ship: Partnership,
+    scope: Scope,
+    *,
+    granularity: str = "fy",
+    lang: str = "en",
+    pillar: str | None = None,
+    level: str | None = None,
+    partner_names: dict[int, str] | None = None,
+) -> Iptt:
+    """The IPTT of ``ship`` under ``scope`` (provisional, partners, period range), filtered by pillar and level.
+
+    ``pillar`` 'cross-cutting' selects the results without a pillar.
+    """
+    cols = buckets(ship, granularity, first=scope.first_period, last=scope.last_period)
+    indicators = [
+        ind
+        for r in sorted(ship.results, key=lambda r: (LEVEL_ORDER.index(r.level), r.position))
+        for ind in r.indicators
+        if (level is None or r.level == level)
+        and (pillar is None or r.pillar == pillar or (pillar == "cross-cutting" and r.pillar is None))
+    ]
+    where = {p: i for i, b in enumerate(cols) for p in b.periods}
+    names = partner_names or {p.id: p.name for p in ship.partners}
+    all_cells = grouped(
+        session, scope, partnership_id=ship.id, indicator_ids=[i.id for i in indicators], combine_partners=True
+    )
+    by_key: dict[tuple[int, int], list[Cell]] = defaultdict(list)
+    for c in all_cells:
+        by_key[(c.indicator_id, c.category_id)].append(c)
+    measured = latest_measurements(session, ship.id)
+    baselines = baseline_measurements(session, ship.id)
+    categories = _categories(indicators)
+    rows = []
+    for ind in indicators:
+        result = ind.result
+        base = baselines.get(ind.id, ind.baseline_value)
+        common: dict[str, Any] = {
+            "level": result.level,
+            "pillar": result.pillar,
+            "result": result.code,
+            "indicator": ind.code,
+            "name": ind.label(lang),
+            "unit": ind.unit,
+            "aggregation": ind.aggregation,
+            "baseline": base,
+            "sensitive": bool(ind.sensitive),
+        }
+        totals = by_key.get((ind.id, TOTAL), [])
+        cells, lop, whole = _cells(ind, totals, cols, where, targets=True)
+        row = IpttRow(kind="indicator", label="", dimension="", cells=cells, lop=lop, **common)
+        row.per_partner = whole.value is None and len(whole.partners) > 1
+        if not totals and not ind.partners and ind.id in measured:
+            row.lop.actual = measured[ind.id][0]
+            row.source = "measurement"
+        for pid in sorted(whole.partners, key=lambda p: names.get(p, "")):
+            p_cells, p_lop, _ = _cells(ind, totals, cols, where, targets=False, partner=pid)
+            row.children.append(
+                IpttRow(
+                    kind="partner", label=names.get(pid, str(pid)), dimension="", cells=p_cells, lop=p_lop, **common
+                )
+            )
+        for dim in ind.dimensions:
+            for cat in categories.get(dim.id, []):
+                cat_cells = by_key.get((ind.id, cat.id), [])
+                if not cat_cells:
+                    continue
+                c_cells, c_lop, c_whole = _cells(ind, cat_cells, cols, where, targets=False)
+                dim_label = dim.label_es if lang == "es" else dim.label_en
+                label = f"{dim_label}: {cat.label_es if lang == 'es' else cat.label_en}"
+                child = IpttRow(kind="category", label=label, dimension=dim.code, cells=c_cells, lop=c_lop, **common)
+                child.per_partner = c_whole.value is None and len(c_whole.partners) > 1
+                row.children.append(child)
+        rows.append(row)
+    return Iptt(ship, granularity if granularity in GRANULARITIES else "fy", cols, rows)
+
+
+def _categories(indicators: Collection[Indicator]) -> dict[int, list[Category]]:
+    return {dim.id: list(dim.categories) for ind in indicators for dim in ind.dimensions}

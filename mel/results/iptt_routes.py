@@ -1,0 +1,196 @@
+"""The IPTT page and its XLSX download: parse the filters, call ``mel.results.iptt``, render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from mel.auth.policy import CurrentUser
+from mel.catalog.models import LEVELS, PILLARS, Partnership
+from mel.deps import AnyUser, SessionDep
+from mel.i18n import t
+from mel.periods import parse_quarter, quarter_of, quarters
+from mel.results.base import Scope
+from mel.results.indicator_routes import partner_or_404
+from mel.results.iptt import GRANULARITIES, Iptt, IpttRow, iptt_table, small
+from mel.results.iptt_xlsx import iptt_xlsx
+from mel.results.progress_routes import common, partnership_or_404, wants_provisional
+from mel.web.render import render
+
+router = APIRouter()
+
+
+@dataclass(frozen=True)
+class Filters:
+    granularity: str
+    pillar: str | None
+    level: str | None
+    partner: str | None
+    first: str | None
+    last: str | None
+    provisional: bool
+
+    def query(self) -> str:
+        params = {
+            "granularity": self.granularity,
+            "pillar": self.pillar or "",
+            "level": self.level or "",
+            "partner": self.partner or "",
+            "from": self.first or "",
+            "to": self.last or "",
+            "provisional": "1" if self.provisional else "",
+        }
+        return urlencode({k: v for k, v in params.items() if v})
+
+
+def _filters(
+    user: CurrentUser,
+    granularity: str,
+    pillar: str | None,
+    level: str | None,
+    partner: str | None,
+    first: str | None,
+    last: str | None,
+    provisional: str | None,
+) -> Filters:
+    return Filters(
+        granularity=granularity if granularity in GRANULARITIES else "fy",
+        pillar=pillar if pillar in (*PILLARS, "cross-cutting") else None,
+        level=level if level in LEVELS else None,
+        partner=partner or None,
+        first=parse_quarter(first) if first else None,
+        last=parse_quarter(last) if last else None,
+        provisional=wants_provisional(user, provisional),
+    )
+
+
+def _table(session: Session, request: Request, ship: Partnership, user: CurrentUser, f: Filters) -> Iptt:
+    chosen = partner_or_404(ship, user, f.partner)
+    scope = Scope(
+        include_provisional=f.provisional,
+        partner_ids=[chosen.id] if chosen else None,
+        first_period=f.first,
+        last_period=f.last,
+    )
+    return iptt_table(
+        session, ship, scope, granularity=f.granularity, lang=request.state.lang, pillar=f.pillar, level=f.level
+    )
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One IPTT cell as the page prints it (formatted once here: the quarterly table has thousands)."""
+
+    col: str
+    target: str
+    actual: str
+    value: str  # the raw actual for data attributes, '' when none
+    pct: str
+    provisional: bool
+
+
+def shown_value(value: float | None, unit: str, lang: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "percent":
+        return f"{value:,.1f} %"
+    if unit == "yes_no":
+        return t(lang, "yes") if value >= 1 else t(lang, "no")
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def shown_cells(table: Iptt, row: IpttRow, lang: str, *, suppress: bool = False) -> list[Shown]:
+    """Formatted cells; with ``suppress`` (evaluators) small cells of sensitive indicators read '<5'."""
+    cols = [b.label for b in table.buckets] + ["LOP"]
+    out = []
+    for col, cell in zip(cols, [*row.cells, row.lop], strict=True):
+        per_partner = cell.actual is None and row.per_partner
+        if suppress and small(row, cell.actual):
+            target = shown_value(cell.target, row.unit, lang) if row.kind == "indicator" else ""
+            out.append(Shown(col=col, target=target, actual="<5", value="", pct="", provisional=cell.provisional))
+            continue
+        out.append(
+            Shown(
+                col=col,
+                target=shown_value(cell.target, row.unit, lang) if row.kind == "indicator" else "",
+                actual=t(lang, "per partner") if per_partner else shown_value(cell.actual, row.unit, lang),
+                value="" if cell.actual is None else repr(float(cell.actual)),
+                pct=f"{cell.percent:,.1f} %" if cell.percent is not None else ("—" if row.kind == "indicator" else ""),
+                provisional=cell.provisional,
+            )
+        )
+    return out
+
+
+Granularity = Annotated[str, Query()]
+From = Annotated[str | None, Query(alias="from")]
+To = Annotated[str | None, Query(alias="to")]
+
+
+@router.get("/p/{code}/iptt", response_class=HTMLResponse, name="iptt")
+def iptt_page(
+    request: Request,
+    session: SessionDep,
+    user: AnyUser,
+    code: str,
+    granularity: Granularity = "fy",
+    pillar: str | None = None,
+    level: str | None = None,
+    partner: str | None = None,
+    first: From = None,
+    last: To = None,
+    provisional: str | None = None,
+) -> HTMLResponse:
+    ship = partnership_or_404(session, code)
+    f = _filters(user, granularity, pillar, level, partner, first, last, provisional)
+    table = _table(session, request, ship, user, f)
+    lang = request.state.lang
+    hide = user.role == "evaluator"  # small-cell suppression applies to evaluators (and to every export)
+    context = common(ship, user, lang) | {
+        "table": table,
+        "display": [
+            (
+                row,
+                shown_cells(table, row, lang, suppress=hide),
+                [(c, shown_cells(table, c, lang, suppress=hide)) for c in row.children],
+            )
+            for row in table.rows
+        ],
+        "filters": f,
+        "query": f.query(),
+        "pillars": [*PILLARS, "cross-cutting"],
+        "levels": LEVELS,
+        "partners": [p for p in ship.partners if not user.is_partner or user.sees_partner(p.id)],
+        "quarters": list(quarters(quarter_of(ship.starts_on), quarter_of(ship.ends_on))),
+    }
+    return render(request, "iptt.html", context, block="table")
+
+
+@router.get("/p/{code}/iptt.xlsx", name="iptt_xlsx")
+def iptt_download(
+    request: Request,
+    session: SessionDep,
+    user: AnyUser,
+    code: str,
+    granularity: Granularity = "fy",
+    pillar: str | None = None,
+    level: str | None = None,
+    partner: str | None = None,
+    first: From = None,
+    last: To = None,
+    provisional: str | None = None,
+) -> Response:
+    ship = partnership_or_404(session, code)
+    f = _filters(user, granularity, pillar, level, partner, first, last, provisional)
+    table = _table(session, request, ship, user, f)
+    name = f"{ship.code}-iptt-{f.granularity}.xlsx"
+    return Response(
+        iptt_xlsx(table, lang=request.state.lang),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

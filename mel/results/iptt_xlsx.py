@@ -1,0 +1,94 @@
+"""The IPTT as a formatted workbook (xlsxwriter): frozen header, number formats, units.
+
+Text goes through ``mel.exports.safe.write_cell`` (neutralized, always written as text) so that a
+name starting with ``=`` never becomes a formula.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import xlsxwriter
+
+from mel.exports.safe import write_cell
+from mel.i18n import t
+from mel.results.iptt import Iptt, IpttCell, small
+
+UNIT_FORMATS = {"count": "#,##0.##", "percent": '0.0"%"', "yes_no": '[=1]"Yes";[=0]"No";General'}
+UNIT_FORMATS_ES = {"yes_no": '[=1]"Sí";[=0]"No";General'}
+
+
+def iptt_xlsx(table: Iptt, *, lang: str = "en", suppress: bool = True) -> bytes:
+    """The table as XLSX bytes: one sheet, two header rows (period, measure), one row per table row.
+
+    An export: small cells (1 to 4) of sensitive indicators are written as '<5' unless ``suppress`` is off.
+    """
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("IPTT")
+    bold = book.add_format({"bold": True, "bg_color": "#E8EEF5", "border": 1, "text_wrap": True, "valign": "top"})
+    center = book.add_format({"bold": True, "bg_color": "#E8EEF5", "border": 1, "align": "center"})
+    text = book.add_format({"text_wrap": True, "valign": "top"})
+    child_text = book.add_format({"text_wrap": True, "valign": "top", "indent": 1, "italic": True})
+    pct = book.add_format({"num_format": '0.0"%"'})
+    units = {**UNIT_FORMATS, **(UNIT_FORMATS_ES if lang == "es" else {})}
+    formats = {u: book.add_format({"num_format": f}) for u, f in units.items()}
+    fixed = [
+        t(lang, "Level"),
+        t(lang, "Result"),
+        t(lang, "Indicator"),
+        t(lang, "Name"),
+        t(lang, "Breakdown"),
+        t(lang, "Unit"),
+        t(lang, "Baseline"),
+    ]
+    measures = [t(lang, "Target"), t(lang, "Actual"), t(lang, "% of target")]
+    groups = [b.label for b in table.buckets] + [t(lang, "Life of partnership")]
+    for col, head in enumerate(fixed):
+        sheet.merge_range(0, col, 1, col, head, bold)
+    for g, label in enumerate(groups):
+        first = len(fixed) + g * 3
+        sheet.merge_range(0, first, 0, first + 2, label, center)
+        for m, measure in enumerate(measures):
+            sheet.write_string(1, first + m, measure, bold)
+    unit_names = {"count": t(lang, "count"), "percent": t(lang, "percent"), "yes_no": t(lang, "yes/no")}
+    level_names = {"impact": t(lang, "Impact"), "outcome": t(lang, "Outcome"), "output": t(lang, "Output")}
+    row_no = 2
+    for row in table.flat():
+        top = row.kind == "indicator"
+        fmt = formats[row.unit]
+        write_cell(sheet, row_no, 0, level_names.get(row.level, row.level), text)
+        write_cell(sheet, row_no, 1, row.result, text)
+        write_cell(sheet, row_no, 2, row.indicator, text)
+        write_cell(sheet, row_no, 3, row.name if top else "", text)
+        write_cell(sheet, row_no, 4, row.label, child_text)
+        write_cell(sheet, row_no, 5, unit_names.get(row.unit, row.unit), text)
+        if top and row.baseline is not None:
+            sheet.write_number(row_no, 6, row.baseline, fmt)
+        for g, cell in enumerate([*row.cells, row.lop]):
+            _write_cell(sheet, row_no, len(fixed) + g * 3, cell, fmt, pct, hide=suppress and small(row, cell.actual))
+        if not top:
+            sheet.set_row(row_no, None, None, {"level": 1})
+        row_no += 1
+    sheet.freeze_panes(2, 4)
+    sheet.set_column(0, 2, 10)
+    sheet.set_column(3, 3, 48)
+    sheet.set_column(4, 4, 28)
+    sheet.set_column(5, 6, 10)
+    sheet.set_column(len(fixed), len(fixed) + len(groups) * 3, 10)
+    sheet.autofilter(1, 0, max(row_no - 1, 1), len(fixed) + len(groups) * 3 - 1)
+    book.close()
+    return buffer.getvalue()
+
+
+def _write_cell(sheet: Any, row: int, col: int, cell: IpttCell, fmt: Any, pct: Any, *, hide: bool) -> None:
+    if cell.target is not None:
+        sheet.write_number(row, col, cell.target, fmt)
+    if hide:
+        sheet.write_string(row, col + 1, "<5")
+        return
+    if cell.actual is not None:
+        sheet.write_number(row, col + 1, cell.actual, fmt)
+    if cell.percent is not None:
+        sheet.write_number(row, col + 2, round(cell.percent, 1), pct)

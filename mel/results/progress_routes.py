@@ -1,0 +1,189 @@
+"""Progress pages of a partnership: the dashboard, the theory of change and the context events.
+
+Thin routes: they parse the request, decide what the viewer may see (partner users: approved
+figures only) and call the query modules of ``mel.results``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
+
+from mel.auth.policy import CurrentUser
+from mel.auth.web import actor_of
+from mel.catalog.models import PILLARS, Partnership
+from mel.deps import AnyUser, SessionDep, SettingsDep, StaffUser
+from mel.i18n import t
+from mel.results.base import Scope
+from mel.results.context import ContextEventError, record_context_event
+from mel.results.indicator_page import context_events
+from mel.results.progress import (
+    BEHIND,
+    ON_TRACK,
+    baseline_measurements,
+    dashboard,
+    indicator_progress,
+    load_partnership,
+    on_track_share,
+    partner_codes,
+    worst,
+)
+from mel.results.toc import integrity_warnings, layout
+from mel.web.render import render
+
+router = APIRouter()
+
+
+def partnership_or_404(session: Session, code: str) -> Partnership:
+    ship = load_partnership(session, code)
+    if ship is None:
+        raise HTTPException(status_code=404)
+    return ship
+
+
+def wants_provisional(user: CurrentUser, flag: str | None) -> bool:
+    """Provisional figures are for staff and evaluators; partner users see official figures only."""
+    return bool(flag) and flag not in ("0", "false") and not user.is_partner
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def ship_name(ship: Partnership, lang: str) -> str:
+    return ship.name_es if lang == "es" and ship.name_es else ship.name
+
+
+def common(ship: Partnership, user: CurrentUser, lang: str) -> dict[str, Any]:
+    return {
+        "ship": ship,
+        "ship_name": ship_name(ship, lang),
+        "partner_user": user.is_partner,
+        "on_track_pct": int(ON_TRACK * 100),
+        "behind_pct": int(BEHIND * 100),
+    }
+
+
+@router.get("/p/{code}", response_class=HTMLResponse, name="partnership_dashboard")
+def dashboard_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: AnyUser,
+    code: str,
+    provisional: str | None = None,
+) -> HTMLResponse:
+    ship = partnership_or_404(session, code)
+    include = wants_provisional(user, provisional)
+    progress = indicator_progress(
+        session, ship, Scope(include_provisional=include), today=today(), due_days=settings.report_due_days
+    )
+    impacts, groups = dashboard(progress, ship)
+    on_track, judged = on_track_share(progress)
+    context = common(ship, user, request.state.lang) | {
+        "impacts": impacts,
+        "groups": groups,
+        "provisional": include,
+        "partners": partner_codes(ship),
+        "on_track": on_track,
+        "judged": judged,
+    }
+    return render(request, "dashboard.html", context, block="results")
+
+
+@router.get("/p/{code}/theory-of-change", response_class=HTMLResponse, name="theory_of_change")
+def theory_of_change_page(
+    request: Request, session: SessionDep, settings: SettingsDep, user: AnyUser, code: str
+) -> HTMLResponse:
+    ship = partnership_or_404(session, code)
+    lang = request.state.lang
+    progress = indicator_progress(session, ship, Scope(), today=today(), due_days=settings.report_due_days)
+    statuses = {
+        r.id: (
+            worst([progress[i.id].status for i in r.indicators if i.id in progress]) if r.indicators else "no_indicator"
+        )
+        for r in ship.results
+    }
+    diagram = layout(list(ship.results), statuses, lang=lang)
+    measured = set(baseline_measurements(session, ship.id))
+    context = common(ship, user, lang) | {
+        "diagram": diagram,
+        "warnings": integrity_warnings(ship, lang=lang, measured_baselines=measured),
+    }
+    return render(request, "theory_of_change.html", context)
+
+
+@router.get("/p/{code}/context", response_class=HTMLResponse, name="context_events")
+def context_page(request: Request, session: SessionDep, user: StaffUser, code: str) -> HTMLResponse:
+    ship = partnership_or_404(session, code)
+    return _context_page(request, session, ship, user)
+
+
+def _context_page(
+    request: Request,
+    session: Session,
+    ship: Partnership,
+    user: CurrentUser,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    context = common(ship, user, request.state.lang) | {
+        "events": context_events(session, ship.id),
+        "pillars": PILLARS,
+        "error": error,
+        "form": form or {},
+    }
+    return render(request, "context.html", context, status_code=status_code)
+
+
+def _date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        return None
+
+
+@router.post("/p/{code}/context", response_model=None, name="context_event_add")
+def context_add(
+    request: Request,
+    session: SessionDep,
+    user: StaffUser,
+    code: str,
+    title: Annotated[str, Form()] = "",
+    starts_on: Annotated[str, Form()] = "",
+    ends_on: Annotated[str, Form()] = "",
+    regions: Annotated[str, Form()] = "",
+    pillars: Annotated[list[str] | None, Form()] = None,
+    description: Annotated[str, Form()] = "",
+) -> HTMLResponse | RedirectResponse:
+    ship = partnership_or_404(session, code)
+    lang = request.state.lang
+    form = {"title": title, "starts_on": starts_on, "ends_on": ends_on, "regions": regions, "description": description}
+    start, end = _date(starts_on), _date(ends_on)
+    if start is None or (ends_on.strip() and end is None):
+        return _context_page(
+            request, session, ship, user, error=t(lang, "Enter dates as YYYY-MM-DD."), form=form, status_code=422
+        )
+    try:
+        record_context_event(
+            session=session,
+            partnership=ship,
+            title=title,
+            starts_on=start,
+            ends_on=end,
+            regions=regions.split(","),
+            pillars=list(pillars or []),
+            description=description,
+            actor=actor_of(request, user),
+        )
+        session.commit()
+    except ContextEventError as exc:
+        session.rollback()
+        return _context_page(request, session, ship, user, error=t(lang, str(exc)), form=form, status_code=422)
+    return RedirectResponse(request.url_for("context_events", code=code), status_code=303)

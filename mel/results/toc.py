@@ -1,0 +1,200 @@
+"""The theory of change as a diagram, laid out on the server, and the framework's integrity warnings.
+
+grandalf's Sugiyama layout places the results in ranks (impact at the top, what contributes to a
+result below it) and routes the contribution links; the page draws the result as inline SVG, so
+the diagram needs no JavaScript. The warnings name the gaps the evaluations found in these
+frameworks: outcomes nobody measures, indicators without a baseline or a target, outputs wired
+straight to the impact.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+
+from grandalf.graphs import Edge, Graph, Vertex
+from grandalf.layouts import SugiyamaLayout
+
+from mel.catalog.models import Partnership, Result
+from mel.i18n import t
+
+NODE_W = 190.0
+NODE_H = 78.0
+X_SPACE = 24.0
+Y_SPACE = 56.0
+MARGIN = 12.0
+WRAP = 30
+MAX_LINES = 3
+
+
+@dataclass
+class _Box:
+    w: float
+    h: float
+    xy: tuple[float, float] = (0.0, 0.0)
+
+
+@dataclass
+class _Path:
+    pts: list[tuple[float, float]] = field(default_factory=list)
+
+    def setpath(self, pts: list[tuple[float, float]]) -> None:
+        self.pts = list(pts)
+
+
+@dataclass(frozen=True)
+class Node:
+    result: Result
+    x: float  # top-left corner
+    y: float
+    w: float
+    h: float
+    lines: list[str]
+    status: str
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+
+@dataclass(frozen=True)
+class Link:
+    source: str  # the contributing result's code
+    target: str  # the result it contributes to
+    points: str  # SVG polyline points
+
+
+@dataclass
+class Diagram:
+    nodes: list[Node]
+    links: list[Link]
+    width: float
+    height: float
+
+
+def _lines(result: Result, lang: str) -> list[str]:
+    lines = textwrap.wrap(result.label(lang), WRAP) or [""]
+    if len(lines) > MAX_LINES:
+        lines = [*lines[: MAX_LINES - 1], textwrap.shorten(" ".join(lines[MAX_LINES - 1 :]), WRAP, placeholder="…")]
+    return lines
+
+
+def layout(results: list[Result], statuses: dict[int, str], *, lang: str) -> Diagram:
+    """Place every result and route every contribution link (many-to-many included)."""
+    vertices = {r.id: Vertex(r) for r in results}
+    for v in vertices.values():
+        v.view = _Box(NODE_W, NODE_H)
+    edges = []
+    for r in results:
+        for target in r.contributes_to:
+            if target.id in vertices:
+                # drawn from the result contributed to (above) down to the contributor
+                edge = Edge(vertices[target.id], vertices[r.id])
+                edge.view = _Path()
+                edges.append(edge)
+    graph = Graph(list(vertices.values()), edges)
+    offset = 0.0
+    placed: dict[int, tuple[float, float]] = {}
+    height = 0.0
+    for component in graph.C:
+        layout = SugiyamaLayout(component)
+        layout.xspace, layout.yspace = X_SPACE, Y_SPACE
+        roots = [v for v in component.sV if not v.e_in()]
+        layout.init_all(roots=roots or None)
+        layout.draw()
+        xs = [v.view.xy[0] for v in component.sV]
+        left = min(xs) - NODE_W / 2
+        for v in component.sV:
+            x, y = v.view.xy
+            placed[v.data.id] = (x - left + offset, y)
+            height = max(height, y + NODE_H / 2)
+        for e in component.sE:
+            e.view.pts = [(x - left + offset, y) for x, y in e.view.pts]
+        offset += max(xs) - min(xs) + NODE_W + X_SPACE * 2
+    nodes = [
+        Node(
+            result=r,
+            x=placed[r.id][0] + MARGIN - NODE_W / 2,
+            y=placed[r.id][1] + MARGIN - NODE_H / 2,
+            w=NODE_W,
+            h=NODE_H,
+            lines=_lines(r, lang),
+            status=statuses.get(r.id, "no_indicator"),
+        )
+        for r in results
+    ]
+    links = []
+    for e in edges:
+        pts = [(x + MARGIN, y + MARGIN) for x, y in e.view.pts]
+        if len(pts) >= 2:
+            pts[0] = (pts[0][0], pts[0][1] + NODE_H / 2)
+            pts[-1] = (pts[-1][0], pts[-1][1] - NODE_H / 2)
+        links.append(
+            Link(
+                source=e.v[1].data.code,
+                target=e.v[0].data.code,
+                points=" ".join(f"{x:.1f},{y:.1f}" for x, y in pts),
+            )
+        )
+    return Diagram(nodes, links, width=offset - X_SPACE * 2 + MARGIN * 2, height=height + MARGIN * 2)
+
+
+@dataclass(frozen=True)
+class Warning:
+    kind: str  # outcome_without_indicator | no_baseline | no_target | result_without_indicator | output_to_impact
+    code: str  # the result's or indicator's code
+    message: str
+
+
+def integrity_warnings(ship: Partnership, *, lang: str, measured_baselines: set[int] | None = None) -> list[Warning]:
+    """The framework's gaps, in the order an officer would fix them."""
+    out: list[Warning] = []
+    measured = measured_baselines or set()
+    results = list(ship.results)
+    for r in results:
+        if r.level == "outcome" and not r.indicators:
+            out.append(
+                Warning(
+                    "outcome_without_indicator",
+                    r.code,
+                    t(lang, "Outcome {code} has no outcome-level indicator.", code=r.code),
+                )
+            )
+    for r in results:
+        if r.level != "outcome" and not r.indicators:
+            out.append(
+                Warning("result_without_indicator", r.code, t(lang, "Result {code} has no indicator.", code=r.code))
+            )
+    for r in results:
+        for ind in r.indicators:
+            if ind.baseline_value is None and ind.id not in measured:
+                out.append(
+                    Warning("no_baseline", ind.code, t(lang, "Indicator {code} has no baseline.", code=ind.code))
+                )
+            if ind.lop_target is None and ind.direction != "none":
+                out.append(Warning("no_target", ind.code, t(lang, "Indicator {code} has no target.", code=ind.code)))
+    for r in results:
+        if r.level == "output" and _reaches_impact_directly(r):
+            out.append(
+                Warning(
+                    "output_to_impact",
+                    r.code,
+                    t(lang, "Output {code} reaches the impact without an outcome.", code=r.code),
+                )
+            )
+    return out
+
+
+def _reaches_impact_directly(output: Result) -> bool:
+    """Whether a chain of outputs leads from ``output`` to an impact without passing an outcome."""
+    seen: set[int] = set()
+    stack = [output]
+    while stack:
+        node = stack.pop()
+        for target in node.contributes_to:
+            if target.level == "impact":
+                return True
+            if target.level == "output" and target.id not in seen:
+                seen.add(target.id)
+                stack.append(target)
+    return False

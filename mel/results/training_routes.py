@@ -1,0 +1,147 @@
+"""The trainings page of a partnership: parse the filters, call ``mel.results.trainings``, render.
+
+One route, three renderings: the whole page, the results block when the htmx filter form asks,
+and only the events list when a pagination link asks (``HX-Target: training-events``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+
+from mel.auth.policy import CurrentUser
+from mel.catalog.models import PILLARS, Partner, Partnership
+from mel.deps import AnyUser, SessionDep
+from mel.periods import quarter_of, quarters
+from mel.results.base import Scope
+from mel.results.trainings import (
+    ATTRIBUTE_DIMENSIONS,
+    DIMENSIONS,
+    SPLIT_DIMENSIONS,
+    cross_tables,
+    dimension_label,
+    knowledge_gain,
+    make_training_filter,
+    training_consistency,
+    training_events,
+    training_overview,
+)
+from mel.web.render import render
+
+router = APIRouter()
+
+EVENTS_TARGET = "training-events"
+ONE_WAY = ("sex", "age", "institution", "region", "pillar", "modality")
+
+
+def _own_partners(user: CurrentUser) -> frozenset[int] | None:
+    """The partners whose submissions a partner user may open (aggregates stay partnership-wide); None: all."""
+    return user.visible_partner_ids if user.is_partner else None
+
+
+def _blank(value: str | None) -> str | None:
+    return value.strip() or None if value else None
+
+
+@router.get("/trainings", name="trainings_home")
+def trainings_home(request: Request, session: SessionDep, user: AnyUser) -> RedirectResponse:
+    """The nav link: the trainings of the user's partnership, else of the first partnership."""
+    query = select(Partnership.code).order_by(Partnership.starts_on, Partnership.code)
+    if user.is_partner and user.partner_id is not None:
+        query = query.join(Partner, Partner.partnership_id == Partnership.id).where(Partner.id == user.partner_id)
+    code = session.scalars(query.limit(1)).first()
+    if code is None:
+        return RedirectResponse(request.url_for("portfolio"), status_code=303)
+    return RedirectResponse(request.url_for("trainings", code=code), status_code=303)
+
+
+@router.get("/p/{code}/trainings", response_class=HTMLResponse, name="trainings")
+def trainings_page(
+    request: Request,
+    session: SessionDep,
+    user: AnyUser,
+    code: str,
+    partner: str | None = None,
+    pillar: str | None = None,
+    first: Annotated[str | None, Query(alias="from")] = None,
+    last: Annotated[str | None, Query(alias="to")] = None,
+    provisional: str | None = None,
+    rows: str = "institution",
+    cols: str = "sex",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> HTMLResponse:
+    ship = session.scalars(select(Partnership).where(Partnership.code == code)).one_or_none()
+    if ship is None:
+        raise HTTPException(status_code=404)
+    lang: str = request.state.lang
+    own_partners = _own_partners(user)
+    filt = make_training_filter(
+        session,
+        partnership_id=ship.id,
+        partner=_blank(partner),
+        pillar=_blank(pillar),
+        first_period=_blank(first),
+        last_period=_blank(last),
+        include_provisional=bool(provisional) and own_partners is None,
+    )
+    # submissions themselves (the events list, the per-report comparison) only of the user's partner
+    own = filt if own_partners is None else replace(filt, scope=_restrict(filt.scope, own_partners))
+    rows_dim = rows if rows in DIMENSIONS else "institution"
+    cols_dim = cols if cols in DIMENSIONS else "sex"
+    if rows_dim == cols_dim or (rows_dim in SPLIT_DIMENSIONS and cols_dim in SPLIT_DIMENSIONS):
+        cols_dim = "sex" if rows_dim in ATTRIBUTE_DIMENSIONS else "institution"
+    params = {
+        "partner": _blank(partner) or "",
+        "pillar": filt.pillar or "",
+        "from": filt.scope.first_period or "",
+        "to": filt.scope.last_period or "",
+        "provisional": "1" if filt.scope.include_provisional else "",
+        "rows": rows_dim,
+        "cols": cols_dim,
+    }
+    context: dict[str, Any] = {
+        "ship": ship,
+        "params": params,
+        "query": urlencode({k: v for k, v in params.items() if v}),
+        "events": training_events(session, own, page=page, lang=lang),
+        "events_target": EVENTS_TARGET,
+    }
+    if request.headers.get("HX-Target") == EVENTS_TARGET:
+        return render(request, "trainings.html", context, block="events")
+    last_quarter = quarter_of(ship.ends_on)
+    specs: list[tuple[str, str | None]] = [(rows_dim, cols_dim), *((d, None) for d in ONE_WAY)]
+    tables = cross_tables(session, filt, specs, lang=lang)
+    overview = training_overview(session, filt, lang=lang)
+    by_institution = knowledge_gain(session, filt, "institution", lang=lang)
+    context.update(
+        partners=session.scalars(select(Partner).where(Partner.partnership_id == ship.id).order_by(Partner.code)).all(),
+        pillars=PILLARS,
+        quarters=list(quarters(quarter_of(ship.starts_on), last_quarter)),
+        dimensions=[(d, dimension_label(d, lang)) for d in DIMENSIONS],
+        partner_user=own_partners is not None,
+        totals=overview.totals,
+        cross=tables[0],
+        cross_labels=(dimension_label(rows_dim, lang), dimension_label(cols_dim, lang)),
+        one_way=[(d, dimension_label(d, lang), table) for d, table in zip(ONE_WAY, tables[1:], strict=True)],
+        trend=overview.trend,
+        gain_all=overview.gain_all,
+        gain_by=[
+            ("institution", dimension_label("institution", lang), by_institution),
+            ("modality", dimension_label("modality", lang), overview.gain_by_modality),
+        ],
+        consistency=training_consistency(
+            session, partnership_id=ship.id, scope=own.scope, pillar=filt.pillar, lang=lang
+        ),
+    )
+    return render(request, "trainings.html", context, block="results")
+
+
+def _restrict(scope: Scope, partner_ids: frozenset[int]) -> Scope:
+    """The scope narrowed to the partners a partner user may open (possibly none)."""
+    wanted = partner_ids if scope.partner_ids is None else partner_ids & set(scope.partner_ids)
+    return replace(scope, partner_ids=sorted(wanted))

@@ -1,0 +1,230 @@
+"""Test databases built by the real migrations: once per run into a template, copied per test.
+
+Every test that asks for a database runs on SQLite and, when ``MEL_TEST_DATABASE_URL`` is set,
+on PostgreSQL too (a fresh database per test, cloned from a migrated template database).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from mel import migrate
+from mel.app import create_app
+from mel.catalog.service import load_catalog
+from mel.db import make_engine, make_sessionmaker, transaction
+from mel.paths import INDICATORS_DIR
+from mel.settings import Settings
+
+PG_URL = os.environ.get("MEL_TEST_DATABASE_URL", "")
+REQUIRE_PG = os.environ.get("MEL_REQUIRE_POSTGRES") == "1"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _catalog_paths() -> list[Path]:
+    return sorted(INDICATORS_DIR.glob("*.yaml"))
+
+
+def _load_catalogs(url: str) -> None:
+    engine = make_engine(url)
+    with transaction(make_sessionmaker(engine)) as session:
+        for path in _catalog_paths():
+            load_catalog(session=session, path=path)
+    engine.dispose()
+
+
+class SqliteTemplates:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.files: dict[str, Path] = {}
+
+    def get(self, flavour: str) -> Path:
+        if flavour not in self.files:
+            path = self.root / f"template-{flavour}.sqlite3"
+            url = f"sqlite:///{path}"
+            migrate.upgrade(url)
+            if flavour == "catalog":
+                _load_catalogs(url)
+            engine = make_engine(url)
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            engine.dispose()
+            self.files[flavour] = path
+        return self.files[flavour]
+
+
+class PgTemplates:
+    def __init__(self, url: str, worker: str) -> None:
+        self.url = make_url(url).set(drivername="postgresql+psycopg")
+        self.worker = worker
+        self.admin: Engine = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        self.names: dict[str, str] = {}
+
+    def _create(self, name: str, template: str | None = None) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            suffix = f' TEMPLATE "{template}"' if template else ""
+            conn.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
+
+    def url_for(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def get(self, flavour: str) -> str:
+        if flavour not in self.names:
+            name = f"mel_tpl_{flavour}_{self.worker}_{os.getpid()}"
+            self._create(name)
+            migrate.upgrade(self.url_for(name))
+            if flavour == "catalog":
+                _load_catalogs(self.url_for(name))
+            self.names[flavour] = name
+        return self.names[flavour]
+
+    def clone(self, flavour: str) -> tuple[str, str]:
+        template = self.get(flavour)
+        name = f"mel_t_{uuid.uuid4().hex[:12]}"
+        self._create(name, template)
+        return name, self.url_for(name)
+
+    def drop(self, name: str) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def close(self) -> None:
+        for name in self.names.values():
+            self.drop(name)
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    return SqliteTemplates(tmp_path_factory.mktemp("templates"))
+
+
+@pytest.fixture(scope="session")
+def pg_templates(request: pytest.FixtureRequest) -> Iterator[PgTemplates | None]:
+    if not PG_URL:
+        yield None
+        return
+    worker = getattr(request.config, "workerinput", {}).get("workerid", "main")  # xdist worker, if any
+    templates = PgTemplates(PG_URL, worker)
+    yield templates
+    templates.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql" and not PG_URL:
+        if REQUIRE_PG:
+            pytest.fail("MEL_REQUIRE_POSTGRES=1 but MEL_TEST_DATABASE_URL is not set")
+        pytest.skip("PostgreSQL tests need MEL_TEST_DATABASE_URL")
+    return str(request.param)
+
+
+def _database(
+    backend: str, flavour: str, tmp_path: Path, sqlite_templates: SqliteTemplates, pg_templates: PgTemplates | None
+) -> Iterator[str]:
+    if backend == "sqlite":
+        path = tmp_path / "mel.sqlite3"
+        shutil.copyfile(sqlite_templates.get(flavour), path)
+        yield f"sqlite:///{path}"
+        return
+    assert pg_templates is not None
+    name, url = pg_templates.clone(flavour)
+    try:
+        yield url
+    finally:
+        pg_templates.drop(name)
+
+
+@pytest.fixture
+def empty_db_url(
+    backend: str, tmp_path: Path, sqlite_templates: SqliteTemplates, pg_templates: PgTemplates | None
+) -> Iterator[str]:
+    """A migrated database with no catalog loaded."""
+    yield from _database(backend, "empty", tmp_path, sqlite_templates, pg_templates)
+
+
+@pytest.fixture
+def db_url(
+    backend: str, tmp_path: Path, sqlite_templates: SqliteTemplates, pg_templates: PgTemplates | None
+) -> Iterator[str]:
+    """A migrated database with every catalog in indicators/ loaded."""
+    yield from _database(backend, "catalog", tmp_path, sqlite_templates, pg_templates)
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=db_url, upload_dir=tmp_path / "uploads", secret_key="test-secret")
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings.database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as session:
+        yield session
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings)
+    with TestClient(app) as client:
+        yield client
+    app.state.engine.dispose()
+
+
+TEST_PASSWORD = "test-password-123"
+
+
+def _log_in(client: TestClient, role: str, partner: str | None = None, email: str | None = None) -> TestClient:
+    """Create a user of ``role`` (partner users: of ``partner``, default ilo) and log in via the real form."""
+    from bs4 import BeautifulSoup
+    from sqlalchemy import select as _select
+
+    from mel.auth.audit import CLI
+    from mel.auth.models import User
+    from mel.auth.service import create_user
+
+    if role == "partner" and partner is None:
+        partner = "ilo"
+    email = email or f"{role}{'-' + partner if partner else ''}@example.org"
+    with transaction(client.app.state.sessionmaker) as session:  # type: ignore[attr-defined]
+        if session.scalar(_select(User.id).where(User.email == email)) is None:
+            create_user(
+                session=session, email=email, password=TEST_PASSWORD, role=role, partner_code=partner, actor=CLI
+            )
+    client.cookies.delete("mel_session")  # log out whoever was logged in on this client
+    form = BeautifulSoup(client.get("/login").text, "html.parser").select_one("form.login input[name=csrf_token]")
+    assert form is not None, "the login page has no CSRF field"
+    response = client.post(
+        "/login",
+        data={"email": email, "password": TEST_PASSWORD, "csrf_token": form["value"], "next": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, f"login as {email} failed: {response.status_code}"
+    return client
+
+
+@pytest.fixture
+def login_as() -> Callable[..., TestClient]:
+    """``client = login_as(client, "officer")`` or ``login_as(client, "partner", partner="chs")``."""
+    return _log_in

@@ -1,0 +1,90 @@
+"""The shipped catalogs are complete: reference sheets, Spanish, contacts, targets and context."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from mel.catalog.models import PILLARS
+from mel.catalog.schema import LineDict, parse_catalog
+from mel.paths import INDICATORS_DIR
+
+PIRS = ("definition", "rationale", "data_source", "collection_method", "limitations")
+CATALOGS = sorted(INDICATORS_DIR.glob("*.yaml"))
+
+
+def _load(path: Path) -> LineDict:
+    return parse_catalog(path)
+
+
+def test_both_partnerships_are_shipped() -> None:
+    codes = {_load(p)["partnership"]["code"]: _load(p)["partnership"]["country"] for p in CATALOGS}
+    assert codes.get("peru-cpc") == "PE"
+    assert codes.get("philippines-cpc") == "PH"
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=[p.stem for p in CATALOGS])
+def test_every_indicator_has_a_reference_sheet_in_two_languages(path: Path) -> None:
+    data = _load(path)
+    for ind in data["indicators"]:
+        for key in PIRS:
+            text = str(ind.get(key) or "")
+            assert len(text) >= 60, (ind["code"], key, text)
+        assert ind.get("name_es") and ind["name_es"] != ind["name"], ind["code"]
+        assert ind.get("frequency") in ("quarterly", "annual"), ind["code"]
+    for res in data["results"]:
+        assert res.get("statement_es") and res["statement_es"] != res["statement"], res["code"]
+    assert data["partnership"].get("name_es")
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=[p.stem for p in CATALOGS])
+def test_partners_have_role_based_contacts(path: Path) -> None:
+    for partner in _load(path)["partners"]:
+        contact = partner.get("contact") or {}
+        assert contact.get("name") and str(contact.get("email", "")).endswith("@example.org"), partner["code"]
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=[p.stem for p in CATALOGS])
+def test_fiscal_year_targets_add_up_within_the_partnership(path: Path) -> None:
+    data = _load(path)
+    ship = data["partnership"]
+    fy_start = int(ship.get("fiscal_year_starts", 10))
+    # the fiscal year named after the calendar year in which it ends (U.S. convention when fy_start > 1)
+    first_fy = ship["starts_on"].year + (1 if fy_start > 1 and ship["starts_on"].month >= fy_start else 0)
+    last_fy = ship["ends_on"].year + (1 if fy_start > 1 and ship["ends_on"].month >= fy_start else 0)
+    with_years = [i for i in data["indicators"] if (i.get("target") or {}).get("fiscal_years")]
+    assert with_years, "some count indicators carry fiscal-year targets"
+    for ind in with_years:
+        years = ind["target"]["fiscal_years"]
+        assert ind["unit"] == "count" and ind["aggregation"] == "sum", ind["code"]
+        assert sum(years.values()) == ind["target"]["value"], ind["code"]
+        assert all(first_fy <= int(str(fy)[2:]) <= last_fy for fy in years), (ind["code"], list(years))
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=[p.stem for p in CATALOGS])
+def test_context_events_include_the_covid_19_emergency(path: Path) -> None:
+    data = _load(path)
+    ship = data["partnership"]
+    events = data.get("context_events") or []
+    assert len(events) >= 2
+    covid = [e for e in events if "COVID-19" in e["title"]]
+    assert len(covid) == 1
+    assert dt.date(2020, 3, 15) <= covid[0]["starts_on"] <= dt.date(2020, 3, 31)
+    assert sorted(covid[0]["pillars"]) == sorted(PILLARS)
+    for event in events:
+        assert event.get("title_es") and event.get("description")
+        assert ship["starts_on"] <= event["starts_on"] <= ship["ends_on"], event["title"]
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=[p.stem for p in CATALOGS])
+def test_victim_counts_are_sensitive(path: Path) -> None:
+    """Counts of victims or survivors are flagged so exports suppress small cells."""
+    data = _load(path)
+    sensitive = [i for i in data["indicators"] if i.get("sensitive")]
+    assert sensitive
+    for ind in data["indicators"]:
+        name = ind["name"].lower()
+        counts_children = ind["unit"] == "count" and ("victims who" in name or "survivors who" in name)
+        assert bool(ind.get("sensitive")) == counts_children, ind["code"]
