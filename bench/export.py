@@ -119,10 +119,18 @@ def _export(url: str, fmt: str, path: Path) -> float:
     return seconds
 
 
+def _peak_kb() -> int:
+    """This process's peak resident set (VmHWM; unlike ru_maxrss it does not carry over across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _child(url: str, fmt: str, path: str, queue: Any) -> None:
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = _peak_kb()
     seconds = _export(url, fmt, Path(path))
-    queue.put((seconds, before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+    queue.put((seconds, before, _peak_kb()))
 
 
 def in_child(url: str, fmt: str, path: Path) -> tuple[float, float, float]:

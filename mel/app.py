@@ -58,3 +58,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(report_routes.router)
     app.include_router(exports_web.router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app configured from ``MEL_`` variables: the factory ``mel serve`` hands to uvicorn."""
+    return create_app(Settings())

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from mel import migrate
 from mel.auth import cli as user_cli
@@ -52,7 +53,25 @@ def init_database(s: Settings) -> list[LoadSummary]:
     """Create or upgrade the schema, then load every catalog in the catalog folder."""
     migrate.upgrade(s.database_url)
     paths = sorted(Path(s.catalog_dir).glob("*.yaml"))
-    return load_catalog_files(s, paths)
+    summaries = load_catalog_files(s, paths)
+    sweep_uploads(s)
+    return summaries
+
+
+def sweep_uploads(s: Settings) -> None:
+    """Remove what an interrupted import left in the upload folder (see ``sweep_upload_dir``)."""
+    from mel.reports.files import sweep_upload_dir
+
+    engine = make_engine(s.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            removed = sweep_upload_dir(session, s.upload_dir)
+    except DBAPIError:  # no schema yet: nothing can have been stored either
+        return
+    finally:
+        engine.dispose()
+    if removed:
+        typer.echo(f"removed {len(removed)} file(s) left by interrupted imports from {s.upload_dir}")
 
 
 def _print_summaries(summaries: list[LoadSummary]) -> None:
@@ -95,14 +114,16 @@ def catalog_load(path: Annotated[Path, typer.Argument(help="A results-framework 
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (each with its own connection pool).")] = 1,
 ) -> None:
     """Run the web app."""
     import uvicorn
 
-    from mel.app import create_app
-
+    s = settings()
+    s.check_production()
+    sweep_uploads(s)
     typer.echo(f"mel is serving on http://{host}:{port}/")
-    uvicorn.run(create_app(settings()), host=host, port=port, log_level="info")
+    uvicorn.run("mel.app:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
 @app.command()
@@ -122,6 +143,34 @@ def demo(
     run_demo(s, echo=typer.echo)
     if not no_serve:
         serve(host=host, port=port)
+
+
+@app.command("backup")
+def backup_command(out: Annotated[Path, typer.Argument(help="The backup file to write (must not exist).")]) -> None:
+    """Online backup of the SQLite database while the server runs (copy MEL_UPLOAD_DIR beside it)."""
+    from mel.backup import BackupError, backup
+
+    try:
+        size = backup(settings().database_url, out)
+    except BackupError as exc:
+        raise fail(str(exc), 2) from exc
+    typer.echo(f"{out}: {size:,} bytes, integrity checked")
+
+
+@app.command("restore")
+def restore_command(
+    backup_file: Annotated[Path, typer.Argument(help="A file written by mel backup.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite a database that already has tables.")] = False,
+) -> None:
+    """Restore a backup into MEL_DATABASE_URL (a new SQLite file unless --force), then upgrade its schema."""
+    from mel.backup import BackupError, restore
+
+    s = settings()
+    try:
+        restore(backup_file, s.database_url, force=force)
+    except BackupError as exc:
+        raise fail(str(exc), 2) from exc
+    typer.echo(f"restored {backup_file} into {s.database_url}")
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Screenshots of the progress pages: the dashboard, the theory-of-change diagram and an indicator page.
 
-    python scripts/screenshots.py [--url http://127.0.0.1:8000] [--out screenshots/]
+    python scripts/screenshots.py [--url http://127.0.0.1:8000] [--out var/screenshots] [--width 1280]
 
 Without ``--url`` it builds a fresh demo database in a temporary folder (``mel demo --no-serve``),
 starts ``mel serve`` on a free port, and stops it at the end. It logs in as the demo officer and
@@ -87,7 +87,7 @@ def shoot(base: str, out: Path, width: int) -> list[Path]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="a running mel server (default: start one on a fresh demo database)")
-    parser.add_argument("--out", type=Path, default=Path("screenshots"))
+    parser.add_argument("--out", type=Path, default=Path("var/screenshots"))
     parser.add_argument("--width", type=int, default=1280)
     args = parser.parse_args()
     if args.url:

@@ -24,7 +24,17 @@ def test_anonymous_page_redirects_to_login(client: TestClient) -> None:
     assert response.headers["location"] == "/login?next=/%3Fx%3D1"
     htmx = client.get("/", headers={"HX-Request": "true"}, follow_redirects=False)
     assert htmx.status_code == 401
-    assert htmx.headers["HX-Redirect"].startswith("/login?next=")
+    assert htmx.headers["HX-Redirect"] == "/login?next=/"
+    # an htmx form posted after the session ended returns, after login, to the page it was on
+    client.get("/login")
+    token = soup(client.get("/login").text).select_one("input[name=csrf_token]")["value"]
+    posted = client.post(
+        "/account/language",
+        data={"lang": "es"},
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/p/peru-cpc?x=1", "X-CSRF-Token": token},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 401 and posted.headers["HX-Redirect"] == "/login?next=/p/peru-cpc%3Fx%3D1"
 
 
 def test_login_as_logs_in_through_the_form(

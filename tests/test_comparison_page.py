@@ -127,3 +127,11 @@ def test_downloads_are_suppressed(evaluator: TestClient) -> None:
     assert evaluator.get("/p/peru-cpc/exports/iati.xml").text.startswith("<?xml")
     assert evaluator.get("/p/peru-cpc/exports/iati.csv").status_code == 404
     assert evaluator.get("/p/peru-cpc/exports/budget.csv").status_code == 404
+
+
+def test_page_in_spanish(evaluator: TestClient) -> None:
+    soup = BeautifulSoup(evaluator.get(PAGE, params={"lang": "es"}).text, "html.parser")
+    h1 = soup.select_one("h1")
+    assert h1 is not None and h1.get_text(" ", strip=True).startswith("Línea de base y línea final")
+    assert text(row(soup, "1.a"), "td.trend") == "mejoró"
+    assert text(row(soup, "3.a"), "td.change") == "+20.9 p. p."

@@ -212,6 +212,22 @@ def test_failure_in_the_middle_leaves_everything_as_before(
     assert _files(settings) == files_before
 
 
+def test_file_written_then_transaction_rolled_back_is_removed(
+    session_factory: sessionmaker[Session], settings: Settings
+) -> None:
+    """The file is on disk once storing ends; if the caller's transaction then fails, it goes too."""
+    with session_factory() as session:
+        before = _counts(session)
+    with pytest.raises(RuntimeError, match="after storing"), transaction(session_factory) as session:
+        parsed = parsed_report(session, partner="ilo", period="2021Q3", values=[("1.1.a", {}, 5)])
+        result = import_parsed(session=session, parsed=parsed, data=b"late failure", filename="f", settings=settings)
+        assert result.status == "accepted" and len(_files(settings)) == 1
+        raise RuntimeError("after storing")
+    assert _files(settings) == []
+    with session_factory() as session:
+        assert _counts(session) == before
+
+
 def test_trainings_and_narrative_are_stored(session_factory: sessionmaker[Session], settings: Settings) -> None:
     day = dt.date(2021, 8, 12)
     result = _store(

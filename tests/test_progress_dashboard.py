@@ -137,3 +137,22 @@ def test_portfolio_progress_and_late_reports(
     assert int(on_track["data-judged"]) >= 2  # 1.1.a and 1.1.b at least have data and targets
     # the results-framework outline is still there
     assert peru.select_one("ul.framework > li.result[data-code='IMP']") is not None
+
+
+def test_dashboard_numbers_link_to_their_sources(
+    client: TestClient, session: Session, login_as: Callable[..., TestClient]
+) -> None:
+    subs = store_history(session)
+    client = login_as(client, "officer")
+    page = soup(client.get("/p/peru-cpc").text)
+    link = actual_cell(page, "1.1.a").select_one("a.evidence")
+    assert link is not None
+    sources = soup(client.get(link["href"], headers={"HX-Request": "true"}).text)
+    listed = {int(tr["data-submission"]): float(tr["data-value"]) for tr in sources.select("tr.source")}
+    # the life-of-partnership total is the sum of exactly these stored values
+    assert sum(listed.values()) == OFFICIAL_11A
+    assert subs["ilo-2019Q3-v1"].id not in listed and subs["aba-2019Q2"].id not in listed
+    # a percent: each partner's number links to that partner's latest value
+    ilo = actual_cell(page, "1.1.b").select_one("li[data-partner='ilo'] a.evidence")
+    rows = soup(client.get(ilo["href"], headers={"HX-Request": "true"}).text).select("tr.source")
+    assert [float(r["data-value"]) for r in rows] == [OFFICIAL_11B["ilo"]]

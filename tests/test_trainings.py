@@ -26,8 +26,12 @@ from mel.results.trainings import (
     TrainingFilter,
     counted_trainings,
     cross_table,
+    knowledge_gain,
     make_training_filter,
+    modality_trend,
     training_consistency,
+    training_overview,
+    training_totals,
 )
 from mel.settings import Settings
 from tests.training_factory import Event, Row, add_trainings
@@ -442,3 +446,25 @@ def test_partner_user_sees_aggregates_but_only_own_submissions(
     # the consistency table compares only the user's own reports
     partners = {tr["data-partner"] for tr in page.select("table.consistency tbody tr[data-partner]")}
     assert partners == {"yanapanakusun"}
+
+
+def test_one_pass_overview_agrees_with_the_separate_queries(session: Session, history: list[Flat]) -> None:
+    """The page's one-pass overview relies on events not spanning quarters or modalities: check it holds."""
+    ship = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
+    for filt in (
+        TrainingFilter(ship.id, Scope(include_provisional=True)),
+        make_training_filter(session, partnership_id=ship.id, partner="ilo", pillar="protection"),
+    ):
+        overview = training_overview(session, filt)
+        assert overview.totals == training_totals(session, filt)
+        trend = modality_trend(session, filt)
+        assert (overview.trend.rows, overview.trend.cols, overview.trend.cells) == (trend.rows, trend.cols, trend.cells)
+        for one_pass, separate in (
+            (overview.gain_all, knowledge_gain(session, filt)),
+            (overview.gain_by_modality, knowledge_gain(session, filt, "modality")),
+        ):
+            assert [(g.bucket, g.events, g.events_with_scores, g.participants_scored) for g in one_pass] == [
+                (g.bucket, g.events, g.events_with_scores, g.participants_scored) for g in separate
+            ]
+            means = [m for g in separate for m in (g.mean_pre, g.mean_post)]
+            assert [m for g in one_pass for m in (g.mean_pre, g.mean_post)] == pytest.approx(means)

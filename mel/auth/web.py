@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request, Response, status
 from fastapi.responses import PlainTextResponse, RedirectResponse
@@ -125,8 +125,9 @@ async def csrf_refused(request: Request, _exc: Exception) -> Response:
 
 def _login_url(request: Request) -> str:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if request.method not in SAFE_METHODS:
-        target = request.headers.get("HX-Current-URL") or "/"
+    if request.method not in SAFE_METHODS:  # back to the page the form was on, not to the POST
+        current = urlsplit(request.headers.get("HX-Current-URL") or "/")
+        target = (current.path or "/") + (f"?{current.query}" if current.query else "")
     return "/login?next=" + quote(target, safe="/")
 
 

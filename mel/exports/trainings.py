@@ -67,7 +67,7 @@ def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
     query = counted_trainings(filt).execution_options(yield_per=BATCH, stream_results=True)
 
     def records() -> Iterator[dict[str, Any]]:
-        for row in session.execute(query).mappings():
+        for row in session.connection().execute(query).mappings():
             yield {k: _plain(row[k]) for k in KEYS}
 
     def rows() -> Iterator[list[Any]]:

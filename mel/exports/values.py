@@ -78,7 +78,8 @@ def value_query(ship: Partnership, scope: Scope) -> Any:
         .join(Submission, Submission.id == Value.submission_id)
         .join(Indicator, Indicator.id == Value.indicator_id)
         .where(submission_filter(scope), Indicator.partnership_id == ship.id)
-        .order_by(Value.indicator_id, Value.partner_id, Value.period, Value.submission_id, Value.id)
+        # the order of ix_value_progress: read along the index, no sort of a million rows
+        .order_by(Value.indicator_id, Value.combination_id, Value.period, Value.partner_id, Value.submission_id)
     )
 
 
@@ -110,7 +111,9 @@ class _Lookups:
 def _stream(session: Session, ship: Partnership, options: ExportOptions) -> Iterator[Any]:
     scope = Scope(include_provisional=options.include_provisional)
     query = value_query(ship, scope).execution_options(yield_per=BATCH, stream_results=True)
-    return iter(session.execute(query))
+    # on the session's connection, not session.execute: Core rows skip the ORM's result
+    # machinery, which doubles the time of a million-row fetch
+    return iter(session.connection().execute(query))
 
 
 def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import xlsxwriter
 
-from mel.exports.safe import write_cell
+from mel.exports.safe import DANGEROUS_PREFIXES, write_cell
 
 FORMATS = ("csv", "xlsx", "json")
 MEDIA_TYPES = {
@@ -33,6 +33,7 @@ NUMBER_FORMATS = {
     "decimal1": "0.0",
     "text": "@",
 }
+MAX_ROWS = 1_048_575  # data rows under the header row of one sheet
 SUPPRESSION_RULE = (
     "Small-cell suppression: values 1 to 4 of an indicator marked sensitive (counts of victims) are shown "
     "as <5 (JSON: value null and suppressed true), with any figure derived from them. Zero is shown."
@@ -91,23 +92,48 @@ def write_xlsx(table: Table, out: IO[bytes] | str) -> None:
     )
     header = book.add_format({"bold": True, "bg_color": "#DDE4EE", "bottom": 1, "text_wrap": True, "valign": "top"})
     formats = {kind: book.add_format({"num_format": fmt}) for kind, fmt in NUMBER_FORMATS.items()}
-    sheet = book.add_worksheet(table.name[:31])
+    kinds = [formats.get(c.kind) if c.kind != "text" else None for c in table.columns]
+    sheets = 0
+    sheet, r = None, MAX_ROWS
+    for row in table.rows():
+        if r == MAX_ROWS:  # a sheet holds 1,048,576 rows: go on in "Values (2)"...
+            if sheet is not None:
+                _finish(sheet, r, table)
+            sheets += 1
+            sheet = _data_sheet(book, table, header, sheets)
+            write_string, write_number, r = sheet.write_string, sheet.write_number, 0
+        r += 1
+        for n, value in enumerate(row):
+            # the common cases inline (a million rows), everything else through write_cell
+            if value is None:
+                continue
+            kind = value.__class__
+            if kind is str:
+                write_string(r, n, "'" + value if value.startswith(DANGEROUS_PREFIXES) else value, kinds[n])
+            elif kind is int or kind is float:
+                write_number(r, n, value, kinds[n])
+            else:
+                write_cell(sheet, r, n, value, kinds[n])
+    if sheet is None:
+        sheet, r = _data_sheet(book, table, header, 1), 0
+    _finish(sheet, r, table)
+    _notes(book, table, header)
+    book.close()
+
+
+def _data_sheet(book: Any, table: Table, header: Any, number: int) -> Any:
+    name = table.name[:26] if number == 1 else f"{table.name[:24]} ({number})"
+    sheet = book.add_worksheet(name)
     for n, col in enumerate(table.columns):
         sheet.set_column(n, n, col.width)
         write_cell(sheet, 0, n, col.key, header)
     sheet.freeze_panes(1, 0)
-    kinds = [formats.get(c.kind) if c.kind != "text" else None for c in table.columns]
-    last = 0
-    for r, row in enumerate(table.rows(), start=1):
-        for n, value in enumerate(row):
-            if value is None:
-                continue
-            write_cell(sheet, r, n, value, kinds[n])
-        last = r
+    return sheet
+
+
+def _finish(sheet: Any, last: int, table: Table) -> None:
     if table.columns:
         sheet.autofilter(0, 0, max(last, 1), len(table.columns) - 1)
-    _notes(book, table, header)
-    book.close()
 
 
 def _notes(book: Any, table: Table, header: Any) -> None:

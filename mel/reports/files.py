@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,3 +81,31 @@ def _after_end(session: Session, transaction: SessionTransaction) -> None:
             with contextlib.suppress(FileNotFoundError):
                 pending.path.unlink()
     session.info[_PENDING] = keep
+
+
+def sweep_upload_dir(session: Session, upload_dir: Path, *, older_than_seconds: float = 3600) -> list[Path]:
+    """Remove what an interrupted import left on disk: temporary files and originals no row records.
+
+    A process killed between writing a file and committing its row (a crash, a SIGKILL) cannot
+    clean up after itself; this runs at ``mel init`` and ``mel serve``. Only files older than
+    ``older_than_seconds`` go, so an import still running in another process keeps its file.
+    """
+    from sqlalchemy import select
+
+    from mel.reports.models import StoredFile
+
+    root = Path(upload_dir)
+    if not root.exists():
+        return []
+    known = set(session.scalars(select(StoredFile.sha256)))
+    cutoff = time.time() - older_than_seconds
+    removed = []
+    for path in root.glob("*/*"):
+        if not path.is_file() or path.stat().st_mtime > cutoff:
+            continue
+        temporary = path.name.startswith(".upload-")
+        if temporary or (path.suffix == ".xlsx" and path.stem not in known):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            removed.append(path)
+    return removed

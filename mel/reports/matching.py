@@ -148,23 +148,26 @@ class CatalogIndex:
         self.partners: dict[str, PartnerInfo] = {}
         self.partner_codes: list[str] = []
         self.by_partner_id: dict[int, PartnerInfo] = {}
-        for pid, code, name, aliases, ship in session.execute(
+        rows = session.execute(
             select(Partner.id, Partner.code, Partner.name, Partner.aliases, Partner.partnership_id).order_by(Partner.id)
-        ):
+        ).all()
+        for pid, code, name, _aliases, ship in rows:
             info = PartnerInfo(pid, code, name, ship)
             self.by_partner_id[pid] = info
             self.partner_codes.append(code)
-            for name_ in (code, name, *(aliases or [])):
-                self.partners.setdefault(norm(name_), info)
+            self.partners[norm(code)] = info
+        for pid, _code, name, aliases, _ship in rows:  # a code always wins over another partner's name
+            for other_name in (name, *(aliases or [])):
+                self.partners.setdefault(norm(other_name), self.by_partner_id[pid])
         self.partnerships: dict[str, int] = {}
         self.partnership_codes: dict[int, str] = {}
         for sid, code, name, name_es in session.execute(
             select(Partnership.id, Partnership.code, Partnership.name, Partnership.name_es)
         ):
             self.partnership_codes[sid] = code
-            for name_ in (code, name, name_es):
-                if name_:
-                    self.partnerships.setdefault(norm(name_), sid)
+            for ship_name in (code, name, name_es):
+                if ship_name:
+                    self.partnerships.setdefault(norm(ship_name), sid)
         self._frameworks: dict[int, Framework] = {}
 
     def find_partner(self, raw: object) -> PartnerInfo | None:
@@ -233,9 +236,9 @@ def _load_framework(session: Session, partnership_id: int) -> Framework:
         .where(Indicator.partnership_id == partnership_id)
         .order_by(Indicator.position, Indicator.id)
     ):
-        info = IndicatorInfo(iid, code, unit, frozenset(dims_of.get(iid, ())))
+        indicator = IndicatorInfo(iid, code, unit, frozenset(dims_of.get(iid, ())))
         codes.append(code)
-        indicators.setdefault(code.casefold(), info)
+        indicators.setdefault(code.casefold(), indicator)
     normed = Counter(norm(code) for code in codes)
     for code in codes:  # norm() drops dots ("11a"): a key only where that stays unambiguous
         if normed[norm(code)] == 1:

@@ -125,7 +125,7 @@ def read_yes_no(raw: object, special: Special | None) -> Read:
         return (1.0 if raw else 0.0), None
     if type(raw) is float or type(raw) is int:
         if raw in (0, 1):
-            return float(raw), None  # type: ignore[arg-type]
+            return float(raw), None
         return None, "out_of_range"
     if isinstance(raw, str):
         if not raw.strip():
@@ -200,7 +200,7 @@ def read_date_or_year(raw: object, special: Special | None) -> tuple[str | None,
     if type(raw) is float or type(raw) is int:
         if special_code(special):
             return None, special_code(special)
-        number = float(raw)  # type: ignore[arg-type]
+        number = float(raw)
         if number.is_integer() and 1900 <= number <= 2100:
             return str(int(number)), None
         return None, "bad_date"

@@ -44,7 +44,8 @@ class CategoryColumns:
             (framework.dimensions[int(name[4:])], col) for name, col in table.columns.items() if name.startswith("dim:")
         ]
         self.columns.sort(key=lambda item: item[1])
-        self._memo: dict[int, dict[Any, CategoryInfo | None]] = {dim.id: {} for dim, _ in self.columns}
+        self._memo: dict[int, dict[Any, Any]] = {dim.id: {} for dim, _ in self.columns}
+        self._columns = [(dim, col, self._memo[dim.id]) for dim, col in self.columns]
 
     @staticmethod
     def extra(framework: Framework | None) -> dict[str, str]:
@@ -60,7 +61,7 @@ class CategoryColumns:
             text = display(raw) if isinstance(raw, float) else str(raw)
             found = dim.categories.get(norm(text))
             memo[raw] = found
-        return found  # type: ignore[return-value]
+        return found
 
     def read(
         self, ctx: Context, sheet: str, r: int, row: list[Any], indicator: IndicatorInfo | None
@@ -69,16 +70,15 @@ class CategoryColumns:
         categories: dict[str, str] = {}
         ids: list[int] = []
         ok = True
-        for dim, col in self.columns:
+        for dim, col, memo in self._columns:
             raw = row[col]
-            if blank(raw):
+            if raw == "" or raw is None or (type(raw) is str and raw.isspace()):
                 continue
-            cell = f"{column_letter(col)}{r + 1}"
             if indicator is not None and dim.id not in indicator.dimension_ids:
                 ctx.issues.error(
                     "dimension_not_used",
                     sheet,
-                    cell,
+                    f"{column_letter(col)}{r + 1}",
                     t(
                         ctx.lang,
                         "Indicator {code} is not broken down by {dimension}: leave this cell empty.",
@@ -88,8 +88,10 @@ class CategoryColumns:
                 )
                 ok = False
                 continue
-            category = self.find(dim, raw)
+            found = memo.get(raw, _UNSEEN)
+            category = self.find(dim, raw) if found is _UNSEEN else found
             if category is None:
+                cell = f"{column_letter(col)}{r + 1}"
                 unknown_category(ctx, sheet, cell, raw, dim.label(ctx.lang), dim.choices(ctx.lang))
                 ok = False
                 continue
@@ -168,7 +170,7 @@ def parse_indicators(ctx: Context, sheet: Sheet) -> list[ParsedValue]:
     for offset, row in enumerate(table.data_rows()):
         r = start + offset
         raw_ind, raw_val = row[ic], row[vc]
-        if blank(raw_ind) and blank(raw_val) and empty_row(row, recognized, r, specials):
+        if (raw_ind == "" or raw_ind is None) and empty_row(row, recognized, r, specials):
             continue
         ok = r not in bad_rows
         ind = find_indicator(fw, memo, raw_ind)
@@ -198,22 +200,24 @@ def parse_indicators(ctx: Context, sheet: Sheet) -> list[ParsedValue]:
         ok = ok and cats_ok
         cell = f"{v_letter}{r + 1}"
         special = specials.get((r, vc)) if specials else None
-        if ind is not None:
+        if ind is not None and special is None and type(raw_val) is float and raw_val >= 0 and ind.unit == "count":
+            number, code = (raw_val, None) if raw_val.is_integer() else (None, "not_an_integer")
+        elif ind is not None:
             number, code = read_value(raw_val, special, ind.unit)
         else:
             number, code = read_any(raw_val, special)
-        group = (ind.id if ind else -1, frozenset(categories))
         if code is not None:
             report_value(issues, code, name, cell, raw_val, unit=ind.unit if ind else "count", special=special)
             if code == NOT_REPORTED:
                 continue
-            tainted.add(group)
+            tainted.add((ind.id if ind else -1, frozenset(categories)))
             ok = False
         elif number is None:
             continue  # an empty value: nothing reported for this row
         if ind is None or not cats_ok:
             continue
-        key = (ind.id, frozenset(ids))
+        combination = frozenset(ids)
+        key = (ind.id, combination)
         first = seen.get(key)
         if first is not None:
             issues.error(
@@ -229,15 +233,17 @@ def parse_indicators(ctx: Context, sheet: Sheet) -> list[ParsedValue]:
                     cell=cell,
                 ),
             )
-            tainted.add(group)
+            tainted.add((ind.id, frozenset(categories)))
             continue
         seen[key] = cell
         if not ok or number is None:
             continue
         comment = None
-        if cc is not None and not blank(row[cc]):
-            comment = display(row[cc]) if not isinstance(row[cc], str) else row[cc].strip()
-        values.append(ParsedValue(ind.id, ind.code, categories, frozenset(ids), number, comment, name, cell))
+        if cc is not None:
+            raw_comment = row[cc]
+            if raw_comment != "" and raw_comment is not None and not blank(raw_comment):
+                comment = raw_comment.strip() if type(raw_comment) is str else display(raw_comment)
+        values.append(ParsedValue(ind.id, ind.code, categories, combination, number, comment, name, cell))
     if fw is not None:
         check_breakdowns(ctx, name, fw, values, tainted)
     return values

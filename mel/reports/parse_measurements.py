@@ -63,7 +63,7 @@ def parse_measurements(
     name = sheet.name
     start = table.header_row + 1
     specials = sheet.special
-    self_checked = {cols[f] for f in _SELF_CHECKED}
+    self_checked = {cols[f] for f in _SELF_CHECKED if f in cols}
     bad_rows = report_specials(issues, name, specials, start, set(cols.values()) - self_checked) if specials else set()
     dim_cols = sorted((col, key[4:]) for key, col in cols.items() if key.startswith("dim:"))
     recognized = list(cols.values())
@@ -130,6 +130,7 @@ def parse_measurements(
 
         categories: dict[str, str] = {}
         ids: list[int] = []
+        cats_ok = True
         for col, dim_code in dim_cols:
             raw = row[col]
             if blank(raw):
@@ -147,7 +148,7 @@ def parse_measurements(
                         dimension=dim.label(lang) if dim else dim_code,
                     ),
                 )
-                ok = False
+                ok = cats_ok = False
                 continue
             category: CategoryInfo | None = dim.categories.get(norm(display(raw))) if dim else None
             if category is None or dim is None:
@@ -159,7 +160,7 @@ def parse_measurements(
                     dim.label(lang) if dim else dim_code,
                     dim.choices(lang) if dim else "-",
                 )
-                ok = False
+                ok = cats_ok = False
                 continue
             categories[dim.code] = category.code
             ids.append(category.id)
@@ -193,11 +194,11 @@ def parse_measurements(
             elif flag is not None:
                 comparable = bool(flag)
 
-        if ind is None or round_ is None or date is None:
+        if ind is None or round_ is None or date is None or not cats_ok:
             continue
         cell = cell_name(r, value_col)
-        key = (ind.id, round_, date, frozenset(ids))
-        if key in seen:
+        row_key = (ind.id, round_, date, frozenset(ids))
+        if row_key in seen:
             issues.error(
                 "duplicate_row",
                 name,
@@ -207,12 +208,12 @@ def parse_measurements(
                     "Indicator {code} with the same round, date and categories is already in {first}: keep only "
                     "one of the two rows ({first} and {cell}).",
                     code=ind.code,
-                    first=seen[key],
+                    first=seen[row_key],
                     cell=cell,
                 ),
             )
             continue
-        seen[key] = cell
+        seen[row_key] = cell
         if not ok or number is None:
             continue
         used.add(ship)

@@ -57,6 +57,11 @@ class PartnerChoice:
     partnership_name: str
     first_period: str
     last_period: str
+    fiscal_year_start: int
+
+    def fiscal(self, period: str) -> str:
+        """The partnership's fiscal label of a calendar quarter (FY2021 Q4 for 2021Q3 when FY starts in October)."""
+        return fiscal_label(period, self.fiscal_year_start)
 
 
 def reporting_partners(session: Session, user: CurrentUser) -> list[PartnerChoice]:
@@ -77,6 +82,7 @@ def reporting_partners(session: Session, user: CurrentUser) -> list[PartnerChoic
             Partnership.name_es,
             Partnership.starts_on,
             Partnership.ends_on,
+            Partnership.fiscal_year_start,
         )
         .join(Partnership, Partnership.id == Partner.partnership_id)
         .outerjoin(parent, parent.id == Partner.parent_id)
@@ -88,9 +94,9 @@ def reporting_partners(session: Session, user: CurrentUser) -> list[PartnerChoic
     lang = user.lang
     return [
         PartnerChoice(
-            pid, code, name, pcode, ship, _label(lang, ship_name, ship_es), quarter_of(start), quarter_of(end)
+            pid, code, name, pcode, ship, _label(lang, ship_name, ship_es), quarter_of(start), quarter_of(end), fy
         )
-        for pid, code, name, pcode, ship, ship_name, ship_es, start, end in session.execute(query)
+        for pid, code, name, pcode, ship, ship_name, ship_es, start, end, fy in session.execute(query)
     ]
 
 

@@ -190,8 +190,10 @@ async def report_upload(
 
 
 def _job_response(request: Request, jobs: ImportJobs, job: ImportJob) -> HTMLResponse:
-    response = render(request, "reports/job.html", {"job": job, "result": job.result}, block="job")
-    if job.done:
+    done = job.done  # one reading: a job finishing while this renders is shown (and forgotten) next time
+    context = {"job": job, "done": done, "result": job.result if done else None}
+    response = render(request, "reports/job.html", context, block="job")
+    if done:
         jobs.forget(job.id)
     return response
 
@@ -201,8 +203,9 @@ def report_job(request: Request, user: Uploader, job_id: str) -> HTMLResponse:
     """An upload's stage while it runs (polled), then its result: errors to fix, or the stored version."""
     jobs = _jobs(request)
     job = jobs.get(job_id, user.id)
-    if job is None:
-        return render(request, "reports/job.html", {"job": None, "result": None}, block="job", status_code=404)
+    if job is None:  # htmx swaps only successful answers: a 200 fragment stops the polling
+        status = 200 if is_htmx(request) else 404
+        return render(request, "reports/job.html", {"job": None}, block="job", status_code=status)
     return _job_response(request, jobs, job)
 
 

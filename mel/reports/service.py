@@ -17,6 +17,7 @@ from mel.auth.audit import CLI, Actor, record
 from mel.i18n import t
 from mel.reports import storage
 from mel.reports.files import keep_file, sha256_of
+from mel.reports.parse import parse_workbook
 from mel.reports.parsed import (
     Issue,
     Kind,
@@ -129,8 +130,6 @@ def import_workbook(
         return ImportResult("rejected", sha256=sha, dry_run=dry_run, errors=[_workbook_issue(exc, lang, settings)])
     report("reading", 1.0)
     report("checking", 0.0)
-    from mel.reports.parse import parse_workbook
-
     parsed = parse_workbook(
         session, workbook, lang=lang, partner_code=partner_code, period=period, partnership_code=partnership_code
     )

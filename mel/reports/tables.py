@@ -61,20 +61,16 @@ class Table:
         return [r if len(r) >= width else [*r, *([""] * (width - len(r)))] for r in rows]
 
 
-def _is_blank(value: Any) -> bool:
-    return value is None or value == "" or (type(value) is str and not value.strip())
-
-
 def blank(value: Any) -> bool:
     """An empty cell: nothing, '' or only whitespace."""
-    return _is_blank(value)
+    return value == "" or value is None or (type(value) is str and value.isspace())
 
 
 def empty_row(row: list[Any], columns: list[int], r: int, special: dict[tuple[int, int], Any]) -> bool:
     """A row whose recognized cells are all empty (a formula without value is not empty)."""
     for c in columns:
         value = row[c]
-        if not (value is None or value == "" or (type(value) is str and not value.strip())):
+        if not (value == "" or value is None or (type(value) is str and value.isspace())):
             return False
     return not special or all((r, c) not in special for c in columns)
 
@@ -109,7 +105,7 @@ def locate(
         return table
     lang = issues.lang
     for col, value in enumerate(sheet.rows[row]):
-        if _is_blank(value):
+        if blank(value):
             continue
         header = str(value).strip()
         key = norm(header)

@@ -41,6 +41,7 @@ class IpttCell:
     target: float | None
     actual: float | None
     provisional: bool = False
+    partners: int = 0  # partners whose values the cell holds (a percent of several has no actual)
 
     @property
     def percent(self) -> float | None:
@@ -152,9 +153,9 @@ def _cells(
     out = []
     for bucket, chosen in zip(cols, per_bucket, strict=True):
         f = fold(indicator, chosen) if chosen else EMPTY
-        out.append(IpttCell(_target(indicator, bucket) if targets else None, f.value, f.provisional))
+        out.append(IpttCell(_target(indicator, bucket) if targets else None, f.value, f.provisional, len(f.partners)))
     whole = fold(indicator, mine)
-    lop = IpttCell(indicator.lop_target if targets else None, whole.value, whole.provisional)
+    lop = IpttCell(indicator.lop_target if targets else None, whole.value, whole.provisional, len(whole.partners))
     return out, lop, whole
 
 

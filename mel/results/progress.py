@@ -17,13 +17,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session, selectinload
 
 from mel.catalog.models import Combination, Dimension, Indicator, Partner, Partnership, Result
 from mel.periods import fiscal, quarter_end, quarter_of, quarters
-from mel.reports.models import Measurement
-from mel.results.base import TOTAL_KEY, Scope, counted_values
+from mel.reports.models import Measurement, Submission, Value
+from mel.results.base import TOTAL_KEY, Scope, submission_filter
 
 ON_TRACK = 0.9
 BEHIND = 0.7
@@ -183,33 +183,60 @@ def bar(indicator: Indicator, value: float | None, baseline: float | None) -> fl
 def partner_actuals(session: Session, partnership_id: int, scope: Scope) -> dict[int, list[PartnerValue]]:
     """Per indicator, each partner's actual: the sum over quarters or the latest quarter's value.
 
-    Two grouped queries over the counted totals: a GROUP BY for sum indicators and a window
-    (the latest quarter per indicator and partner) for latest indicators.
+    Two grouped queries over the counted totals, read from the covering index ``ix_value_progress``
+    (the counted submissions are a small subquery, not a row-by-row join): a GROUP BY for sum
+    indicators and a window (the latest quarter per indicator and partner) for latest indicators.
     """
-    base = counted_values(scope, partnership_id=partnership_id, totals_only=True).add_columns(Indicator.aggregation)
-    rows = base.subquery()
-    pending = func.max(case((rows.c.status == "submitted", 1), else_=0))
-    summed = session.execute(
-        select(rows.c.indicator_id, rows.c.partner_id, func.sum(rows.c.value), func.max(rows.c.period), pending)
-        .where(rows.c.aggregation == "sum")
-        .group_by(rows.c.indicator_id, rows.c.partner_id)
-    ).all()
-    rank = (
-        func.row_number()
-        .over(partition_by=(rows.c.indicator_id, rows.c.partner_id), order_by=rows.c.period.desc())
-        .label("rank")
-    )
-    ranked = select(rows, rank).where(rows.c.aggregation == "latest").subquery()
-    latest = session.execute(
-        select(ranked.c.indicator_id, ranked.c.partner_id, ranked.c.value, ranked.c.period, ranked.c.status).where(
-            ranked.c.rank == 1
+    total_id = session.scalar(select(Combination.id).where(Combination.key == TOTAL_KEY))
+    if total_id is None:
+        return {}
+    aggregation = {
+        i: a
+        for i, a in session.execute(
+            select(Indicator.id, Indicator.aggregation).where(Indicator.partnership_id == partnership_id)
         )
-    ).all()
+    }
+    counted = select(Submission.id).where(submission_filter(scope))
+    pending = select(Submission.id).where(submission_filter(scope), Submission.status == "submitted")
+    is_pending = case((Value.submission_id.in_(pending), 1), else_=0) if scope.include_provisional else literal(0)
+    conn = session.connection()
+    sum_ids = [i for i, a in aggregation.items() if a == "sum"]
+    latest_ids = [i for i, a in aggregation.items() if a == "latest"]
     out: dict[int, list[PartnerValue]] = defaultdict(list)
-    for iid, pid, total, period, flag in summed:
-        out[iid].append(PartnerValue(pid, float(total), period, bool(flag)))
-    for iid, pid, value, period, status in latest:
-        out[iid].append(PartnerValue(pid, float(value), period, status == "submitted"))
+    if sum_ids:
+        summed = conn.execute(
+            select(
+                Value.indicator_id,
+                Value.partner_id,
+                func.sum(Value.value),
+                func.max(Value.period),
+                func.max(is_pending),
+            )
+            .where(Value.indicator_id.in_(sum_ids), Value.combination_id == total_id, Value.submission_id.in_(counted))
+            .group_by(Value.indicator_id, Value.partner_id)
+        )
+        for iid, pid, total, period, flag in summed:
+            out[iid].append(PartnerValue(pid, float(total), period, bool(flag)))
+    if latest_ids:
+        rank = (
+            func.row_number()
+            .over(partition_by=(Value.indicator_id, Value.partner_id), order_by=Value.period.desc())
+            .label("rank")
+        )
+        ranked = (
+            select(Value.indicator_id, Value.partner_id, Value.value, Value.period, is_pending.label("flag"), rank)
+            .where(
+                Value.indicator_id.in_(latest_ids), Value.combination_id == total_id, Value.submission_id.in_(counted)
+            )
+            .subquery()
+        )
+        latest = conn.execute(
+            select(ranked.c.indicator_id, ranked.c.partner_id, ranked.c.value, ranked.c.period, ranked.c.flag).where(
+                ranked.c.rank == 1
+            )
+        )
+        for iid, pid, value, period, flag in latest:
+            out[iid].append(PartnerValue(pid, float(value), period, bool(flag)))
     for values in out.values():
         values.sort(key=lambda v: v.partner_id)
     return out

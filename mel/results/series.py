@@ -27,7 +27,7 @@ ALL_PARTNERS = 0
 """The partner id of cells already added up across partners (``grouped(..., combine_partners=True)``)."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Cell:
     indicator_id: int
     partner_id: int
@@ -37,7 +37,7 @@ class Cell:
     provisional: bool
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Folded:
     """A number for one bucket: the all-partner value (None when it cannot be combined) and per partner."""
 
@@ -138,6 +138,9 @@ def fold(indicator: Indicator, cells: Iterable[Cell], periods: Collection[str] |
     chosen = list(cells) if periods is None else [c for c in cells if c.period in periods]
     if not chosen:
         return Folded(None, False, {}, {})
+    if len(chosen) == 1:  # the common case in a quarter's bucket: one partner's one value
+        c = chosen[0]
+        return Folded(c.value, c.provisional, {c.partner_id: c.value}, {c.partner_id: c.period})
     partners: dict[int, float] = {}
     last: dict[int, str] = {}
     if indicator.aggregation == "sum":

@@ -14,8 +14,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -120,3 +121,18 @@ def shots(request: pytest.FixtureRequest) -> Iterator[object]:
         return path
 
     yield take
+
+
+@pytest.fixture
+def page_factory(browser: Any) -> Iterator[Callable[[], Any]]:
+    """New pages in a fresh browser context (own cookies), closed after the test."""
+    contexts: list[Any] = []
+
+    def make() -> Any:
+        context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()

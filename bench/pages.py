@@ -1,0 +1,122 @@
+"""Server time of the progress pages at 1,000,000 stored values: ``python -m bench.pages``.
+
+Builds the synthetic portfolio of ``bench.scale`` (6 partnerships x 10 partners x 20 quarters,
+about a million values) in a temporary SQLite file and, when ``--postgres URL`` (or
+``MEL_TEST_DATABASE_URL``) is given, in a fresh PostgreSQL database too; then requests the
+dashboard, an indicator page with its disaggregation fragment, the IPTT (quarters, whole
+partnership) and the trainings page through the real HTTP stack (in-process ASGI client, logged
+in as an officer) and prints p50 and p95 per page. Target: p95 under 150 ms. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bench.scale import build
+from mel import migrate
+from mel.app import create_app
+from mel.auth.audit import CLI
+from mel.auth.service import create_user
+from mel.db import make_engine, make_sessionmaker, transaction
+from mel.settings import Settings
+
+PASSWORD = "bench-password-123"
+CODE = "scale-3"
+INDICATOR = "1.1.0"
+
+
+def pages() -> dict[str, tuple[str, dict[str, str], dict[str, str]]]:
+    """name -> (path, query, headers)."""
+    htmx = {"HX-Request": "true"}
+    base = f"/p/{CODE}"
+    return {
+        "dashboard": (base, {}, {}),
+        "indicator page": (f"{base}/indicators/{INDICATOR}", {}, {}),
+        "disaggregation by region (htmx)": (f"{base}/indicators/{INDICATOR}", {"dimension": "region"}, htmx),
+        "IPTT by quarter": (f"{base}/iptt", {"granularity": "quarter"}, {}),
+        "IPTT by fiscal year": (f"{base}/iptt", {"granularity": "fy"}, {}),
+        "IPTT, whole partnership": (f"{base}/iptt", {"granularity": "lop"}, {}),
+        "trainings page": (f"{base}/trainings", {}, {}),
+    }
+
+
+def log_in(client: TestClient, url: str) -> None:
+    factory = make_sessionmaker(make_engine(url))
+    with transaction(factory) as session:
+        create_user(session=session, email="bench@example.org", password=PASSWORD, role="officer", actor=CLI)
+    token = BeautifulSoup(client.get("/login").text, "html.parser").select_one("input[name=csrf_token]")
+    assert token is not None
+    response = client.post(
+        "/login",
+        data={"email": "bench@example.org", "password": PASSWORD, "csrf_token": str(token["value"]), "next": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text[:500]
+
+
+def measure(call: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    call()  # warm up: templates compiled, caches filled
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        response = call()
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, response.status_code
+    times.sort()
+    return statistics.median(times), times[max(0, round(0.95 * len(times)) - 1)]
+
+
+def run(url: str, label: str, repeat: int, workdir: Path) -> None:
+    start = time.perf_counter()
+    values = build(url, workdir)
+    print(f"[{label}] stored {values:,} values in {time.perf_counter() - start:.0f} s")
+    app = create_app(Settings(database_url=url, upload_dir=workdir / "uploads", secret_key="bench-secret"))
+    with TestClient(app) as client:
+        log_in(client, url)
+        for name, (path, query, headers) in pages().items():
+            p50, p95 = measure(lambda p=path, q=query, h=headers: client.get(p, params=q, headers=h), repeat)
+            verdict = "ok" if p95 < 150 else "MISSED"
+            print(f"[{label}] {name:36} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   (target p95 < 150 ms: {verdict})")
+    app.state.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--postgres", default=os.environ.get("MEL_TEST_DATABASE_URL", ""))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'pages.sqlite3'}"
+        migrate.upgrade(url)
+        run(url, "sqlite", args.repeat, Path(tmp))
+        if args.postgres:
+            server = make_url(args.postgres).set(drivername="postgresql+psycopg")
+            name = f"mel_bench_{uuid.uuid4().hex[:8]}"
+            admin = create_engine(server, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                pg_url = server.set(database=name).render_as_string(hide_password=False)
+                migrate.upgrade(pg_url)
+                run(pg_url, "postgresql", args.repeat, Path(tmp))
+            finally:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
