@@ -48,9 +48,9 @@ def integrity_issues(session: Session, partnership_id: int, *, lang: str = "en")
     """Every integrity gap of a partnership's framework, by kind then framework order (five small queries).
 
     A baseline counts when the catalog records one or an evaluator measured one (a ``baseline``
-    measurement); a target when any target (life of partnership,
-    fiscal year or quarter) exists. An output "skips" the outcomes when a contribution path from it
-    reaches an impact through outputs only.
+    measurement); a target when any target (life of partnership, fiscal year or quarter) exists,
+    except for context indicators (direction none), which aim at nothing. An output "skips" the
+    outcomes when a contribution path from it reaches an impact through outputs only.
     """
     results = session.execute(
         select(Result.id, Result.code, Result.level)
@@ -58,7 +58,7 @@ def integrity_issues(session: Session, partnership_id: int, *, lang: str = "en")
         .order_by(Result.position, Result.code)
     ).all()
     indicators = session.execute(
-        select(Indicator.id, Indicator.code, Indicator.result_id, Indicator.baseline_value)
+        select(Indicator.id, Indicator.code, Indicator.result_id, Indicator.baseline_value, Indicator.direction)
         .where(Indicator.partnership_id == partnership_id)
         .order_by(Indicator.position, Indicator.code)
     ).all()
@@ -98,7 +98,7 @@ def integrity_issues(session: Session, partnership_id: int, *, lang: str = "en")
     for i in indicators:
         if i.baseline_value is None and i.id not in baseline_measured:
             add("indicator_without_baseline", i.code, "indicator")
-        if i.id not in with_target:
+        if i.id not in with_target and i.direction != "none":  # a context indicator has nothing to aim at
             add("indicator_without_target", i.code, "indicator")
     for r in results:
         if r.level == "output" and _reaches_impact_through_outputs(r.id, links, level):

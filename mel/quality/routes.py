@@ -49,7 +49,7 @@ def quality_home(
     request: Request, session: SessionDep, user: EvaluatorOrStaff, partnership: str | None = None
 ) -> RedirectResponse:
     """The nav link: the data quality of the chosen (else the first) partnership."""
-    code = partnership or session.scalars(select(Partnership.code).order_by(Partnership.starts_on).limit(1)).first()
+    code = partnership or session.scalars(select(Partnership.code).order_by(Partnership.code).limit(1)).first()
     if code is None:
         return RedirectResponse(request.url_for("portfolio"), status_code=303)
     return RedirectResponse(request.url_for("quality", code=code), status_code=303)

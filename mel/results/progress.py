@@ -268,7 +268,10 @@ def latest_measurements(session: Session, partnership_id: int) -> dict[int, tupl
 
 
 def baseline_measurements(session: Session, partnership_id: int) -> dict[int, float]:
-    """Per indicator, the evaluator's baseline of the total (the earliest), which overrides the catalog's."""
+    """Per indicator, the evaluator's baseline of the total, which overrides the catalog's.
+
+    With several baseline measurements the latest dated one counts, as on the comparison page.
+    """
     rows = session.execute(
         select(Measurement.indicator_id, Measurement.value, Measurement.date)
         .join(Combination, Combination.id == Measurement.combination_id)
@@ -278,7 +281,7 @@ def baseline_measurements(session: Session, partnership_id: int) -> dict[int, fl
             Combination.key == TOTAL_KEY,
             Measurement.round == "baseline",
         )
-        .order_by(Measurement.date.desc())
+        .order_by(Measurement.date)
     ).all()
     return {iid: float(value) for iid, value, _date in rows}
 

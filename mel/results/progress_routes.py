@@ -18,13 +18,13 @@ from mel.auth.web import actor_of
 from mel.catalog.models import PILLARS, Partnership
 from mel.deps import AnyUser, SessionDep, SettingsDep, StaffUser
 from mel.i18n import t
+from mel.quality.integrity import integrity_issues
 from mel.results.base import Scope
 from mel.results.context import ContextEventError, record_context_event
 from mel.results.indicator_page import context_events
 from mel.results.progress import (
     BEHIND,
     ON_TRACK,
-    baseline_measurements,
     dashboard,
     indicator_progress,
     load_partnership,
@@ -32,7 +32,7 @@ from mel.results.progress import (
     partner_codes,
     worst,
 )
-from mel.results.toc import integrity_warnings, layout
+from mel.results.toc import layout
 from mel.web.render import render
 
 router = APIRouter()
@@ -109,10 +109,9 @@ def theory_of_change_page(
         for r in ship.results
     }
     diagram = layout(list(ship.results), statuses, lang=lang)
-    measured = set(baseline_measurements(session, ship.id))
     context = common(ship, user, lang) | {
         "diagram": diagram,
-        "warnings": integrity_warnings(ship, lang=lang, measured_baselines=measured),
+        "warnings": integrity_issues(session, ship.id, lang=lang),
     }
     return render(request, "theory_of_change.html", context)
 

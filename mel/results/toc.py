@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from grandalf.graphs import Edge, Graph, Vertex
 from grandalf.layouts import SugiyamaLayout
 
-from mel.catalog.models import Partnership, Result
-from mel.i18n import t
+from mel.catalog.models import Result
 
 NODE_W = 190.0
 NODE_H = 78.0
@@ -137,64 +136,3 @@ def layout(results: list[Result], statuses: dict[int, str], *, lang: str) -> Dia
             )
         )
     return Diagram(nodes, links, width=offset - X_SPACE * 2 + MARGIN * 2, height=height + MARGIN * 2)
-
-
-@dataclass(frozen=True)
-class Warning:
-    kind: str  # outcome_without_indicator | no_baseline | no_target | result_without_indicator | output_to_impact
-    code: str  # the result's or indicator's code
-    message: str
-
-
-def integrity_warnings(ship: Partnership, *, lang: str, measured_baselines: set[int] | None = None) -> list[Warning]:
-    """The framework's gaps, in the order an officer would fix them."""
-    out: list[Warning] = []
-    measured = measured_baselines or set()
-    results = list(ship.results)
-    for r in results:
-        if r.level == "outcome" and not r.indicators:
-            out.append(
-                Warning(
-                    "outcome_without_indicator",
-                    r.code,
-                    t(lang, "Outcome {code} has no outcome-level indicator.", code=r.code),
-                )
-            )
-    for r in results:
-        if r.level != "outcome" and not r.indicators:
-            out.append(
-                Warning("result_without_indicator", r.code, t(lang, "Result {code} has no indicator.", code=r.code))
-            )
-    for r in results:
-        for ind in r.indicators:
-            if ind.baseline_value is None and ind.id not in measured:
-                out.append(
-                    Warning("no_baseline", ind.code, t(lang, "Indicator {code} has no baseline.", code=ind.code))
-                )
-            if ind.lop_target is None and ind.direction != "none":
-                out.append(Warning("no_target", ind.code, t(lang, "Indicator {code} has no target.", code=ind.code)))
-    for r in results:
-        if r.level == "output" and _reaches_impact_directly(r):
-            out.append(
-                Warning(
-                    "output_to_impact",
-                    r.code,
-                    t(lang, "Output {code} reaches the impact without an outcome.", code=r.code),
-                )
-            )
-    return out
-
-
-def _reaches_impact_directly(output: Result) -> bool:
-    """Whether a chain of outputs leads from ``output`` to an impact without passing an outcome."""
-    seen: set[int] = set()
-    stack = [output]
-    while stack:
-        node = stack.pop()
-        for target in node.contributes_to:
-            if target.level == "impact":
-                return True
-            if target.level == "output" and target.id not in seen:
-                seen.add(target.id)
-                stack.append(target)
-    return False
