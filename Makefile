@@ -36,8 +36,14 @@ unit: setup
 
 test: lint typecheck unit
 
+e2e: setup
+	$(BIN)/python -m pytest tests/e2e -p no:xdist
+
 bench: setup
 	$(BIN)/python -m bench
+
+screenshots: setup
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) mel/static/vendor .pytest_cache .mypy_cache .ruff_cache
