@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ALIASES = {"import": "imports", "trainings": "trainings_page", "progress": "progress_pages"}
+ALIASES = {"import": "imports", "trainings": "trainings_page", "progress": "pages"}
 
 
 def benchmarks() -> list[str]:

@@ -1,11 +1,12 @@
-"""Server time of the progress pages at 1,000,000 stored values: ``python -m bench.pages``.
+"""Server time of the progress pages at 1,000,000 stored values: ``python -m bench pages``.
 
 Builds the synthetic portfolio of ``bench.scale`` (6 partnerships x 10 partners x 20 quarters,
 about a million values) in a temporary SQLite file and, when ``--postgres URL`` (or
 ``MEL_TEST_DATABASE_URL``) is given, in a fresh PostgreSQL database too; then requests the
-dashboard, an indicator page with its disaggregation fragment, the IPTT (quarters, whole
-partnership) and the trainings page through the real HTTP stack (in-process ASGI client, logged
-in as an officer) and prints p50 and p95 per page. Target: p95 under 150 ms. Asserts nothing.
+portfolio, dashboard, diagram, an indicator page with its disaggregation and sources fragments,
+the IPTT (quarters, fiscal years, whole partnership, XLSX) and the trainings page through the
+real HTTP stack (in-process ASGI client, logged in as an officer) and prints p50 and p95 per page.
+Target: p95 under 150 ms. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -42,13 +43,19 @@ def pages() -> dict[str, tuple[str, dict[str, str], dict[str, str]]]:
     """name -> (path, query, headers)."""
     htmx = {"HX-Request": "true"}
     base = f"/p/{CODE}"
+    ind = f"{base}/indicators/{INDICATOR}"
     return {
+        "portfolio (6 partnerships)": ("/", {}, {}),
         "dashboard": (base, {}, {}),
-        "indicator page": (f"{base}/indicators/{INDICATOR}", {}, {}),
-        "disaggregation by region (htmx)": (f"{base}/indicators/{INDICATOR}", {"dimension": "region"}, htmx),
-        "IPTT by quarter": (f"{base}/iptt", {"granularity": "quarter"}, {}),
+        "dashboard provisional (htmx)": (base, {"provisional": "1"}, htmx),
+        "theory of change": (f"{base}/theory-of-change", {}, {}),
+        "indicator page": (ind, {}, {}),
+        "disaggregation by region (htmx)": (ind, {"dimension": "region"}, htmx),
+        "sources of one quarter (htmx)": (f"{ind}/sources", {"period": "2020Q1"}, htmx),
         "IPTT by fiscal year": (f"{base}/iptt", {"granularity": "fy"}, {}),
+        "IPTT by quarter": (f"{base}/iptt", {"granularity": "quarter"}, {}),
         "IPTT, whole partnership": (f"{base}/iptt", {"granularity": "lop"}, {}),
+        "IPTT XLSX by quarter": (f"{base}/iptt.xlsx", {"granularity": "quarter"}, {}),
         "trainings page": (f"{base}/trainings", {}, {}),
     }
 
