@@ -1,9 +1,11 @@
-"""Concurrent readers against a real server: ``python -m bench.load [--readers 50] [--seconds 60]``.
+"""Concurrent readers against a real server: ``python -m bench load [--readers 50] [--seconds 60]``.
 
 Builds the demo database (``mel demo --no-serve``) in a temporary folder, starts ``mel serve`` on a
-free loopback port, logs ``--readers`` clients in as the demo officer and lets each one read the
-progress pages in a loop for ``--seconds``. Prints requests, errors (non-200 or transport errors),
-throughput and latency percentiles. Every request goes to 127.0.0.1 and the run is bounded in time.
+free loopback port, logs in as the demo officer and lets ``--readers`` connections read the
+progress pages in turn for ``--seconds``. The load comes from ``wrk`` (Debian's package: a C client,
+so the client does not eat the CPU the server is measured on) when it is installed, else from an
+async Python client. Prints requests, errors (non-2xx or socket errors), throughput and latency
+percentiles. Every request goes to 127.0.0.1 and the run is bounded in time.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -50,6 +53,66 @@ async def _login(client: httpx.AsyncClient) -> None:
         "/login", data={"email": "officer@demo.mel", "password": DEMO_PASSWORD, "csrf_token": str(token["value"])}
     )
     assert response.status_code in (200, 303), response.status_code
+
+
+WRK_SCRIPT = """
+paths = {%s}
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.status + summary.errors.timeout
+  io.write(string.format("RESULT %%d %%d %%.1f %%.1f %%.1f %%.1f\\n", summary.requests, errors,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000))
+end
+"""
+
+
+def _wrk(url: str, cookie: str, readers: int, seconds: float, workdir: Path) -> tuple[int, int, list[float]]:
+    """(requests, errors, [p50, p95, p99, max] in ms) from wrk."""
+    script = workdir / "pages.lua"
+    script.write_text(WRK_SCRIPT % ", ".join(f'"{p}"' for p in PAGES), encoding="utf-8")
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(readers),
+            "-d",
+            f"{int(seconds)}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(script),
+            "-H",
+            f"Cookie: {cookie}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT"))
+    _tag, requests, errors, *numbers = line.split()
+    return int(requests), int(errors), [float(n) for n in numbers]
+
+
+def _session_cookie(url: str) -> str:
+    """Log in once with a synchronous client; wrk's connections share the session."""
+    with httpx.Client(base_url=url, timeout=30) as client:
+        page = client.get("/login")
+        token = BeautifulSoup(page.text, "html.parser").select_one("input[name=csrf_token]")
+        assert token is not None, "no CSRF field on the login page"
+        client.post(
+            "/login",
+            data={"email": "officer@demo.mel", "password": DEMO_PASSWORD, "csrf_token": str(token["value"])},
+        )
+        return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
 
 
 async def _reader(url: str, n: int, deadline: float, latencies: list[float], errors: list[str]) -> None:
@@ -106,6 +169,16 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.2)
+            if shutil.which("wrk"):
+                requests, failed, (p50, p95, p99, worst) = _wrk(
+                    url, _session_cookie(url), args.readers, args.seconds, Path(tmp)
+                )
+                print(
+                    f"client: wrk, {args.readers} connections for {args.seconds:.0f} s, {args.workers} server workers"
+                )
+                print(f"requests {requests:,}  errors {failed}  throughput {requests / args.seconds:.1f} req/s")
+                print(f"latency p50 {p50:.0f} ms  p95 {p95:.0f} ms  p99 {p99:.0f} ms  max {worst:.0f} ms")
+                return
             latencies, errors = asyncio.run(_load(url, args.readers, args.seconds))
         finally:
             server.terminate()

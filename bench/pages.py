@@ -90,7 +90,8 @@ def run(url: str, label: str, repeat: int, workdir: Path) -> None:
     start = time.perf_counter()
     values = build(url, workdir)
     print(f"[{label}] stored {values:,} values in {time.perf_counter() - start:.0f} s")
-    app = create_app(Settings(database_url=url, upload_dir=workdir / "uploads", secret_key="bench-secret"))
+    settings = Settings(database_url=url, upload_dir=workdir / "uploads", secret_key="bench-secret")
+    app = create_app(settings, serving=True)  # as `mel serve` runs it
     with TestClient(app) as client:
         log_in(client, url)
         for name, (path, query, headers) in pages().items():

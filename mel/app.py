@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import gc
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
@@ -25,9 +27,20 @@ from mel.web.templating import make_templates
 LANG_COOKIE = "mel_lang"
 
 
-def create_app(settings: Settings) -> FastAPI:
+@asynccontextmanager
+async def _settled(_app: FastAPI) -> AsyncIterator[None]:
+    """A serving process keeps what it built at start-up for life: frozen out of the cyclic garbage
+    collector, those objects are no longer rescanned by every full collection (measured: those
+    collections put the p95 of the heaviest pages at three times their median)."""
+    gc.collect()
+    gc.freeze()
+    yield
+
+
+def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
+    """The app; ``serving`` for a long-lived server process (``mel serve``), not for tests."""
     settings.check_production()
-    app = FastAPI(title="mel", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="mel", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_settled if serving else None)
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
@@ -62,4 +75,4 @@ def create_app(settings: Settings) -> FastAPI:
 
 def app_from_environment() -> FastAPI:
     """The app configured from ``MEL_`` variables: the factory ``mel serve`` hands to uvicorn."""
-    return create_app(Settings())
+    return create_app(Settings(), serving=True)

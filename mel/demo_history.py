@@ -119,7 +119,7 @@ def trainings(ctx: Context, pillar: str) -> list[TrainingRow]:
     start, end = quarter_start(ctx.period), quarter_end(ctx.period)
     if ctx.period == "2020Q1":
         end = dt.date(2020, 3, 13)  # the lockdown began on March 16
-    events = 1 if ctx.period == "2020Q2" else rng.randint(1, 3)
+    events = 1 if ctx.period == "2020Q2" else rng.randint(1, 2)
     rows: list[TrainingRow] = []
     for _ in range(events):
         mode = modality(ctx.period, rng)
@@ -131,8 +131,8 @@ def trainings(ctx: Context, pillar: str) -> list[TrainingRow]:
         hours = float(rng.choice((8, 12, 16, 24))) if mode == "in-person" else float(rng.choice((6, 10, 12, 20)))
         pre = round(rng.uniform(42, 60), 1)
         post = round(min(98.0, pre + rng.uniform(15, 32)), 1)
-        for institution in rng.sample(INSTITUTIONS[pillar], k=rng.randint(1, 3)):
-            size = rng.randint(8, 24) if mode == "in-person" else rng.randint(14, 42)
+        for institution in rng.sample(INSTITUTIONS[pillar], k=rng.randint(1, 2)):
+            size = rng.randint(6, 16) if mode == "in-person" else rng.randint(10, 26)
             female = round(size * rng.uniform(FEMALE_SHARE[pillar] - 0.1, FEMALE_SHARE[pillar] + 0.1))
             other = rng.choice((0, 0, 0, 1)) if mode != "in-person" else 0
             under_18 = rng.randint(0, 4) if institution == "community" else None
@@ -182,8 +182,9 @@ def _by_region(code: str, counts: dict[str, int]) -> list[IndicatorRow]:
     return rows + [IndicatorRow(code, n, {"region": r}) for r, n in counts.items() if n]
 
 
-def _cases(ctx: Context, ind: IndicatorSpec, low: int, high: int) -> list[IndicatorRow]:
-    growth = ctx.index // 6
+def _cases(ctx: Context, ind: IndicatorSpec, low: int, high: int, ramp: int = 6) -> list[IndicatorRow]:
+    """Cases per region, rising by one every ``ramp`` quarters as the project's work takes hold."""
+    growth = ctx.index // ramp
     counts = {r: ctx.rng.randint(low, high + growth) for r in regions(ctx.partner, ctx.period)}
     if "region" in ind.dimensions:
         return _by_region(ind.code, counts)
@@ -211,7 +212,7 @@ def _victims(ctx: Context, ind: IndicatorSpec) -> list[IndicatorRow]:
 def _reached(ctx: Context, ind: IndicatorSpec) -> list[IndicatorRow]:
     """3.1.a: awareness campaigns, down in the 2020 lockdown, then larger through radio and social media."""
     rng = ctx.rng
-    base = (300, 900) if ctx.partner == "ilo" else (150, 600)
+    base = (100, 300) if ctx.partner == "ilo" else (80, 250)
     factor = 0.3 if ctx.period == "2020Q2" else 1.3 if ctx.period > "2020Q2" else 1.0
     by_region = {r: int(rng.randint(*base) * factor) for r in regions(ctx.partner, ctx.period)}
     total = sum(by_region.values())
@@ -259,9 +260,9 @@ def indicator_rows(ctx: Context, ind: IndicatorSpec, training: dict[str, list[Tr
     if code in ADOPTIONS:
         return [IndicatorRow(code, 1 if ctx.period in ADOPTIONS[code].get(ctx.partner, ()) else 0)]
     special: dict[str, Callable[[], list[IndicatorRow]]] = {
-        "1.b": lambda: _cases(ctx, ind, 0, 3),
-        "1.c": lambda: _cases(ctx, ind, 0, 1),
-        "4.a": lambda: _cases(ctx, ind, 0, 2),
+        "1.b": lambda: _cases(ctx, ind, 0, 1),
+        "1.c": lambda: _cases(ctx, ind, 0, 0, ramp=9),
+        "4.a": lambda: _cases(ctx, ind, 0, 1),
         "2.a": lambda: _victims(ctx, ind),
         "3.1.a": lambda: _reached(ctx, ind),
         "3.2.a": lambda: _communities(ctx, ind),

@@ -54,10 +54,20 @@ def test_iptt_fiscal_years(client: TestClient, session: Session, login_as: Calla
         "aba-roli": "American Bar Association Rule of Law Initiative (ABA-ROLI)",
     }
     assert partners == {names[k]: v for k, v in OFFICIAL_11B.items()}
-    # disaggregation rows under the indicator, inside an expandable group
-    assert float(actual(page, "1.1.a", "LOP", "category", "Sex: Female")) == 60 + 30
+    # disaggregation rows come on demand: a link per indicator (htmx swaps its group in place)
     group = page.select_one("tr[data-code='1.1.a'][data-kind='indicator']").find_parent("tbody")
-    assert group.select_one("details summary") is not None and group.select("tr.child")
+    assert group.select_one("details summary") is not None and group.select("tr.child-partner")
+    assert page.select("tr.child-category") == []
+    link = group.select_one("a.expand")
+    assert link["hx-select"] == "#" + group["id"] and link["hx-target"] == "#" + group["id"]
+    expanded = soup(client.get(str(link["hx-get"]), headers={"HX-Request": "true"}).text)
+    assert float(actual(expanded, "1.1.a", "LOP", "category", "Sex: Female")) == 60 + 30
+    assert expanded.select_one("html") is None  # the table fragment, not the page
+    assert expanded.select("tr.child-category[data-code='1.1.b']") == []  # only the one asked for
+    full = soup(client.get(str(link["href"]).split("#")[0]).text)
+    assert float(actual(full, "1.1.a", "LOP", "category", "Sex: Female")) == 60 + 30
+    every = soup(client.get("/p/peru-cpc/iptt?expand=all").text)
+    assert every.select("a.expand") == [] and every.select("tr.child-category[data-code='1.1.a']")
 
 
 def test_iptt_quarters_and_lop(client: TestClient, session: Session, login_as: Callable[..., TestClient]) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -70,7 +71,14 @@ def _filters(
     )
 
 
-def _table(session: Session, request: Request, ship: Partnership, user: CurrentUser, f: Filters) -> Iptt:
+def _table(
+    session: Session,
+    request: Request,
+    ship: Partnership,
+    user: CurrentUser,
+    f: Filters,
+    expand: Collection[str] | None = None,
+) -> Iptt:
     chosen = partner_or_404(ship, user, f.partner)
     scope = Scope(
         include_provisional=f.provisional,
@@ -79,8 +87,25 @@ def _table(session: Session, request: Request, ship: Partnership, user: CurrentU
         last_period=f.last,
     )
     return iptt_table(
-        session, ship, scope, granularity=f.granularity, lang=request.state.lang, pillar=f.pillar, level=f.level
+        session,
+        ship,
+        scope,
+        granularity=f.granularity,
+        lang=request.state.lang,
+        pillar=f.pillar,
+        level=f.level,
+        expand=expand,
     )
+
+
+def expand_links(f: Filters, expanded: list[str], table: Iptt) -> dict[str, str]:
+    """Per indicator not yet expanded, the query that also shows its disaggregation rows."""
+    base = [(k, v) for k, v in parse_qsl(f.query())] + [("expand", code) for code in expanded]
+    return {
+        row.indicator: urlencode([*base, ("expand", row.indicator)])
+        for row in table.rows
+        if row.expandable and not row.expanded
+    }
 
 
 @dataclass(frozen=True)
@@ -167,10 +192,12 @@ def iptt_page(
     first: From = None,
     last: To = None,
     provisional: str | None = None,
+    expand: Annotated[list[str] | None, Query()] = None,
 ) -> HTMLResponse:
     ship = partnership_or_404(session, code)
     f = _filters(user, granularity, pillar, level, partner, first, last, provisional)
-    table = _table(session, request, ship, user, f)
+    expanded = sorted(set(expand or []))
+    table = _table(session, request, ship, user, f, expand=None if "all" in expanded else expanded)
     lang = request.state.lang
     hide = user.role == "evaluator"  # small-cell suppression applies to evaluators (and to every export)
     context = common(ship, user, lang) | {
@@ -188,6 +215,8 @@ def iptt_page(
         ],
         "filters": f,
         "query": f.query(),
+        "expand_links": expand_links(f, expanded, table),
+        "expand_all": urlencode([*parse_qsl(f.query()), ("expand", "all")]),
         "pillars": [*PILLARS, "cross-cutting"],
         "levels": LEVELS,
         "partners": [p for p in ship.partners if not user.is_partner or user.sees_partner(p.id)],

@@ -55,8 +55,12 @@ def grouped(
     indicator_ids: Collection[int] | None = None,
     dimension_ids: Collection[int] | None = None,
     combine_partners: bool = False,
+    breakdown_ids: Collection[int] | None = None,
 ) -> list[Cell]:
     """Counted totals and one-dimension breakdowns (of ``dimension_ids`` when given), grouped in SQL.
+
+    ``breakdown_ids`` limits the breakdowns to those indicators (totals still come for all): the
+    breakdown cells are most of the rows, and a page that shows them on demand need not read them.
 
     The counted submissions are a small subquery, so the value rows are read from the covering
     index ``ix_value_progress`` alone (indicator, combination, period, partner, submission, value),
@@ -98,8 +102,9 @@ def grouped(
     if not category_of:
         return out
     combos = list(category_of)
-    summed = [i for i in ids if aggregation[i] == "sum"] if combine_partners else []
-    by_partner = [i for i in ids if i not in set(summed)]
+    broken_down = ids if breakdown_ids is None else [i for i in ids if i in set(breakdown_ids)]
+    summed = [i for i in broken_down if aggregation[i] == "sum"] if combine_partners else []
+    by_partner = [i for i in broken_down if i not in set(summed)]
     if summed:
         query = (
             select(Value.indicator_id, Value.combination_id, Value.period, func.sum(Value.value), flag)
