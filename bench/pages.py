@@ -105,11 +105,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--postgres", default=os.environ.get("MEL_TEST_DATABASE_URL", ""))
+    parser.add_argument("--no-sqlite", action="store_true", help="measure PostgreSQL only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'pages.sqlite3'}"
-        migrate.upgrade(url)
-        run(url, "sqlite", args.repeat, Path(tmp))
+        if not args.no_sqlite:
+            url = f"sqlite:///{Path(tmp) / 'pages.sqlite3'}"
+            migrate.upgrade(url)
+            run(url, "sqlite", args.repeat, Path(tmp))
         if args.postgres:
             server = make_url(args.postgres).set(drivername="postgresql+psycopg")
             name = f"mel_bench_{uuid.uuid4().hex[:8]}"

@@ -179,5 +179,11 @@ def build(url: str, workdir: Path, seed: int = 7) -> int:
             if batch:
                 session.execute(insert(Value), batch)
                 total += len(batch)
+    if engine.dialect.name == "postgresql":  # as autovacuum would soon: fresh statistics for the planner
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
     engine.dispose()
     return total

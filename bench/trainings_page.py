@@ -168,7 +168,8 @@ def main() -> None:
         start = time.perf_counter()
         build(url, args.catalog, args.rows)
         print(f"built {args.rows:,} training rows in {time.perf_counter() - start:.1f} s ({url.split(':')[0]})")
-        app = create_app(Settings(database_url=url, upload_dir=Path(tmp) / "uploads", secret_key="bench-secret"))
+        settings = Settings(database_url=url, upload_dir=Path(tmp) / "uploads", secret_key="bench-secret")
+        app = create_app(settings, serving=True)  # as `mel serve` runs it
         with TestClient(app) as client:
             log_in(client, url)
             page = "/p/peru-cpc/trainings"
