@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import HTTPException, Request, status
+from fastapi import Request
 
 PUBLIC = "public"
 ROLES = ("admin", "officer", "partner", "evaluator")
@@ -43,6 +43,10 @@ class NotLoggedIn(Exception):
     """Raised for a page that needs a login; the app turns it into a redirect to the login page."""
 
 
+class RoleRefused(Exception):
+    """Raised when the user's role may not call the route; the app answers 403 with a page that says so."""
+
+
 class Allow:
     """A route's policy: the roles that may call it (``PUBLIC`` for anyone)."""
 
@@ -63,7 +67,7 @@ class Allow:
         if user is None:
             raise NotLoggedIn()
         if user.role not in self.roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "not allowed for your role")
+            raise RoleRefused()
         return user
 
     def __repr__(self) -> str:

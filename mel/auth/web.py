@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.concurrency import run_in_threadpool
 
 from mel.auth.audit import Actor
-from mel.auth.policy import CurrentUser, NotLoggedIn
+from mel.auth.policy import CurrentUser, NotLoggedIn, RoleRefused
 from mel.auth.service import current_user, hash_token
 from mel.i18n import t
 from mel.settings import Settings
@@ -123,6 +123,15 @@ async def csrf_refused(request: Request, _exc: Exception) -> Response:
     return render(request, "refused.html", {"message": message}, status_code=status.HTTP_403_FORBIDDEN)
 
 
+async def role_refused(request: Request, _exc: Exception) -> Response:
+    """403 for a role the route's policy does not name, in the user's language."""
+    lang = getattr(request.state, "lang", "en")
+    message = t(lang, "Your role does not give access to this page. Ask an administrator if you need it.")
+    if request.headers.get("HX-Request") == "true":
+        return PlainTextResponse(message, status_code=status.HTTP_403_FORBIDDEN)
+    return render(request, "refused.html", {"message": message}, status_code=status.HTTP_403_FORBIDDEN)
+
+
 def _login_url(request: Request) -> str:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if request.method not in SAFE_METHODS:  # back to the page the form was on, not to the POST
@@ -145,6 +154,7 @@ def install(app: FastAPI) -> None:
     app.router.dependencies.append(Depends(csrf_protect))
     app.add_exception_handler(NotLoggedIn, not_logged_in)
     app.add_exception_handler(CsrfRefused, csrf_refused)
+    app.add_exception_handler(RoleRefused, role_refused)
 
     def load_user(token: str) -> CurrentUser | None:
         with app.state.sessionmaker() as session:

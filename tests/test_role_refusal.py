@@ -1,0 +1,25 @@
+"""A role that a route's policy does not name gets a 403 page that says why, in the user's language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+
+from mel.i18n import t
+
+MESSAGE = "Your role does not give access to this page. Ask an administrator if you need it."
+
+
+def test_refused_role_gets_a_page(client: TestClient, login_as: Callable[..., TestClient]) -> None:
+    partner = login_as(client, "partner", partner="ilo")
+    response = partner.get("/review")
+    assert response.status_code == 403
+    page = BeautifulSoup(response.text, "html.parser")
+    assert page.select_one("p.refused").get_text(strip=True) == MESSAGE  # type: ignore[union-attr]
+    spanish = BeautifulSoup(partner.get("/review?lang=es").text, "html.parser")
+    assert spanish.select_one("p.refused").get_text(strip=True) == t("es", MESSAGE)  # type: ignore[union-attr]
+    assert t("es", MESSAGE) != MESSAGE
+    fragment = partner.get("/review", headers={"HX-Request": "true"})
+    assert fragment.status_code == 403 and fragment.text == t("es", MESSAGE)  # the language cookie stays
