@@ -42,6 +42,17 @@ def partner_or_404(ship: Partnership, user: CurrentUser, code: str | None) -> Pa
     return found
 
 
+def suppress_small(chart: str, hide: bool) -> str:
+    """An evaluator's chart of a sensitive indicator leaves out values 1 to 4, as its tables show <5."""
+    if not hide:
+        return chart
+    spec = json.loads(chart)
+    for dataset in spec.get("datasets", []):
+        if dataset.get("kind") != "target":
+            dataset["data"] = [None if isinstance(v, int | float) and 0 < v < 5 else v for v in dataset["data"]]
+    return json.dumps(spec)
+
+
 def _chart(
     points: list[SeriesPoint], events: list[EventMark], indicator: Indicator, names: dict[int, str], lang: str
 ) -> str:
@@ -103,7 +114,8 @@ def indicator_page(
         "explorer": breakdown(session, ship, ind, explorer_scope, dim, lang=lang) if dim else None,
         "partner_choices": [p for p in ship.partners if p in ind.partners or not ind.partners],
     }
-    context["explorer_chart"] = _explorer_chart(context["explorer"], names, ind)
+    hide = user.role == "evaluator" and bool(ind.sensitive)
+    context["explorer_chart"] = suppress_small(_explorer_chart(context["explorer"], names, ind), hide)
     if is_htmx(request):  # the explorer form is the page's one htmx control
         return render(request, "indicator.html", context, block="explorer")
     scope = Scope(include_provisional=include)
@@ -115,7 +127,7 @@ def indicator_page(
         "baseline": baseline,
         "points": points,
         "events": events,
-        "chart": _chart(points, events, ind, names, lang),
+        "chart": suppress_small(_chart(points, events, ind, names, lang), hide),
     }
     return render(request, "indicator.html", context)
 
