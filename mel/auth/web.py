@@ -114,22 +114,26 @@ class CsrfRefused(Exception):
     """A state-changing request without the right CSRF token."""
 
 
-async def csrf_refused(request: Request, _exc: Exception) -> Response:
+def _refused(request: Request, message: str) -> Response:
     """403 with a message a person understands: a page for browsers, the sentence alone for htmx."""
-    lang = getattr(request.state, "lang", "en")
-    message = t(lang, "The form has expired or did not come from this site. Reload the page and try again.")
     if request.headers.get("HX-Request") == "true":
         return PlainTextResponse(message, status_code=status.HTTP_403_FORBIDDEN)
     return render(request, "refused.html", {"message": message}, status_code=status.HTTP_403_FORBIDDEN)
+
+
+async def csrf_refused(request: Request, _exc: Exception) -> Response:
+    lang = getattr(request.state, "lang", "en")
+    return _refused(
+        request, t(lang, "The form has expired or did not come from this site. Reload the page and try again.")
+    )
 
 
 async def role_refused(request: Request, _exc: Exception) -> Response:
-    """403 for a role the route's policy does not name, in the user's language."""
+    """A role the route's policy does not name."""
     lang = getattr(request.state, "lang", "en")
-    message = t(lang, "Your role does not give access to this page. Ask an administrator if you need it.")
-    if request.headers.get("HX-Request") == "true":
-        return PlainTextResponse(message, status_code=status.HTTP_403_FORBIDDEN)
-    return render(request, "refused.html", {"message": message}, status_code=status.HTTP_403_FORBIDDEN)
+    return _refused(
+        request, t(lang, "Your role does not give access to this page. Ask an administrator if you need it.")
+    )
 
 
 def _login_url(request: Request) -> str:
