@@ -45,16 +45,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _login(client: httpx.AsyncClient) -> None:
-    page = await client.get("/login")
-    token = BeautifulSoup(page.text, "html.parser").select_one("input[name=csrf_token]")
-    assert token is not None, "no CSRF field on the login page"
-    response = await client.post(
-        "/login", data={"email": "officer@demo.mel", "password": DEMO_PASSWORD, "csrf_token": str(token["value"])}
-    )
-    assert response.status_code in (200, 303), response.status_code
-
-
 WRK_SCRIPT = """
 paths = {%s}
 counter = 0
@@ -103,7 +93,7 @@ def _wrk(url: str, cookie: str, readers: int, seconds: float, workdir: Path) -> 
 
 
 def _session_cookie(url: str) -> str:
-    """Log in once with a synchronous client; wrk's connections share the session."""
+    """Log in once; every reader (wrk's connections or the async clients) shares the session."""
     with httpx.Client(base_url=url, timeout=30) as client:
         page = client.get("/login")
         token = BeautifulSoup(page.text, "html.parser").select_one("input[name=csrf_token]")
@@ -115,9 +105,8 @@ def _session_cookie(url: str) -> str:
         return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
 
 
-async def _reader(url: str, n: int, deadline: float, latencies: list[float], errors: list[str]) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-        await _login(client)
+async def _reader(url: str, cookie: str, n: int, deadline: float, latencies: list[float], errors: list[str]) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers={"Cookie": cookie}) as client:
         i = n
         while time.monotonic() < deadline:
             path = PAGES[i % len(PAGES)]
@@ -132,11 +121,11 @@ async def _reader(url: str, n: int, deadline: float, latencies: list[float], err
             latencies.append((time.perf_counter() - start) * 1000)
 
 
-async def _load(url: str, readers: int, seconds: float) -> tuple[list[float], list[str]]:
+async def _load(url: str, cookie: str, readers: int, seconds: float) -> tuple[list[float], list[str]]:
     latencies: list[float] = []
     errors: list[str] = []
     deadline = time.monotonic() + seconds
-    await asyncio.gather(*(_reader(url, n, deadline, latencies, errors) for n in range(readers)))
+    await asyncio.gather(*(_reader(url, cookie, n, deadline, latencies, errors) for n in range(readers)))
     return latencies, errors
 
 
@@ -169,17 +158,16 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.2)
+            cookie = _session_cookie(url)
             if shutil.which("wrk"):
-                requests, failed, (p50, p95, p99, worst) = _wrk(
-                    url, _session_cookie(url), args.readers, args.seconds, Path(tmp)
-                )
+                requests, failed, (p50, p95, p99, worst) = _wrk(url, cookie, args.readers, args.seconds, Path(tmp))
                 print(
                     f"client: wrk, {args.readers} connections for {args.seconds:.0f} s, {args.workers} server workers"
                 )
                 print(f"requests {requests:,}  errors {failed}  throughput {requests / args.seconds:.1f} req/s")
                 print(f"latency p50 {p50:.0f} ms  p95 {p95:.0f} ms  p99 {p99:.0f} ms  max {worst:.0f} ms")
                 return
-            latencies, errors = asyncio.run(_load(url, args.readers, args.seconds))
+            latencies, errors = asyncio.run(_load(url, cookie, args.readers, args.seconds))
         finally:
             server.terminate()
             server.wait(timeout=15)

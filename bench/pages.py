@@ -21,20 +21,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.scale import build
+from bench.trainings_page import log_in
 from mel import migrate
 from mel.app import create_app
-from mel.auth.audit import CLI
-from mel.auth.service import create_user
-from mel.db import make_engine, make_sessionmaker, transaction
 from mel.settings import Settings
 
-PASSWORD = "bench-password-123"
 CODE = "scale-3"
 INDICATOR = "1.1.0"
 
@@ -58,20 +54,6 @@ def pages() -> dict[str, tuple[str, dict[str, str], dict[str, str]]]:
         "IPTT XLSX by quarter": (f"{base}/iptt.xlsx", {"granularity": "quarter"}, {}),
         "trainings page": (f"{base}/trainings", {}, {}),
     }
-
-
-def log_in(client: TestClient, url: str) -> None:
-    factory = make_sessionmaker(make_engine(url))
-    with transaction(factory) as session:
-        create_user(session=session, email="bench@example.org", password=PASSWORD, role="officer", actor=CLI)
-    token = BeautifulSoup(client.get("/login").text, "html.parser").select_one("input[name=csrf_token]")
-    assert token is not None
-    response = client.post(
-        "/login",
-        data={"email": "bench@example.org", "password": PASSWORD, "csrf_token": str(token["value"]), "next": "/"},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text[:500]
 
 
 def measure(call: Callable[[], Any], repeat: int) -> tuple[float, float]:
