@@ -10,7 +10,9 @@ Trainings sheet, and times on SQLite (medians of ``--repeat`` runs):
 - storing alone (``import_parsed`` of the already checked workbook) against raw ``sqlite3``
   ``executemany`` of the same rows (values, training events and attendance, narrative).
 
-Prints a small table; asserts nothing.
+Each measurement runs in its own forked process, so that its peak memory (max RSS, which includes
+the few MB the parent held when it forked) is its own and shown beside its timings. Prints a small
+table; asserts nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ import argparse
 import copy
 import io
 import itertools
+import os
+import pickle
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -111,6 +116,37 @@ def _median(call: Callable[[], Any], repeat: int, prepare: Callable[[], None] | 
     return statistics.median(wall), statistics.median(cpu)
 
 
+def _in_child(work: Callable[[], Any]) -> tuple[Any, float]:
+    """Run ``work`` in a forked child: (what it returned, peak RSS in MiB of that child)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: measure, send the timings, leave without running the parent's cleanups
+        code = 0
+        try:
+            os.close(read)
+            with os.fdopen(write, "wb") as out:
+                pickle.dump(work(), out)
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+            code = 1
+        os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as inp:
+        payload = inp.read()
+    _pid, status, usage = os.wait4(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0 or not payload:
+        raise RuntimeError("a benchmark step failed in its child process")
+    return pickle.loads(payload), usage.ru_maxrss / 1024
+
+
+def _isolated(measure: Callable[[], tuple[float, float]]) -> tuple[float, float, float]:
+    """(wall, CPU, peak RSS in MiB) of ``measure`` run in its own forked process."""
+    (wall, cpu), peak = _in_child(measure)
+    return wall, cpu, peak
+
+
 def _calamine(data: bytes) -> None:
     from python_calamine import CalamineWorkbook
 
@@ -201,23 +237,26 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        catalog, codes, categories = synthetic_catalog(args.rows, tmp)
+
+        def build() -> tuple[bytes, int, int]:
+            """Catalog, template database and workbook, built in a child so this process stays small."""
+            catalog, codes, categories = synthetic_catalog(args.rows, tmp)
+            migrate.upgrade(f"sqlite:///{template}")
+            engine = make_engine(f"sqlite:///{template}")
+            with transaction(make_sessionmaker(engine)) as session:
+                load_catalog(session=session, path=catalog)
+            with make_sessionmaker(engine)() as session:
+                spec = partner_spec(session, partner_code=PARTNER, period=PERIOD, lang="en")
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            engine.dispose()
+            report = synthetic_report(args.rows, args.trainings, codes, categories)
+            return write_report(report, spec.dimensions, "en"), len(report.indicators), len(report.trainings)
+
         template = tmp / "template.sqlite3"
-        migrate.upgrade(f"sqlite:///{template}")
-        engine = make_engine(f"sqlite:///{template}")
-        with transaction(make_sessionmaker(engine)) as session:
-            load_catalog(session=session, path=catalog)
-        with make_sessionmaker(engine)() as session:
-            spec = partner_spec(session, partner_code=PARTNER, period=PERIOD, lang="en")
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        engine.dispose()
-        report = synthetic_report(args.rows, args.trainings, codes, categories)
-        data = write_report(report, spec.dimensions, "en")
-        print(
-            f"workbook: {len(report.indicators):,} indicator rows, {len(report.trainings):,} training rows, "
-            f"{len(data) / 1e6:.1f} MB"
-        )
+        (data, n_values, n_trainings), _peak = _in_child(build)
+        print(f"workbook: {n_values:,} indicator rows, {n_trainings:,} training rows, {len(data) / 1e6:.1f} MB")
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
         work = tmp / "work.sqlite3"
         settings = Settings(database_url=f"sqlite:///{work}", upload_dir=tmp / "uploads", max_upload_mb=200)
@@ -229,55 +268,68 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(tmp / "uploads", ignore_errors=True)
 
         fresh()
-        engine = make_engine(settings.database_url)
-        factory = make_sessionmaker(engine)
 
         def dry_run() -> None:
-            with factory() as session:
+            engine = make_engine(settings.database_url)
+            with make_sessionmaker(engine)() as session:
                 result = import_workbook(
                     session=session, data=data, filename="bench.xlsx", settings=settings, dry_run=True
                 )
                 assert result.status == "accepted", result.errors[:5]
+            engine.dispose()
 
         def store() -> None:
-            with transaction(factory) as session:
+            engine = make_engine(settings.database_url)
+            with transaction(make_sessionmaker(engine)) as session:
                 result = import_workbook(session=session, data=data, filename="bench.xlsx", settings=settings)
                 assert result.status == "accepted", result.errors[:5]
-
-        with factory() as session:
-            parsed = parse_workbook(
-                session,
-                read_workbook(data, max_bytes=len(data) + 1),
-                lang="en",
-                partner_code=None,
-                period=None,
-                partnership_code=None,
-            )
-        assert not parsed.errors, parsed.errors[:5]
-
-        def store_only() -> None:
-            with transaction(factory) as session:
-                result = import_parsed(session=session, parsed=parsed, data=data, filename="b.xlsx", settings=settings)
-                assert result.status == "accepted"
-
-        def reset() -> None:
             engine.dispose()
-            fresh()
 
-        results: dict[str, tuple[float, float]] = {}
-        results["calamine read (all sheets)"] = _median(lambda: _calamine(data), args.repeat)
+        def checked() -> ParsedWorkbook:
+            engine = make_engine(settings.database_url)
+            with make_sessionmaker(engine)() as session:
+                parsed = parse_workbook(
+                    session,
+                    read_workbook(data, max_bytes=len(data) + 1),
+                    lang="en",
+                    partner_code=None,
+                    period=None,
+                    partnership_code=None,
+                )
+            engine.dispose()
+            assert not parsed.errors, parsed.errors[:5]
+            return parsed
+
+        def store_only() -> tuple[float, float]:
+            parsed = checked()
+
+            def run() -> None:
+                engine = make_engine(settings.database_url)
+                with transaction(make_sessionmaker(engine)) as session:
+                    result = import_parsed(
+                        session=session, parsed=parsed, data=data, filename="b.xlsx", settings=settings
+                    )
+                    assert result.status == "accepted"
+                engine.dispose()
+
+            return _median(run, args.repeat, fresh)
+
+        def raw() -> tuple[float, float]:
+            return _median(_raw_store(work, checked()), args.repeat, fresh)
+
+        results: dict[str, tuple[float, float, float]] = {}
+        results["calamine read (all sheets)"] = _isolated(lambda: _median(lambda: _calamine(data), args.repeat))
         if not args.no_pandas:
-            results["pandas.read_excel (openpyxl)"] = _median(lambda: _pandas(data), args.repeat)
-        results["import_workbook --dry-run"] = _median(dry_run, args.repeat)
-        results["import_workbook, storing"] = _median(store, args.repeat, reset)
-        results["storing only (import_parsed)"] = _median(store_only, args.repeat, reset)
-        results["raw sqlite3 executemany"] = _median(_raw_store(work, parsed), args.repeat, reset)
-        engine.dispose()
-
+            results["pandas.read_excel (openpyxl)"] = _isolated(lambda: _median(lambda: _pandas(data), args.repeat))
+        results["import_workbook --dry-run"] = _isolated(lambda: _median(dry_run, args.repeat))
+        results["import_workbook, storing"] = _isolated(lambda: _median(store, args.repeat, fresh))
+        results["storing only (import_parsed)"] = _isolated(store_only)
+        results["raw sqlite3 executemany"] = _isolated(raw)
     width = max(len(k) for k in results)
-    print(f"{'SQLite, median of ' + str(args.repeat):{width}}  wall s   CPU s")
-    for name, (wall, cpu) in results.items():
-        print(f"{name:{width}}  {wall:6.2f}  {cpu:6.2f}")
+    print(f"{'SQLite, median of ' + str(args.repeat):{width}}  wall s   CPU s  peak MiB")
+    for name, (wall, cpu, peak) in results.items():
+        print(f"{name:{width}}  {wall:6.2f}  {cpu:6.2f}  {peak:8.0f}")
+    print(f"(each peak includes the {base:.0f} MiB the benchmark process held when it forked the step)")
 
     def ratio(a: str, b: str) -> str:
         return f"{results[a][0] / results[b][0]:.1f}x wall, {results[a][1] / results[b][1]:.1f}x CPU"

@@ -18,10 +18,12 @@ from mel.i18n import pick_language
 from mel.paths import STATIC_DIR
 from mel.quality import routes as quality_routes
 from mel.reports import routes as report_routes
+from mel.reports.jobs import dispatcher
 from mel.results import training_routes
 from mel.results import web as progress_web
 from mel.settings import Settings
 from mel.web import pages
+from mel.web.limits import BodyLimit
 from mel.web.templating import make_templates
 
 LANG_COOKIE = "mel_lang"
@@ -32,6 +34,7 @@ async def _settled(_app: FastAPI) -> AsyncIterator[None]:
     """A serving process keeps what it built at start-up for life: frozen out of the cyclic garbage
     collector, those objects are no longer rescanned by every full collection (measured: those
     collections put the p95 of the heaviest pages at three times their median)."""
+    dispatcher(_app).recover()  # jobs a dead process left running fail; queued ones run
     gc.collect()
     gc.freeze()
     yield
@@ -70,6 +73,7 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
     app.include_router(progress_web.router)
     app.include_router(report_routes.router)
     app.include_router(exports_web.router)
+    app.add_middleware(BodyLimit, settings=settings)  # last added, outermost: before anything reads a body
     return app
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated
 
@@ -121,9 +122,46 @@ def serve(
 
     s = settings()
     s.check_production()
+    warning = dev_secret_warning(s, host)
+    if warning:
+        typer.secho(warning, err=True, fg=typer.colors.RED, bold=True)
     sweep_uploads(s)
     typer.echo(f"mel is serving on http://{host}:{port}/")
-    uvicorn.run("mel.app:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="info")
+    # proxy_headers off: the client address is read once, by mel, from MEL_TRUSTED_PROXIES only
+    uvicorn.run(
+        "mel.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def dev_secret_warning(s: Settings, host: str) -> str | None:
+    """A loud warning when the development secret would sign cookies that other machines can reach."""
+    if not s.uses_dev_secret or is_loopback(host):
+        return None
+    line = "!" * 78
+    return (
+        f"{line}\n"
+        f"WARNING: mel is serving on {host} with the DEVELOPMENT secret key.\n"
+        "Anyone who reads the source can forge session cookies and CSRF tokens for this server.\n"
+        "Set MEL_SECRET_KEY to a long random value (e.g. python -c 'import secrets; print(secrets.token_hex(32))'),\n"
+        "or serve on 127.0.0.1 only.\n"
+        f"{line}"
+    )
 
 
 @app.command()

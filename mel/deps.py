@@ -38,4 +38,6 @@ StaffUser = Annotated[CurrentUser, Depends(Allow(*STAFF))]
 AdminUser = Annotated[CurrentUser, Depends(Allow("admin"))]
 PartnerUser = Annotated[CurrentUser, Depends(Allow("partner"))]
 EvaluatorOrStaff = Annotated[CurrentUser, Depends(Allow("admin", "officer", "evaluator"))]
+PartnerOrStaff = Annotated[CurrentUser, Depends(Allow("admin", "officer", "partner"))]
+"""Submissions and their files: evaluators read approved figures through the pages, not reports."""
 PublicUser = Annotated[CurrentUser | None, Depends(Allow(PUBLIC))]

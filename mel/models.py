@@ -17,6 +17,7 @@ from mel.catalog.models import (
     result_link,
 )
 from mel.db import Base
+from mel.reports.job_models import ImportJob
 from mel.reports.models import (
     ImportWarning,
     Measurement,
@@ -38,6 +39,7 @@ __all__ = [
     "CombinationMember",
     "ContextEvent",
     "Dimension",
+    "ImportJob",
     "ImportWarning",
     "Indicator",
     "LoginAttempt",

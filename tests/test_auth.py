@@ -183,20 +183,32 @@ def test_next_parameter_stays_on_this_site(client: TestClient) -> None:
 
 def test_throttle_per_account_from_many_addresses(client: TestClient, settings: Settings, session: Session) -> None:
     add_user(client, "a@example.org")
-    for n in range(settings.login_max_failures):
+    assert post_login(client_at(client, "10.1.9.9"), "a@example.org", PASSWORD).status_code == 303  # a known address
+    many = settings.login_account_max_addresses
+    for n in range(many - 1):
         assert post_login(client_at(client, f"10.1.0.{n}"), "a@example.org", "wrong").status_code == 400
-    # even the right password, from a fresh address, is refused for now
-    refused = post_login(client_at(client, "10.1.1.1"), "a@example.org", PASSWORD)
+    # failures from fewer addresses than the account-wide limit do not lock the account
+    assert post_login(client_at(client, "10.1.1.1"), "a@example.org", PASSWORD).status_code == 303
+    for n in range(many):
+        assert post_login(client_at(client, f"10.1.2.{n}"), "a@example.org", "wrong").status_code == 400
+    # from many addresses: even the right password, from a fresh address, is refused for now
+    refused = post_login(client_at(client, "10.1.3.1"), "a@example.org", PASSWORD)
     assert refused.status_code == 429
-    minutes = settings.login_window_minutes
+    minutes = settings.login_account_window_minutes
     assert error_text(refused) == f"Too many attempts. Try again in {minutes} minutes."
     # another account from that address is not affected
     add_user(client, "b@example.org")
-    assert post_login(client_at(client, "10.1.1.1"), "b@example.org", PASSWORD).status_code == 303
-    # once the failures leave the window, the account logs in again
-    session.execute(update(LoginAttempt).values(at=LoginAttempt.at - dt.timedelta(minutes=minutes + 1)))
+    assert post_login(client_at(client, "10.1.3.1"), "b@example.org", PASSWORD).status_code == 303
+    # once the failures leave the longer window, the account logs in again from anywhere
+    for attempt in session.scalars(select(LoginAttempt)):  # in Python: SQLite has no datetime arithmetic
+        attempt.at -= dt.timedelta(minutes=minutes + 1)
     session.commit()
-    assert post_login(client_at(client, "10.1.1.2"), "a@example.org", PASSWORD).status_code == 303
+    assert post_login(client_at(client, "10.1.3.2"), "a@example.org", PASSWORD).status_code == 303
+    # a stranger cannot lock the user out: an address this account logged in from still works
+    for n in range(many):
+        assert post_login(client_at(client, f"10.1.4.{n}"), "a@example.org", "wrong").status_code == 400
+    assert post_login(client_at(client, "10.1.4.200"), "a@example.org", PASSWORD).status_code == 429
+    assert post_login(client_at(client, "10.1.9.9"), "a@example.org", PASSWORD).status_code == 303
 
 
 def test_throttle_per_address_across_accounts(client: TestClient, settings: Settings) -> None:

@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from mel.results.base import Scope
-from mel.results.comparison import ComparisonRow, as_json, comparison, round1, suppress
+from mel.results.comparison import ComparisonRow, as_json, comparison, round1
+from mel.results.disclosure import operator
+from mel.results.disclosure.comparison import disclose_comparison
 from mel.results.progress import load_partnership
 from tests import comparison_scenario
 
@@ -98,14 +100,14 @@ def test_sensitive_small_cells_are_suppressed(rows: dict[tuple[str, str], Compar
     raw = rows[("2.a", "")]
     assert raw.endline is not None and raw.endline.value == 3  # ilo 2 + chs 1; the returned 7 does not count
     assert raw.achievement_pct == 0.8  # 3 / 400 = 0.75 %, rounded half up
-    shown = suppress(raw)
+    shown = disclose_comparison([raw], operator())[0]
     assert shown.suppressed is True
     assert shown.endline is not None and shown.endline.value is None and shown.endline.suppressed
     assert shown.baseline is not None and shown.baseline.value == 0 and not shown.baseline.suppressed
     assert shown.change is None and shown.achievement_pct is None
     data = as_json(shown)
     assert data["endline"]["value"] is None and data["suppressed"] is True and data["baseline"]["value"] == 0
-    assert suppress(rows[("1.a", "")]) == rows[("1.a", "")]
+    assert disclose_comparison([rows[("1.a", "")]], operator()) == [rows[("1.a", "")]]
 
 
 def test_provisional_values_count_only_when_asked(session: Session) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -21,11 +20,14 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from mel.auth.audit import Actor
 from mel.auth.models import AuditEntry, User
 from mel.catalog.models import Partner, Partnership
+from mel.db import transaction
 from mel.periods import quarter_of
+from mel.reports import jobs
 from mel.reports.files import stored_path
-from mel.reports.jobs import import_jobs
+from mel.reports.job_models import ImportJob
 from mel.reports.models import Submission, Value
 from mel.reports.queries import last_ended_quarter
 from mel.reports.service import ImportResult
@@ -220,41 +222,44 @@ def test_too_large_upload_is_refused(client: TestClient, login_as: Login, sessio
 
 
 def test_progress_is_polled_until_the_result(client: TestClient, login_as: Login, session: Session) -> None:
-    """A slow import shows its stage; the fragment polls itself until it swaps to the result."""
+    """A running import shows its stage (read from its job row); the fragment polls until the result."""
     login_as(client, "partner", partner="ilo")
-    jobs = import_jobs(client.app)
-    release = threading.Event()
-    checking = threading.Event()
-
-    def slow(progress: Callable[[str, float], None]) -> ImportResult:
-        progress("checking", 0.5)
-        checking.set()
-        release.wait(30)
-        return ImportResult("rejected", errors=[])
-
     user_id = session.scalar(select(User.id).where(User.email == "partner-ilo@example.org"))
     assert user_id is not None
-    job = jobs.start(user_id=user_id, filename="big.xlsx", run=slow)
-    assert checking.wait(30)
-    fragment = soup(client.get(f"/reports/jobs/{job.id}", headers=HX).text)
+    factory = client.app.state.sessionmaker  # type: ignore[attr-defined]
+    actor = Actor("partner-ilo@example.org", user_id, "testclient", role="partner")
+    with transaction(factory) as tx:  # a job some server process is running: no dispatcher here
+        job_id = jobs.enqueue_import(
+            session=tx,
+            data=b"x",
+            filename="big.xlsx",
+            actor=actor,
+            partner_code="ilo",
+            period=PERIOD,
+            lang="en",
+            reason=None,
+        )
+        assert jobs.claim_next(session=tx, owner=jobs.this_process(), limit=2) == job_id
+        jobs.report_progress(session=tx, job_id=job_id, stage="checking", fraction=0.5)
+    fragment = soup(client.get(f"/reports/jobs/{job_id}", headers=HX).text)
     running = fragment.select_one(".job-running")
     assert running is not None and running["data-stage"] == "checking"
-    assert running["hx-trigger"] == "every 1s" and urlsplit(str(running["hx-get"])).path == f"/reports/jobs/{job.id}"
+    assert running["hx-trigger"] == "every 1s" and urlsplit(str(running["hx-get"])).path == f"/reports/jobs/{job_id}"
     progress = fragment.select_one("progress")
     assert progress is not None and progress["value"] == "50"  # half of the second of three stages
-    full = soup(client.get(f"/reports/jobs/{job.id}").text)
+    full = soup(client.get(f"/reports/jobs/{job_id}").text)
     assert full.select_one("meta[http-equiv=refresh]") is not None  # without JavaScript: the page reloads
     login_as(client, "partner", partner="chs")  # another user cannot see the job
-    other = client.get(f"/reports/jobs/{job.id}", headers=HX)
+    other = client.get(f"/reports/jobs/{job_id}", headers=HX)
     assert soup(other.text).select_one(".job-gone") is not None and soup(other.text).select_one(".job-running") is None
     login_as(client, "partner", partner="ilo")
-    release.set()
-    assert job.thread is not None
-    job.thread.join(30)
-    done = soup(client.get(f"/reports/jobs/{job.id}", headers=HX).text)
+    with transaction(factory) as tx:
+        jobs.complete_job(session=tx, job_id=job_id, result=ImportResult("rejected", errors=[]))
+    done = soup(client.get(f"/reports/jobs/{job_id}", headers=HX).text)
     assert done.select_one(".job-running") is None
     assert done.select_one(".import-result")["data-status"] == "rejected"  # type: ignore[index]
-    assert len(jobs) == 0
+    with factory() as fresh:
+        assert fresh.get(ImportJob, job_id) is None  # shown once, then forgotten
 
 
 # ---------------------------------------------------------------- templates
@@ -316,14 +321,16 @@ def test_partner_cannot_open_another_partners_submission_or_file(
     assert client.get("/submissions/999999").status_code == 404
 
 
-def test_evaluators_see_only_approved_submissions(
+def test_evaluators_open_no_submission_nor_its_file(
     client: TestClient, login_as: Login, session: Session, ilo_submission: Submission
 ) -> None:
+    """Evaluators read approved figures, suppressed, through the pages: a report shows raw values."""
     login_as(client, "evaluator")
-    assert client.get(f"/submissions/{ilo_submission.id}").status_code == 404
+    assert client.get(f"/submissions/{ilo_submission.id}").status_code == 403
     session.execute(update(Submission).where(Submission.id == ilo_submission.id).values(status="approved"))
     session.commit()
-    assert client.get(f"/submissions/{ilo_submission.id}").status_code == 200
+    assert client.get(f"/submissions/{ilo_submission.id}").status_code == 403
+    assert client.get(f"/submissions/{ilo_submission.id}/file").status_code == 403
     assert client.get("/review").status_code == 403
 
 

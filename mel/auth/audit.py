@@ -19,6 +19,8 @@ class Actor:
     label: str
     user_id: int | None = None
     ip: str | None = None
+    role: str | None = None
+    """The account's role for a web request; None for the command line (the operator holds the database)."""
 
 
 CLI = Actor("cli")

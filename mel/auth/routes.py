@@ -103,28 +103,35 @@ def account_language(request: Request, user: AnyUser, lang: Annotated[str, Form(
 def account_password(
     request: Request,
     user: AnyUser,
+    settings: SettingsDep,
     current: Annotated[str, Form()] = "",
     new: Annotated[str, Form()] = "",
     repeat: Annotated[str, Form()] = "",
 ) -> Response:
     lang: str = request.state.lang
+    status_code = 400
     if new != repeat:
         error = t(lang, "The two new passwords differ.")
     else:
-        try:
-            with transaction(request.app.state.sessionmaker) as session:
-                change_password(
-                    session=session, user_id=user.id, current=current, new=new, actor=actor_of(request, user)
-                )
-        except AccountError as exc:
-            error = (
-                t(lang, "The current password is wrong.")
-                if "current" in str(exc)
-                else t(lang, "The new password needs at least 10 characters.")
+        with transaction(request.app.state.sessionmaker) as session:
+            result = change_password(
+                session=session,
+                user_id=user.id,
+                current=current,
+                new=new,
+                actor=actor_of(request, user),
+                settings=settings,
             )
-        else:
+        if result.outcome == "changed":
             # every session ended with the password change: log in again with the new one
             response = RedirectResponse(request.url_for("login").path, status_code=status.HTTP_303_SEE_OTHER)
             clear_session_cookie(request, response)
             return response
-    return render(request, "account.html", {"account": user, "error": error}, status_code=400)
+        if result.outcome == "throttled":
+            error = t(lang, "Too many attempts. Try again in {minutes} minutes.", minutes=result.throttled_minutes)
+            status_code = 429
+        elif result.outcome == "wrong_current":
+            error = t(lang, "The current password is wrong.")
+        else:
+            error = t(lang, "The new password needs at least 10 characters.")
+    return render(request, "account.html", {"account": user, "error": error}, status_code=status_code)

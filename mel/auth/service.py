@@ -11,10 +11,11 @@ import hashlib
 import math
 import secrets
 from dataclasses import dataclass
+from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from mel.auth.audit import Actor, record
@@ -26,6 +27,8 @@ from mel.settings import Settings
 
 HASHER = PasswordHasher()
 MIN_PASSWORD = 10
+KNOWN_ADDRESS_DAYS = 30
+"""An address the account logged in from this recently is not locked out by the account-wide throttle."""
 # a hash to verify against when the email is unknown, so both answers take the same time
 _DUMMY_HASH = HASHER.hash("not-a-real-password")
 
@@ -143,12 +146,43 @@ def disable_user(*, session: Session, email: str, actor: Actor) -> int:
     return ended
 
 
-def change_password(*, session: Session, user_id: int, current: str, new: str, actor: Actor) -> None:
-    """Change one's own password (the current one is asked again); other sessions end."""
+@dataclass(frozen=True)
+class PasswordChange:
+    """The outcome of a password change: ``changed``, or why not (and for how long, when throttled)."""
+
+    outcome: Literal["changed", "too_short", "wrong_current", "throttled"]
+    throttled_minutes: int = 0
+
+
+def change_password(
+    *, session: Session, user_id: int, current: str, new: str, actor: Actor, settings: Settings
+) -> PasswordChange:
+    """Change one's own password (the current one is asked again); other sessions end.
+
+    A stolen session must not become a password-guessing oracle: the check of the current password
+    is throttled like a login of this account from this address, and a wrong one counts as a failed
+    login and is written to the audit log. Returns (does not raise) so the caller commits that record.
+    """
     user = session.get(User, user_id)
-    if user is None or not _verify(user.password_hash, current):
-        raise AccountError("the current password is wrong")
-    check_password_strength(new)
+    if user is None:
+        raise AccountError("no such user")
+    ip = actor.ip or "unknown"
+    wait = _throttle_minutes(session, email=user.email, ip=ip, settings=settings, now=utcnow())
+    if wait:
+        return PasswordChange("throttled", wait)
+    if len(new) < MIN_PASSWORD:
+        return PasswordChange("too_short")
+    if not _verify(user.password_hash, current):
+        session.add(LoginAttempt(email=user.email, ip=ip, success=False, at=utcnow()))
+        record(
+            session,
+            actor=actor,
+            action="password_change_failed",
+            entity="user",
+            entity_id=user.id,
+            summary="wrong current password",
+        )
+        return PasswordChange("wrong_current")
     user.password_hash = HASHER.hash(new)
     session.execute(
         update(LoginSession)
@@ -156,6 +190,7 @@ def change_password(*, session: Session, user_id: int, current: str, new: str, a
         .values(ended_at=utcnow())
     )
     record(session, actor=actor, action="password_change", entity="user", entity_id=user.id, summary=user.email)
+    return PasswordChange("changed")
 
 
 def set_language(*, session: Session, user_id: int, lang: str, actor: Actor) -> None:
@@ -185,26 +220,85 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def _throttle_minutes(session: Session, *, email: str, ip: str, settings: Settings, now: dt.datetime) -> int:
-    """Minutes until a new attempt is allowed (0: allowed now), per account and per address."""
-    since = now - dt.timedelta(minutes=settings.login_window_minutes)
-    last_success = session.scalar(
+def _wait(times: list[dt.datetime], limit: int, window: dt.timedelta, now: dt.datetime) -> int:
+    """Minutes until the oldest of the last ``limit`` failures leaves the window (0: not throttled)."""
+    if len(times) < limit:
+        return 0
+    free_at = min(times) + window
+    return max(1, math.ceil((free_at - now).total_seconds() / 60))
+
+
+def _last_success(session: Session, email: str) -> dt.datetime | None:
+    return session.scalar(
         select(func.max(LoginAttempt.at)).where(LoginAttempt.email == email, LoginAttempt.success.is_(True))
     )
-    account_since = max(since, last_success) if last_success is not None else since
-    waits = []
-    for condition, start in ((LoginAttempt.email == email, account_since), (LoginAttempt.ip == ip, since)):
-        times = session.scalars(
+
+
+def _recent_failures(
+    session: Session, *conditions: ColumnElement[bool], since: dt.datetime, limit: int
+) -> list[dt.datetime]:
+    return list(
+        session.scalars(
             select(LoginAttempt.at)
-            .where(condition, LoginAttempt.success.is_(False), LoginAttempt.at > start)
+            .where(*conditions, LoginAttempt.success.is_(False), LoginAttempt.at > since)
             .order_by(LoginAttempt.at.desc())
-            .limit(settings.login_max_failures)
-        ).all()
-        if len(times) >= settings.login_max_failures:
-            # allowed again once the oldest of the last max_failures failures leaves the window
-            free_at = times[-1] + dt.timedelta(minutes=settings.login_window_minutes)
-            waits.append(max(1, math.ceil((free_at - now).total_seconds() / 60)))
-    return max(waits, default=0)
+            .limit(limit)
+        )
+    )
+
+
+def _throttle_minutes(session: Session, *, email: str, ip: str, settings: Settings, now: dt.datetime) -> int:
+    """Minutes until a new attempt is allowed (0: allowed now).
+
+    Three limits: failures from one address (any account), failures on one account from one
+    address, and, so that a stranger cannot lock a user out from a single address, an account-wide
+    limit that counts distinct failing addresses over a longer window. The account-wide limit does
+    not apply to an address this account has logged in from in the last ``KNOWN_ADDRESS_DAYS``.
+    """
+    window = dt.timedelta(minutes=settings.login_window_minutes)
+    account_window = dt.timedelta(minutes=settings.login_account_window_minutes)
+    limit = settings.login_max_failures
+    last_success = _last_success(session, email)
+
+    def account_since(start: dt.datetime) -> dt.datetime:
+        return max(start, last_success) if last_success is not None else start
+
+    waits = [
+        _wait(_recent_failures(session, LoginAttempt.ip == ip, since=now - window, limit=limit), limit, window, now),
+        _wait(
+            _recent_failures(
+                session,
+                LoginAttempt.email == email,
+                LoginAttempt.ip == ip,
+                since=account_since(now - window),
+                limit=limit,
+            ),
+            limit,
+            window,
+            now,
+        ),
+    ]
+    since = account_since(now - account_window)
+    rows = session.execute(
+        select(LoginAttempt.ip, func.max(LoginAttempt.at))
+        .where(LoginAttempt.email == email, LoginAttempt.success.is_(False), LoginAttempt.at > since)
+        .group_by(LoginAttempt.ip)
+    ).all()
+    known = session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.email == email,
+            LoginAttempt.ip == ip,
+            LoginAttempt.success.is_(True),
+            LoginAttempt.at > now - dt.timedelta(days=KNOWN_ADDRESS_DAYS),
+        )
+    )
+    if len(rows) >= settings.login_account_max_addresses and not known:
+        # free once enough addresses' latest failures leave the long window
+        latest = sorted((at for _ip, at in rows), reverse=True)[: settings.login_account_max_addresses]
+        waits.append(_wait(latest, settings.login_account_max_addresses, account_window, now))
+    return max(waits)
 
 
 def login(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote, urlsplit
@@ -66,13 +67,52 @@ def csrf_token_for(settings: Settings, binding: str) -> str:
     return hmac.new(settings.secret_key.encode(), f"csrf:{binding}".encode(), hashlib.sha256).hexdigest()
 
 
+MAX_FORWARDED_HOPS = 20
+
+
+def _trusted(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def forwarded_client(
+    peer: str, forwarded_for: str | None, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> str:
+    """The client's address: the connecting peer, unless that peer is a trusted proxy.
+
+    Behind trusted proxies, ``X-Forwarded-For`` is read from the right (the hop our proxy saw) and
+    the first address that is not itself a trusted proxy is the client. Anything to its left was
+    written by the client and is not believed; a malformed entry stops the walk at the proxy that
+    passed it on.
+    """
+    if not networks or not forwarded_for or not _trusted(peer, networks):
+        return peer
+    current = peer
+    hops = [h.strip() for h in forwarded_for.split(",")][-MAX_FORWARDED_HOPS:]
+    for hop in reversed(hops):
+        try:
+            address = str(ipaddress.ip_address(hop))
+        except ValueError:
+            return current
+        current = address
+        if not _trusted(address, networks):
+            return address
+    return current
+
+
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The one place the client's address is taken (throttling, audit): see ``forwarded_client``."""
+    peer = request.client.host if request.client else "unknown"
+    settings: Settings = request.app.state.settings
+    return forwarded_client(peer, request.headers.get("X-Forwarded-For"), settings.trusted_proxy_networks())[:64]
 
 
 def actor_of(request: Request, user: CurrentUser) -> Actor:
-    """The audit actor for a change made through a request."""
-    return Actor(user.email, user.id, client_ip(request))
+    """The audit actor for a change made through a request (with the role, for role-bound rules)."""
+    return Actor(user.email, user.id, client_ip(request), role=user.role)
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:

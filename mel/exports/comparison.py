@@ -11,8 +11,9 @@ from mel.catalog.models import Partnership
 from mel.exports.options import ExportOptions
 from mel.exports.safe import neutralize_row
 from mel.exports.writer import SUPPRESSION_RULE, Column, Table, flag, number
-from mel.results.base import Scope
-from mel.results.comparison import ComparisonRow, as_json, comparison, suppress
+from mel.results.comparison import ComparisonRow, Point, as_json, comparison
+from mel.results.disclosure import mark
+from mel.results.disclosure.comparison import disclose_comparison
 
 COLUMNS = [
     Column("indicator", "Indicator code in the results framework.", width=9),
@@ -51,8 +52,8 @@ COLUMNS = [
 ]
 
 
-def _shown(value: float | None, suppressed: bool) -> Any:
-    return "<5" if suppressed else number(value)
+def _shown(point: Point) -> Any:
+    return mark(point.hidden) if point.hidden else number(point.value)
 
 
 def _row(row: ComparisonRow) -> list[Any]:
@@ -66,11 +67,11 @@ def _row(row: ComparisonRow) -> list[Any]:
             row.indicator.unit,
             row.indicator.direction,
             "; ".join(f"{k}={v}" for k, v in row.categories.items()) or None,
-            _shown(base.value, base.suppressed) if base else None,
+            _shown(base) if base else None,
             base.date if base else None,
             base.source if base else None,
             base.origin if base else None,
-            _shown(end.value, end.suppressed) if end else None,
+            _shown(end) if end else None,
             end.date if end else None,
             end.source if end else None,
             end.origin if end else None,
@@ -87,11 +88,11 @@ def _row(row: ComparisonRow) -> list[Any]:
 
 
 def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
-    scope = Scope(include_provisional=options.include_provisional)
+    viewer = options.viewer()
     found = comparison(
-        session, ship, scope=scope, dimension=options.dimension, pillar=options.pillar, level=options.level
+        session, ship, scope=viewer.scope(), dimension=options.dimension, pillar=options.pillar, level=options.level
     )
-    rows = [suppress(r) if options.suppress else r for r in found]
+    rows = disclose_comparison(found, viewer)
 
     def table_rows() -> Iterator[list[Any]]:
         return (_row(r) for r in rows)

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from mel.catalog.models import Indicator, Partnership
 from mel.exports.options import ExportOptions
 from mel.periods import quarter_end, quarter_start
-from mel.results.base import Scope
-from mel.results.comparison import Point, comparison, hidden, suppress
+from mel.results.comparison import Point, comparison
+from mel.results.disclosure.comparison import disclose_comparison
+from mel.results.disclosure.iptt import disclose_iptt
 from mel.results.iptt import Bucket, IpttRow, iptt_table
 
 VERSION = "2.03"
@@ -50,15 +51,12 @@ def _document_link(parent: ET.Element, url: str, title: str) -> None:
     ET.SubElement(link, "category", {"code": "A08"})  # logical framework / results framework
 
 
-def _shown(ind: Indicator, value: float | None, options: ExportOptions) -> float | None:
-    return None if value is None or (options.suppress and hidden(ind, value)) else value
-
-
 def iati_activity(session: Session, ship: Partnership, options: ExportOptions, *, base_url: str) -> ET.Element:
-    scope = Scope(include_provisional=options.include_provisional)
-    iptt = iptt_table(session, ship, scope, granularity="fy", lang="en")
-    rows = comparison(session, ship, scope=scope)
-    baselines = {r.indicator.id: (suppress(r) if options.suppress else r).baseline for r in rows}
+    viewer = options.viewer()
+    scope = viewer.scope()
+    iptt = disclose_iptt(iptt_table(session, ship, scope, granularity="fy", lang="en"), viewer)
+    rows = disclose_comparison(comparison(session, ship, scope=scope), viewer)
+    baselines = {r.indicator.id: r.baseline for r in rows if r.category is None}
     indicators = {i.code: i for r in ship.results for i in r.indicators}
     today = dt.date.today()
     activity = ET.Element(
@@ -138,17 +136,17 @@ def _result(
         ET.SubElement(period, "period-end", {"iso-date": quarter_end(bucket.periods[-1]).isoformat()})
         if cell.target is not None:
             ET.SubElement(period, "target", {"value": _decimal(cell.target)})
-        actual = _shown(ind, cell.actual, options)
+        actual = cell.actual
         if actual is not None:
             ET.SubElement(period, "actual", {"value": _decimal(actual)})
         for child, c in by_category:
-            value = _shown(ind, c.actual, options)
+            value = c.actual
             if value is None:
                 continue
             element = ET.SubElement(period, "actual", {"value": _decimal(value)})
             dim, _sep, cat = child.label.partition(": ")
             ET.SubElement(element, "dimension", {"name": dim, "value": cat})
-    lop_actual = _shown(ind, row.lop.actual, options)
+    lop_actual = row.lop.actual
     if row.lop.target is not None or lop_actual is not None:
         period = ET.SubElement(indicator, "period")
         ET.SubElement(period, "period-start", {"iso-date": ind.partnership.starts_on.isoformat()})

@@ -16,8 +16,9 @@ from mel.catalog.models import Partnership
 from mel.exports.options import ExportOptions
 from mel.exports.safe import neutralize_row
 from mel.exports.writer import SUPPRESSION_RULE, Column, Table, flag, number
-from mel.results.base import Scope
-from mel.results.comparison import hidden, round1
+from mel.results.comparison import round1
+from mel.results.disclosure import mark
+from mel.results.disclosure.iptt import disclose_iptt
 from mel.results.iptt import GRANULARITIES, iptt_table
 
 FIXED = {
@@ -38,17 +39,15 @@ FIXED = {
 
 
 def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
-    scope = Scope(
-        include_provisional=options.include_provisional,
-        first_period=options.first_period,
-        last_period=options.last_period,
-    )
+    scope = options.viewer().scope(first=options.first_period, last=options.last_period)
     pillar = "cross-cutting" if options.pillar == "-" else options.pillar
     granularity = options.granularity if options.granularity in GRANULARITIES else "fy"
-    table = iptt_table(
-        session, ship, scope, granularity=granularity, lang=options.lang, pillar=pillar, level=options.level
+    table = disclose_iptt(
+        iptt_table(
+            session, ship, scope, granularity=granularity, lang=options.lang, pillar=pillar, level=options.level
+        ),
+        options.viewer(),
     )
-    indicators = {i.code: i for r in ship.results for i in r.indicators}
     measures = [f"{b.label} {m}" for b in table.buckets for m in ("target", "actual", "%")]
     measures += ["LOP target", "LOP actual", "LOP %"]
     columns = [Column(k, d, width=10 if k not in ("name", "label") else 36) for k, d in FIXED.items()]
@@ -60,25 +59,17 @@ def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
         )
     columns.append(Column("suppressed", "true when small cells of a sensitive indicator are hidden.", width=10))
 
-    def shaped() -> Iterator[tuple[dict[str, Any], set[str]]]:
-        """Each record with the keys that suppression hid."""
-        for record in table.records():
+    def shaped() -> Iterator[tuple[dict[str, Any], dict[str, str]]]:
+        """Each record with the keys that the disclosure gate hid, and what they print."""
+        for row, record in zip(table.flat(), table.records(), strict=True):
             out: dict[str, Any] = {k: record.get(k) for k in FIXED}
-            ind = indicators[record["indicator"]]
-            hide = options.suppress and ind.sensitive
-            gone: set[str] = set()
+            cells = [(f"{b.label} actual", c) for b, c in zip(table.buckets, row.cells, strict=True)]
+            gone = {key: mark(c.hidden) for key, c in [*cells, ("LOP actual", row.lop)] if c.hidden}
+            if row.baseline_hidden:
+                gone["baseline"] = mark(row.baseline_hidden)
             for key in ("baseline", *measures):
                 value = record.get(key)
-                if key.endswith("%"):
-                    out[key] = round1(value)
-                elif hide and hidden(ind, value):
-                    out[key] = None
-                    gone.add(key)
-                else:
-                    out[key] = number(value)
-            for key in gone:
-                if key.endswith(" actual"):
-                    out[key[: -len("actual")] + "%"] = None
+                out[key] = round1(value) if key.endswith("%") else number(value)
             out["suppressed"] = bool(gone)
             yield out, gone
 
@@ -87,7 +78,7 @@ def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
 
     def rows() -> Iterator[list[Any]]:
         for out, gone in shaped():
-            shown = ["<5" if c.key in gone else out[c.key] for c in columns]
+            shown = [gone[c.key] if c.key in gone else out[c.key] for c in columns]
             yield neutralize_row(
                 [flag(v) if isinstance(v, bool) else number(v) if isinstance(v, float) else v for v in shown]
             )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mel.results.disclosure import Viewer, operator
+
 
 @dataclass(frozen=True)
 class ExportOptions:
@@ -22,3 +24,7 @@ class ExportOptions:
     reporting_org: str = "US-GOV-11"  # iati: the IATI organisation identifier of the funder
     reporting_org_name: str = "U.S. Department of State, Office to Monitor and Combat Trafficking in Persons"
     base_url: str = "http://127.0.0.1:8000"  # iati: where the document links point
+
+    def viewer(self) -> Viewer:
+        """Exports are read by whoever receives the file: the gate's operator view, suppressed unless asked."""
+        return operator(provisional=self.include_provisional, suppress=self.suppress)

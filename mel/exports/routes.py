@@ -14,7 +14,8 @@ from mel.deps import EvaluatorOrStaff, SessionDep
 from mel.exports.options import ExportOptions
 from mel.exports.service import BINARY, FORMATS, export, file_name
 from mel.exports.writer import MEDIA_TYPES
-from mel.results.progress_routes import partnership_or_404, wants_provisional
+from mel.results.disclosure import viewer_of
+from mel.results.progress_routes import partnership_or_404
 
 router = APIRouter()
 CHUNK = 1 << 16
@@ -49,9 +50,9 @@ def export_download(
     before the download streams and a failure is a clean error, not half a file."""
     if fmt not in FORMATS.get(kind, ()):
         raise HTTPException(status_code=404)
-    ship = partnership_or_404(session, code)
+    ship = partnership_or_404(session, code, user)
     options = ExportOptions(
-        include_provisional=wants_provisional(user, provisional),
+        include_provisional=viewer_of(user, provisional=provisional).provisional,
         suppress=True,
         lang=user.lang,
         dimension=dimension or None,

@@ -22,7 +22,8 @@ from mel.exports.writer import SUPPRESSION_RULE, Column, Table
 from mel.periods import fiscal_label
 from mel.reports.models import Submission, Value
 from mel.results.base import Scope, submission_filter
-from mel.results.comparison import SUPPRESS_BELOW
+from mel.results.disclosure import mark
+from mel.results.disclosure.values import hidden_values
 
 BATCH = 20_000
 
@@ -32,7 +33,12 @@ COLUMNS = [
     Column("period", "Calendar quarter of the report (2021Q3).", width=8),
     Column("fiscal_period", "The quarter under the partnership's fiscal year (FY2021 Q4).", width=11),
     Column("categories", "Categories of the value (dimension=category; empty for the total).", width=28),
-    Column("value", "The reported number; <5 when suppressed.", "number", unit="see unit"),
+    Column(
+        "value",
+        "The reported number; <5 when small and suppressed, x when hidden to protect one.",
+        "number",
+        unit="see unit",
+    ),
     Column("unit", "count, percent or yes_no (1 yes, 0 no).", width=8),
     Column("suppressed", "true when small-cell suppression hides the value.", width=10),
     Column("status", "approved, or submitted (awaiting review: provisional).", width=10),
@@ -118,15 +124,16 @@ def _stream(session: Session, ship: Partnership, options: ExportOptions) -> Iter
 
 def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
     look = _Lookups(session, ship)
-    hide = options.suppress
+    viewer = options.viewer()
+    hide = hidden_values(session, ship, viewer, viewer.scope())
 
     def rows() -> Iterator[tuple[Any, ...]]:
         indicators, partners, combo_text, fiscal = look.indicators, look.safe_partners, look.combo_text, look.fiscal
         for iid, pid, period, combo, value, status, sub_id, version, sheet, cell, comment in _stream(
             session, ship, options
         ):
-            _raw, code, unit, sensitive = indicators[iid]
-            suppressed = hide and sensitive and 0 < value < SUPPRESS_BELOW
+            _raw, code, unit, _sensitive = indicators[iid]
+            reason = hide.get((iid, pid, period, combo)) if hide else None
             if comment and comment.startswith(DANGEROUS_PREFIXES):
                 comment = "'" + comment
             yield (
@@ -135,9 +142,9 @@ def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
                 period,
                 fiscal(period),
                 combo_text.get(combo, ""),
-                "<5" if suppressed else (int(value) if value.is_integer() else value),
+                mark(reason) if reason else (int(value) if value.is_integer() else value),
                 unit,
-                "true" if suppressed else "false",
+                "true" if reason else "false",
                 status,
                 sub_id,
                 version,
@@ -151,8 +158,8 @@ def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
         for iid, pid, period, combo, value, status, sub_id, version, sheet, cell, comment in _stream(
             session, ship, options
         ):
-            code, _safe, unit, sensitive = indicators[iid]
-            suppressed = hide and sensitive and 0 < value < SUPPRESS_BELOW
+            code, _safe, unit, _sensitive = indicators[iid]
+            suppressed = bool(hide) and (iid, pid, period, combo) in hide
             yield {
                 "indicator": code,
                 "partner": partners[pid],
@@ -161,7 +168,7 @@ def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
                 "categories": combos.get(combo, {}),
                 "value": None if suppressed else (int(value) if value.is_integer() else value),
                 "unit": unit,
-                "suppressed": bool(suppressed),
+                "suppressed": suppressed,
                 "status": status,
                 "submission_id": sub_id,
                 "submission_version": version,

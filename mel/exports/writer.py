@@ -36,7 +36,9 @@ NUMBER_FORMATS = {
 MAX_ROWS = 1_048_575  # data rows under the header row of one sheet
 SUPPRESSION_RULE = (
     "Small-cell suppression: values 1 to 4 of an indicator marked sensitive (counts of victims) are shown "
-    "as <5 (JSON: value null and suppressed true), with any figure derived from them. Zero is shown."
+    "as <5 (JSON: value null and suppressed true), with any figure derived from them. Zero is shown. "
+    "Complementary suppression: where a hidden value could be worked out from a total minus the other "
+    "categories, partners or quarters, another cell of that margin is hidden too and shown as x."
 )
 
 

@@ -46,6 +46,8 @@ def series_flags(
     k: float,
     min_history: int,
     lang: str = "en",
+    include_provisional: bool = True,
+    hide_sensitive: bool = False,
 ) -> list[SeriesFlag]:
     """Every flag of every (indicator, partner) series of totals, oldest quarter first.
 
@@ -54,7 +56,7 @@ def series_flags(
       total of the previous quarters: the partner reported "to date" figures;
     * decreased: a cumulative indicator (a running total) that went down.
     """
-    scope = Scope(include_provisional=True, partner_ids=partner_ids)
+    scope = Scope(include_provisional=include_provisional, partner_ids=partner_ids)
     values = counted_values(scope, partnership_id=partnership_id, totals_only=True).subquery()
     rows = session.execute(
         select(
@@ -77,7 +79,7 @@ def series_flags(
     flags: list[SeriesFlag] = []
     for (ind_id, partner_id), points in series.items():
         ind, partner = indicators[ind_id], partners[partner_id]
-        if ind.unit == "yes_no":
+        if ind.unit == "yes_no" or (hide_sensitive and ind.sensitive):
             continue
         history: list[float] = []
         for period, value, submission_id in points:

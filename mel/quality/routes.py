@@ -23,6 +23,7 @@ from mel.quality.integrity import integrity_issues
 from mel.quality.reminders import due_reports
 from mel.quality.warnings import WarningNotFound, explain_warning, import_warnings
 from mel.results.base import Scope
+from mel.results.disclosure import Viewer, viewer_of
 from mel.results.trainings import training_consistency
 from mel.web.render import is_htmx, render
 
@@ -68,7 +69,8 @@ def quality_page(
     if partnership and partnership != code:  # the filter form changed partnership: show that one
         code, partner = partnership, None
     ship = _partnership(session, code)
-    response = render(request, "quality.html", _context(request, session, settings, ship, partner), block="results")
+    context = _context(request, session, settings, ship, partner, viewer_of(user))
+    response = render(request, "quality.html", context, block="results")
     if is_htmx(request):
         query = f"?partner={partner}" if partner else ""
         response.headers["HX-Push-Url"] = str(request.url_for("quality", code=ship.code)) + query
@@ -76,8 +78,9 @@ def quality_page(
 
 
 def _context(
-    request: Request, session: Session, settings: Any, ship: Partnership, partner: str | None
+    request: Request, session: Session, settings: Any, ship: Partnership, partner: str | None, viewer: Viewer
 ) -> dict[str, Any]:
+    """Evaluators read approved reports only, and no number of a sensitive indicator in a warning."""
     lang: str = request.state.lang
     today = dt.date.today()
     partner_ids = _partner_ids(session, ship, partner)
@@ -95,14 +98,28 @@ def _context(
         "training_flags": training_consistency(
             session,
             partnership_id=ship.id,
-            scope=Scope(include_provisional=True, partner_ids=partner_ids),
+            scope=Scope(include_provisional=viewer.staff, partner_ids=partner_ids),
             lang=lang,
             mismatches_only=True,
         ),
         "series_flags": series_flags(
-            session, partnership_id=ship.id, partner_ids=partner_ids, k=k, min_history=min_history, lang=lang
+            session,
+            partnership_id=ship.id,
+            partner_ids=partner_ids,
+            k=k,
+            min_history=min_history,
+            lang=lang,
+            include_provisional=viewer.staff,
+            hide_sensitive=viewer.suppress,
         ),
-        "warnings": import_warnings(session, partnership_id=ship.id, partner_ids=partner_ids),
+        "warnings": import_warnings(
+            session,
+            partnership_id=ship.id,
+            partner_ids=partner_ids,
+            approved_only=not viewer.staff,
+            hide_sensitive=viewer.suppress,
+        ),
+        "sensitive_withheld": viewer.suppress,
         "integrity": integrity_issues(session, ship.id, lang=lang),
     }
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.auth.audit import Actor, record
-from mel.catalog.models import Partner
-from mel.reports.models import ImportWarning, Submission, utcnow
+from mel.catalog.models import Indicator, Partner
+from mel.reports.models import ImportWarning, Submission, Value, utcnow
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,14 @@ def import_warnings(
     partnership_id: int,
     partner_ids: list[int] | None = None,
     include_explained: bool = False,
+    approved_only: bool = False,
+    hide_sensitive: bool = False,
 ) -> list[WarningLine]:
-    """Warnings of the current (non-superseded) reports of a partnership, open ones only by default."""
+    """Warnings of the current (non-superseded) reports of a partnership, open ones only by default.
+
+    For evaluators: ``approved_only`` leaves out reports never approved, and ``hide_sensitive``
+    the warnings on cells of sensitive indicators, whose messages quote the reported number.
+    """
     query = (
         select(
             ImportWarning.id,
@@ -71,6 +77,21 @@ def import_warnings(
         query = query.where(Partner.id.in_(partner_ids or [-1]))
     if not include_explained:
         query = query.where(ImportWarning.explained_at.is_(None))
+    if approved_only:
+        query = query.where(Submission.status == "approved")
+    if hide_sensitive:
+        on_sensitive = (
+            select(Value.id)
+            .join(Indicator, Indicator.id == Value.indicator_id)
+            .where(
+                Value.submission_id == ImportWarning.submission_id,
+                Value.sheet == ImportWarning.sheet,
+                Value.cell == ImportWarning.cell,
+                Indicator.sensitive.is_(True),
+            )
+            .exists()
+        )
+        query = query.where(~on_sensitive)
     return [WarningLine(**row._asdict()) for row in session.execute(query)]
 
 

@@ -1,5 +1,7 @@
 """`mel import`: check and store workbooks from the command line (its --json output is a contract).
 
+Each file is imported in its own worker process with memory and time limits (``mel.reports.worker``):
+a file that exhausts them is rejected (``could_not_read``) and the next file is still imported.
 Exit status: 0 when every file was accepted or was a duplicate, 1 when one was rejected, 2 for a
 usage error (bad arguments, a missing file, no database or one not yet migrated). With ``--json``
 one JSON object is printed per file, each on its own line: exactly one object for one file.
@@ -18,11 +20,12 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from mel.auth.audit import CLI
-from mel.db import make_engine, make_sessionmaker, transaction
+from mel.db import make_engine
 from mel.i18n import LANGUAGES, t
 from mel.periods import parse_quarter
 from mel.reports.parsed import Issue
-from mel.reports.service import ImportResult, import_workbook
+from mel.reports.service import ImportResult
+from mel.reports.worker import ImportRequest, run_isolated
 from mel.settings import Settings
 
 STAGES = ("reading", "checking", "storing")
@@ -103,7 +106,6 @@ def import_command(
         raise _usage(t(lang, "No such file: {files}", files=", ".join(missing)))
     settings = Settings()
     engine = _check_database(settings, lang)
-    factory = make_sessionmaker(engine)
     worst = 0
     try:
         for path in files:
@@ -112,21 +114,18 @@ def import_command(
                 data = path.read_bytes()
             except OSError as exc:
                 raise _usage(f"{path}: {exc.strerror}") from exc
-            with transaction(factory) as session:
-                result = import_workbook(
-                    session=session,
-                    data=data,
-                    filename=path.name,
-                    settings=settings,
-                    partner_code=partner,
-                    period=quarter,
-                    partnership_code=partnership,
-                    lang=lang,
-                    actor=CLI,
-                    dry_run=dry_run,
-                    reason=reason,
-                    progress=bar,
-                )
+            request = ImportRequest(
+                data=data,
+                filename=path.name,
+                partner_code=partner,
+                period=quarter,
+                partnership_code=partnership,
+                lang=lang,
+                actor=CLI,
+                dry_run=dry_run,
+                reason=reason,
+            )
+            result = run_isolated(settings, request, progress=bar)  # a file that kills its worker is a rejection
             if bar:
                 bar.clear()
             if as_json:

@@ -10,10 +10,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
@@ -23,6 +26,33 @@ _PENDING = "mel.pending_files"
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f"*:<>?|;]+')
+MAX_NAME_CHARS = 120
+
+
+def safe_filename(name: str, default: str = "upload.xlsx") -> str:
+    """The last path component of an uploaded name, without control or shell-special characters.
+
+    Browsers send what the user's system calls the file; a crafted request can send
+    ``../../x.xlsx`` or a name with line breaks. Stored and later shown or served, it must be inert.
+    """
+    base = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    base = _UNSAFE_NAME.sub("_", base).strip(" ._")
+    if len(base) > MAX_NAME_CHARS:
+        stem, dot, ext = base.rpartition(".")
+        base = stem[: MAX_NAME_CHARS - 8] + dot + ext[:7] if dot else base[:MAX_NAME_CHARS]
+    return base or default
+
+
+def content_disposition(name: str, *, ext: str = ".xlsx") -> str:
+    """``attachment`` with an ASCII ``filename`` and the exact UTF-8 ``filename*`` (RFC 6266, RFC 5987)."""
+    clean = safe_filename(name)
+    if not clean.lower().endswith(ext):
+        clean += ext
+    fallback = clean.encode("ascii", "replace").decode("ascii").replace("?", "_").replace("%", "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(clean, safe='')}"
 
 
 def stored_path(upload_dir: Path, sha256: str) -> Path:

@@ -44,6 +44,9 @@ def review_submission(
     assert submission is not None
     if submission.status != "submitted":
         raise ReviewError("not_reviewable", f"submission {submission_id} is {submission.status}, not submitted")
+    own = own_upload(submission, actor)
+    if own and action == "approved" and actor.role != "admin":
+        raise ReviewError("own_upload", f"submission {submission_id} was uploaded by {actor.label}: four eyes")
     now = utcnow()
     submission.status = action
     submission.reviewed_by_id = actor.user_id
@@ -60,10 +63,30 @@ def review_submission(
         entity_id=submission_id,
         summary=f"v{submission.version} {submission.period} {action}",
         before={"status": "submitted"},
-        after={"status": action, "comment": comment},
+        after={"status": action, "comment": comment, **({"own_upload": True} if own else {})},
     )
+    if own and action == "approved":
+        record(
+            session,
+            actor=actor,
+            action="submission.approve_own_upload",
+            entity="submission",
+            entity_id=submission_id,
+            summary=f"v{submission.version} {submission.period} approved by the admin who uploaded it",
+        )
     session.flush()
     return submission
+
+
+def approval_refused(session: Session, submission_id: int, user_id: int, role: str) -> bool:
+    """Whether the page should offer no Approve button: an officer's own upload (four eyes)."""
+    uploader = session.scalar(select(Submission.uploaded_by_id).where(Submission.id == submission_id))
+    return role != "admin" and uploader is not None and uploader == user_id
+
+
+def own_upload(submission: Submission, actor: Actor) -> bool:
+    """Four eyes: whether ``actor`` uploaded this version (officers may not approve it; admins may, audited)."""
+    return actor.user_id is not None and submission.uploaded_by_id == actor.user_id
 
 
 @dataclass

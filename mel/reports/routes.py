@@ -1,12 +1,15 @@
 """Quarterly reporting pages: template download and upload, history, the review queue, one submission.
 
-Routes parse the request, call ``mel.reports.queries`` or the service, and render. Uploads run as
-background jobs (``mel.reports.jobs``) so a large file shows its stage while it is checked.
+Routes parse the request, call ``mel.reports.queries`` or the service, and render. Uploads become
+durable jobs (``mel.reports.jobs``) run by worker processes, so a large file shows its stage (or its
+place in the queue) while it is checked, from any server process.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
@@ -15,13 +18,13 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from mel.auth.policy import Allow, CurrentUser
 from mel.auth.web import actor_of
 from mel.db import transaction
-from mel.deps import AnyUser, SessionDep, SettingsDep, StaffUser
+from mel.deps import PartnerOrStaff, SessionDep, SettingsDep, StaffUser
 from mel.i18n import t
-from mel.reports import queries
-from mel.reports.files import stored_path
-from mel.reports.jobs import ImportJob, ImportJobs, Progress, import_jobs
+from mel.reports import jobs, queries
+from mel.reports.files import content_disposition, safe_filename, stored_path
 from mel.reports.parsed import Issue
-from mel.reports.service import ImportResult, ReviewError, import_workbook, review_submission, submission_diff
+from mel.reports.review import approval_refused
+from mel.reports.service import ImportResult, ReviewError, review_submission, submission_diff
 from mel.settings import Settings
 from mel.web.render import is_htmx, render
 from mel.workbooks.spec import SpecError
@@ -37,10 +40,6 @@ CHUNK = 1024 * 1024
 MAX_VALUE_ROWS = 1000
 MAX_TRAINING_ROWS = 300
 """Rows shown on a submission page; the original file holds them all (partners are often on slow links)."""
-
-
-def _jobs(request: Request) -> ImportJobs:
-    return import_jobs(request.app)
 
 
 def _today() -> dt.date:
@@ -157,56 +156,62 @@ async def report_upload(
     with request.app.state.sessionmaker() as session:
         _choices, chosen = _choose(session, user, partner)
     assert chosen is not None
-    filename = file.filename or "upload.xlsx"
+    filename = safe_filename(file.filename or "upload.xlsx")
     declared = int(request.headers.get("content-length") or 0)
     data = None if declared > limit + CHUNK else await _read_limited(file, limit)
     actor = actor_of(request, user)
     factory = request.app.state.sessionmaker
-
-    def run(progress: Progress) -> ImportResult:
+    with transaction(factory) as session:
         if data is None:
-            return ImportResult("rejected", partner=chosen.code, period=period, errors=[_too_large(lang, settings)])
-        with transaction(factory) as session:
-            return import_workbook(
+            refused = ImportResult("rejected", partner=chosen.code, period=period, errors=[_too_large(lang, settings)])
+            job_id = jobs.record_finished(session=session, actor=actor, filename=filename, lang=lang, result=refused)
+        else:
+            job_id = jobs.enqueue_import(
                 session=session,
                 data=data,
                 filename=filename,
-                settings=settings,
+                actor=actor,
                 partner_code=chosen.code,
                 period=period,
                 lang=lang,
-                actor=actor,
                 reason=reason.strip() or None,
-                progress=progress,
             )
-
-    jobs = _jobs(request)
-    job = jobs.start(user_id=user.id, filename=filename, run=run)
-    if job.thread is not None:
-        job.thread.join(INLINE_WAIT_SECONDS)
+    jobs.dispatcher(request.app).poke()
+    deadline = time.monotonic() + INLINE_WAIT_SECONDS
+    while time.monotonic() < deadline and not _finished(request, job_id, user.id):
+        await asyncio.sleep(0.1)
     if is_htmx(request):
-        return _job_response(request, jobs, job)
-    return RedirectResponse(request.url_for("report_job", job_id=job.id), status_code=303)
+        return _job_response(request, job_id, user.id)
+    return RedirectResponse(request.url_for("report_job", job_id=job_id), status_code=303)
 
 
-def _job_response(request: Request, jobs: ImportJobs, job: ImportJob) -> HTMLResponse:
-    done = job.done  # one reading: a job finishing while this renders is shown (and forgotten) next time
-    context = {"job": job, "done": done, "result": job.result if done else None}
+def _finished(request: Request, job_id: str, user_id: int) -> bool:
+    with request.app.state.sessionmaker() as session:
+        view = jobs.job_view(session, job_id, user_id)
+    return view is None or view.done
+
+
+def _job_response(request: Request, job_id: str, user_id: int) -> HTMLResponse:
+    factory = request.app.state.sessionmaker
+    with factory() as session:
+        job = jobs.job_view(session, job_id, user_id)
+    if job is None:  # htmx swaps only successful answers: a 200 fragment stops the polling
+        status = 200 if is_htmx(request) else 404
+        return render(request, "reports/job.html", {"job": None}, block="job", status_code=status)
+    if job.queued:  # after a restart nobody may have woken this process's dispatcher yet
+        jobs.dispatcher(request.app).poke()
+    context = {"job": job, "done": job.done, "result": job.result if job.done else None}
     response = render(request, "reports/job.html", context, block="job")
-    if done:
-        jobs.forget(job.id)
+    if job.done:  # shown once: the submission history keeps the lasting record
+        with transaction(factory) as session:
+            jobs.forget_job(session=session, job_id=job.id)
     return response
 
 
 @router.get("/reports/jobs/{job_id}", response_class=HTMLResponse, name="report_job")
 def report_job(request: Request, user: Uploader, job_id: str) -> HTMLResponse:
-    """An upload's stage while it runs (polled), then its result: errors to fix, or the stored version."""
-    jobs = _jobs(request)
-    job = jobs.get(job_id, user.id)
-    if job is None:  # htmx swaps only successful answers: a 200 fragment stops the polling
-        status = 200 if is_htmx(request) else 404
-        return render(request, "reports/job.html", {"job": None}, block="job", status_code=status)
-    return _job_response(request, jobs, job)
+    """An upload's place in the queue or stage while it runs (polled), then its result."""
+    return _job_response(request, job_id, user.id)
 
 
 @router.get("/reports/history", response_class=HTMLResponse, name="report_history")
@@ -266,12 +271,13 @@ def _submission_context(
         "diff": diff,
         "diff_lines": [(line, queries.labelled(line.categories, labels)) for line in diff.changed],
         "can_review": user.role in ("admin", "officer") and header.status == "submitted",
+        "own_upload": approval_refused(session, header.id, user.id, user.role),
         "review_error": None,
     }
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse, name="submission_page")
-def submission_page(request: Request, session: SessionDep, user: AnyUser, submission_id: int) -> HTMLResponse:
+def submission_page(request: Request, session: SessionDep, user: PartnerOrStaff, submission_id: int) -> HTMLResponse:
     """One version of a report: what was stored, what changed, and its review."""
     header = _header(session, user, submission_id)
     context = _submission_context(session, user, header, request.state.lang)
@@ -283,6 +289,8 @@ def _review_message(code: str, lang: str) -> str:
         return t(lang, "Say what the partner should change: a returned report needs a comment.")
     if code == "not_reviewable":
         return t(lang, "This version is no longer awaiting review: reload the page.")
+    if code == "own_upload":
+        return t(lang, "You uploaded this version: another program officer or an administrator must approve it.")
     return t(lang, "Choose approve or return.")
 
 
@@ -298,6 +306,7 @@ def submission_review(
     lang: str = request.state.lang
     factory = request.app.state.sessionmaker
     error: str | None = None
+    refused = False
     with factory() as session:
         _header(session, user, submission_id)
     try:
@@ -311,6 +320,7 @@ def submission_review(
             )
     except ReviewError as exc:
         error = _review_message(exc.code, lang)
+        refused = exc.code == "own_upload"
     if error is None and not is_htmx(request):
         return RedirectResponse(request.url_for("submission_page", submission_id=submission_id), status_code=303)
     with factory() as session:
@@ -318,15 +328,17 @@ def submission_review(
         context = _submission_context(session, user, header, lang)
     context["review_error"] = error
     context["comment"] = comment
-    status = 200 if error is None or is_htmx(request) else 422
+    status = 200 if error is None or is_htmx(request) else (403 if refused else 422)
     return render(request, "reports/submission.html", context, block="status", status_code=status)
 
 
 @router.get("/submissions/{submission_id}/file", name="submission_file")
-def submission_file(session: SessionDep, settings: SettingsDep, user: AnyUser, submission_id: int) -> FileResponse:
+def submission_file(
+    session: SessionDep, settings: SettingsDep, user: PartnerOrStaff, submission_id: int
+) -> FileResponse:
     """The original uploaded workbook, exactly as it was received."""
     header = _header(session, user, submission_id)
     path = stored_path(settings.upload_dir, header.file_sha256)
     if not path.is_file():
         raise HTTPException(status_code=404)
-    return FileResponse(path, media_type=XLSX, filename=header.filename, content_disposition_type="attachment")
+    return FileResponse(path, media_type=XLSX, headers={"Content-Disposition": content_disposition(header.filename)})

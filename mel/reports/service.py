@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from mel.auth.audit import CLI, Actor, record
 from mel.i18n import t
 from mel.reports import storage
-from mel.reports.files import keep_file, sha256_of
+from mel.reports.files import keep_file, safe_filename, sha256_of
+from mel.reports.intake_messages import external_links_warning, macros_message, too_large_issue
 from mel.reports.parse import parse_workbook
 from mel.reports.parsed import (
     Issue,
@@ -31,6 +32,7 @@ from mel.reports.review import ReviewError, review_submission, submission_diff, 
 from mel.reports.warnings import quality_warnings
 from mel.settings import Settings
 from mel.workbooks.reader import WorkbookError, read_workbook
+from mel.workbooks.sanitize import strip_external_links
 
 __all__ = [
     "ImportResult",
@@ -110,6 +112,7 @@ def import_workbook(
     """Check ``data`` and, unless ``dry_run`` or rejected, store it as a new version (or batch)."""
     report = progress or _noop
     report("reading", 0.0)
+    filename = safe_filename(filename)
     max_bytes = int(settings.max_upload_mb * 1024 * 1024)
     if len(data) > max_bytes:
         issue = Issue(
@@ -123,9 +126,14 @@ def import_workbook(
     existing = storage.already_stored(session, sha)
     if existing is not None:
         report("reading", 1.0)
+        if existing.kind == "measurements" and not may_import_measurements(actor):
+            refused = ImportResult("rejected", kind="measurements", sha256=sha, dry_run=dry_run)
+            return _refuse_measurements(session, refused, actor=actor, filename=filename, lang=lang)
         return _duplicate(existing, sha, lang, dry_run)
     try:
-        workbook = read_workbook(data, max_bytes=max_bytes)
+        workbook = read_workbook(
+            data, max_bytes=max_bytes, max_part_bytes=settings.max_part_bytes, max_cells=settings.max_sheet_cells
+        )
     except WorkbookError as exc:
         return ImportResult("rejected", sha256=sha, dry_run=dry_run, errors=[_workbook_issue(exc, lang, settings)])
     report("reading", 1.0)
@@ -133,6 +141,9 @@ def import_workbook(
     parsed = parse_workbook(
         session, workbook, lang=lang, partner_code=partner_code, period=period, partnership_code=partnership_code
     )
+    if workbook.external_links:  # never store (nor serve again) a file that reaches out to other machines
+        data = strip_external_links(data)
+        parsed.warnings.append(external_links_warning(lang, len(workbook.external_links)))
     report("checking", 1.0)
     return import_parsed(
         session=session,
@@ -178,6 +189,8 @@ def import_parsed(
         measurements=parsed.measurements,
     )
     reason = (reason or "").strip() or None
+    if parsed.kind == "measurements" and not may_import_measurements(actor):
+        return _refuse_measurements(session, result, actor=actor, filename=filename, lang=parsed.lang)
     if result.errors:
         return result
     if parsed.kind == "measurements":
@@ -312,6 +325,37 @@ def _measurements(
     return result
 
 
+MEASUREMENT_ROLES = frozenset({"admin", "officer", "evaluator"})
+
+
+def may_import_measurements(actor: Actor) -> bool:
+    """Measurements count at once, so only staff and evaluators import them (the command line too)."""
+    return actor.role is None if actor.user_id is None else actor.role in MEASUREMENT_ROLES
+
+
+def _refuse_measurements(
+    session: Session, result: ImportResult, *, actor: Actor, filename: str, lang: str
+) -> ImportResult:
+    """A partner's measurement workbook: one ``not_allowed`` error, nothing stored, the attempt audited."""
+    message = t(
+        lang,
+        "Only program officers, administrators and evaluators import measurement workbooks (baselines and "
+        "endlines). Upload your quarterly report instead, or send this file to your program officer.",
+    )
+    record(
+        session,
+        actor=actor,
+        action="measurement.refused",
+        entity="measurement_batch",
+        summary=f"{actor.role or 'unknown role'} may not import measurements ({filename})",
+        after={"file_sha256": result.sha256, "file": filename, "role": actor.role},
+    )
+    result.status = "rejected"
+    result.errors = [Issue("not_allowed", "", "", message)]
+    result.warnings, result.infos, result.measurements = [], [], []
+    return result
+
+
 def _needs_reason(session: Session, partner_id: int, period: str, reason: str | None, lang: str) -> Issue | None:
     """A new version of an approved report must say why (shown in the history)."""
     current = storage.current_submission(session, partner_id, period)
@@ -354,6 +398,10 @@ def _workbook_issue(exc: WorkbookError, lang: str, settings: Settings) -> Issue:
         message = t(
             lang, "The file is larger than {limit} MB: split it or remove unneeded sheets.", limit=_mb(settings)
         )
+    elif exc.code == "too_large":
+        return too_large_issue(lang, exc.sheet, settings.max_sheet_cells)
+    elif exc.reason == "macros":
+        message = macros_message(lang)
     else:
         message = t(lang, "This file is not an Excel workbook (.xlsx): save it as .xlsx and upload it again.")
-    return Issue(exc.code, "", "", message)
+    return Issue(exc.code, exc.sheet, "", message)

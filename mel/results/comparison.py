@@ -4,13 +4,13 @@ DESIGN.md's rules: the baseline is the evaluator's baseline measurement (the lat
 else the catalog baseline; the endline is the endline measurement, else the actual computed from
 reported results (``mel.results.series.fold``: counts add up across partners, percents and
 yes/no never do). Percent units change in percentage points, never percent change. A measurement
-marked not comparable carries its flag on the row. Small-cell suppression is applied on demand by
-``suppress`` (evaluators and exports), never inside the numbers themselves.
+marked not comparable carries its flag on the row. Small-cell suppression is the disclosure gate's
+(``mel.results.disclosure.comparison``), never inside the numbers themselves.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -24,7 +24,6 @@ from mel.results.series import TOTAL, fold, grouped, index
 
 CHANGE_UNITS = {"count": "count", "percent": "percentage_points", "yes_no": "yes_no"}
 TRENDS = ("improved", "worsened", "unchanged", "n/a")
-SUPPRESS_BELOW = 5
 
 
 def round1(number: float | None) -> float | None:
@@ -37,11 +36,6 @@ def round1(number: float | None) -> float | None:
 def clean(number: float | None) -> float | None:
     """Drop float noise (59.4 - 38.5 = 20.899999999999995) without rounding away real decimals."""
     return None if number is None else round(number, 9) + 0.0
-
-
-def hidden(indicator: Indicator, value: float | None) -> bool:
-    """Whether small-cell suppression hides ``value``: 1 to 4 of a sensitive indicator (zero is shown)."""
-    return bool(indicator.sensitive) and value is not None and 0 < value < SUPPRESS_BELOW
 
 
 @dataclass(frozen=True)
@@ -77,6 +71,7 @@ class Point:
     partners: tuple[str, ...] = ()
     provisional: bool = False
     suppressed: bool = False
+    hidden: str | None = None  # small | secondary, set by the disclosure gate
 
 
 @dataclass(frozen=True)
@@ -296,29 +291,6 @@ def _row(
     return ComparisonRow(ind, result, category, baseline, endline, target, change, percent, achievement, trend)
 
 
-def suppress(row: ComparisonRow) -> ComparisonRow:
-    """The row as evaluators and exports see it: values 1-4 of a sensitive indicator hidden.
-
-    A hidden value takes the numbers derived from it (change, percent change, achievement) with it,
-    since any of them would give it back; the trend, a direction only, stays.
-    """
-    hide_base = row.baseline is not None and hidden(row.indicator, row.baseline.value)
-    hide_end = row.endline is not None and hidden(row.indicator, row.endline.value)
-    if not (hide_base or hide_end):
-        return row
-    baseline = replace(row.baseline, value=None, suppressed=True) if hide_base and row.baseline else row.baseline
-    endline = replace(row.endline, value=None, suppressed=True) if hide_end and row.endline else row.endline
-    return replace(
-        row,
-        baseline=baseline,
-        endline=endline,
-        change=None,
-        percent_change=None,
-        achievement_pct=None,
-        suppressed=True,
-    )
-
-
 def _number(value: float | None) -> float | int | None:
     """Plain JSON numbers: whole values as integers."""
     if value is None:
@@ -327,7 +299,7 @@ def _number(value: float | None) -> float | int | None:
 
 
 def as_json(row: ComparisonRow) -> dict[str, Any]:
-    """The ``mel export comparison --format json`` object of one row (apply ``suppress`` first when needed)."""
+    """The ``mel export comparison --format json`` object of one row (pass it through the disclosure gate first)."""
     ind = row.indicator
     base = row.baseline
     end = row.endline

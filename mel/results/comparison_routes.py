@@ -18,10 +18,13 @@ from mel.catalog.combinations import TOTAL_KEY, combination_key
 from mel.catalog.models import LEVELS, PILLARS, Category, Combination, Dimension, Partner, Partnership
 from mel.deps import EvaluatorOrStaff, SessionDep
 from mel.reports.models import Measurement, MeasurementBatch, StoredFile, Submission, Value
-from mel.results.base import Scope, submission_filter
-from mel.results.comparison import comparison, hidden, suppress
+from mel.results.base import submission_filter
+from mel.results.comparison import comparison
 from mel.results.comparison_chart import WIDTH, dumbbells
-from mel.results.progress_routes import common, partnership_or_404, wants_provisional
+from mel.results.disclosure import SMALL, is_small, viewer_of
+from mel.results.disclosure.comparison import disclose_comparison
+from mel.results.disclosure.values import hidden_values
+from mel.results.progress_routes import common, partnership_or_404
 from mel.web.render import render
 
 router = APIRouter()
@@ -42,25 +45,19 @@ def comparison_page(
     dimension: str | None = None,
     provisional: str | None = None,
 ) -> HTMLResponse:
-    ship = partnership_or_404(session, code)
+    ship = partnership_or_404(session, code, user)
     chosen_pillar = pillar if pillar in (*PILLARS, "-") else None
     chosen_level = level if level in LEVELS else None
     dimensions = list(
         session.scalars(select(Dimension).where(Dimension.partnership_id == ship.id).order_by(Dimension.position))
     )
     chosen_dim = next((d.code for d in dimensions if d.code == _blank(dimension)), None)
-    include = wants_provisional(user, provisional)
-    rows = comparison(
-        session,
-        ship,
-        scope=Scope(include_provisional=include),
-        dimension=chosen_dim,
-        pillar=chosen_pillar,
-        level=chosen_level,
+    viewer = viewer_of(user, provisional=provisional)
+    include = viewer.provisional
+    found = comparison(
+        session, ship, scope=viewer.scope(), dimension=chosen_dim, pillar=chosen_pillar, level=chosen_level
     )
-    suppressed = user.role == "evaluator"
-    if suppressed:
-        rows = [suppress(r) for r in rows]
+    rows = disclose_comparison(found, viewer)
     params = {
         "pillar": chosen_pillar or "",
         "level": chosen_level or "",
@@ -76,7 +73,7 @@ def comparison_page(
         "pillars": PILLARS,
         "levels": LEVELS,
         "dimensions": dimensions,
-        "suppressing": suppressed,
+        "suppressing": viewer.suppress,
         "bells": bells,
         "chart_width": WIDTH,
         "chart_height": height,
@@ -112,12 +109,13 @@ def comparison_sources(
 ) -> HTMLResponse:
     """Every measurement of the indicator (and category) with its workbook cell and batch, and the
     reported values that make a reported endline, with their report version, sheet and cell."""
-    ship = partnership_or_404(session, code)
+    ship = partnership_or_404(session, code, user)
     ind = next((i for r in ship.results for i in r.indicators if i.code == indicator), None)
     if ind is None:
         raise HTTPException(status_code=404)
     combo = _combination_id(session, ship, _blank(dimension), _blank(category))
-    include = wants_provisional(user, provisional)
+    viewer = viewer_of(user, provisional=provisional)
+    include = viewer.provisional
     measurements: list[Any] = []
     values: list[Any] = []
     if combo is not None:
@@ -155,25 +153,26 @@ def comparison_sources(
                     Value.sheet,
                     Value.cell,
                     Value.comment,
+                    Value.partner_id,
                 )
                 .join(Submission, Submission.id == Value.submission_id)
                 .join(Partner, Partner.id == Value.partner_id)
                 .where(
                     Value.indicator_id == ind.id,
                     Value.combination_id == combo,
-                    submission_filter(Scope(include_provisional=include)),
+                    submission_filter(viewer.scope()),
                 )
                 .order_by(Value.period, Partner.code)
             )
         )
-    hide = user.role == "evaluator"
+    hide = hidden_values(session, ship, viewer, viewer.scope(), indicator_ids=[ind.id])
+    small = SMALL if viewer.hides(ind.sensitive) else None
     context = common(ship, user, request.state.lang) | {
         "ind": ind,
         "dimension": _blank(dimension),
         "category": _blank(category),
-        "measurements": measurements,
-        "values": values,
-        "hidden": (lambda v: hide and hidden(ind, v)),
+        "measurements": [(r, small if is_small(r.value) else None) for r in measurements],
+        "values": [(v, hide.get((ind.id, v.partner_id, v.period, combo or 0))) for v in values],
         "provisional": include,
     }
     return render(request, "comparison_sources.html", context, block="sources")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -144,10 +143,10 @@ def breakdown(
     return Breakdown(dimension, only, partners, rows, total)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Source:
     value_id: int
-    value: float
+    value: float | None
     period: str
     partner: str
     submission_id: int
@@ -157,6 +156,9 @@ class Source:
     cell: str
     comment: str | None
     combination: str
+    partner_id: int = 0
+    combination_id: int = 0
+    hidden: str | None = None  # set by the disclosure gate: small | secondary (the value is then None)
 
 
 def sources(
@@ -186,6 +188,7 @@ def sources(
             Value.comment,
             Combination.key,
             Value.partner_id,
+            Value.combination_id,
         )
         .join(Submission, Submission.id == Value.submission_id)
         .join(Partner, Partner.id == Value.partner_id)
@@ -205,5 +208,4 @@ def sources(
             .subquery()
         )
         query = query.join(last, (last.c.partner_id == Value.partner_id) & (last.c.period == Value.period))
-    rows: list[tuple[Any, ...]] = [tuple(row[:11]) for row in session.execute(query)]
-    return [Source(*row) for row in rows]
+    return [Source(*row) for row in session.execute(query)]

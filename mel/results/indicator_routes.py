@@ -6,7 +6,6 @@ also stand alone without JavaScript.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -17,9 +16,12 @@ from mel.catalog.models import Indicator, Partner, Partnership
 from mel.deps import AnyUser, SessionDep, SettingsDep
 from mel.i18n import t
 from mel.results.base import Scope
+from mel.results.disclosure import is_small, viewer_of
+from mel.results.disclosure.indicator import disclose_breakdown, disclose_series
+from mel.results.disclosure.values import hidden_values
 from mel.results.indicator_page import EventMark, SeriesPoint, breakdown, context_events, series, sources
 from mel.results.progress import baseline_measurements, timeline
-from mel.results.progress_routes import common, partnership_or_404, today, wants_provisional
+from mel.results.progress_routes import common, partnership_or_404, today
 from mel.web.render import is_htmx, render
 
 router = APIRouter()
@@ -42,20 +44,9 @@ def partner_or_404(ship: Partnership, user: CurrentUser, code: str | None) -> Pa
     return found
 
 
-def suppress_small(chart: str, hide: bool) -> str:
-    """An evaluator's chart of a sensitive indicator leaves out values 1 to 4, as its tables show <5."""
-    if not hide:
-        return chart
-    spec = json.loads(chart)
-    for dataset in spec.get("datasets", []):
-        if dataset.get("kind") != "target":
-            dataset["data"] = [None if isinstance(v, int | float) and 0 < v < 5 else v for v in dataset["data"]]
-    return json.dumps(spec)
-
-
 def _chart(
     points: list[SeriesPoint], events: list[EventMark], indicator: Indicator, names: dict[int, str], lang: str
-) -> str:
+) -> dict[str, Any]:
     labels = [p.period for p in points]
     datasets: list[dict[str, Any]] = []
     combined = indicator.unit == "count" or all(len(p.to_date.partners) <= 1 for p in points)
@@ -81,7 +72,7 @@ def _chart(
             }
         )
     marks = [{"index": labels.index(e.period), "title": e.title} for e in events if e.period in labels]
-    return json.dumps({"labels": labels, "datasets": datasets, "events": marks, "percent": indicator.unit == "percent"})
+    return {"labels": labels, "datasets": datasets, "events": marks, "percent": indicator.unit == "percent"}
 
 
 @router.get("/p/{code}/indicators/{indicator}", response_class=HTMLResponse, name="indicator_page")
@@ -96,10 +87,11 @@ def indicator_page(
     dimension: str | None = None,
     partner: str | None = None,
 ) -> HTMLResponse:
-    ship = partnership_or_404(session, code)
+    ship = partnership_or_404(session, code, user)
     ind = indicator_or_404(ship, indicator)
     lang = request.state.lang
-    include = wants_provisional(user, provisional)
+    viewer = viewer_of(user, provisional=provisional)
+    include = viewer.provisional
     chosen_partner = partner_or_404(ship, user, partner) if partner else None
     names = {p.id: p.name for p in ship.partners}
     dim = next((d for d in ind.dimensions if d.code == dimension), ind.dimensions[0] if ind.dimensions else None)
@@ -114,8 +106,8 @@ def indicator_page(
         "explorer": breakdown(session, ship, ind, explorer_scope, dim, lang=lang) if dim else None,
         "partner_choices": [p for p in ship.partners if p in ind.partners or not ind.partners],
     }
-    hide = user.role == "evaluator" and bool(ind.sensitive)
-    context["explorer_chart"] = suppress_small(_explorer_chart(context["explorer"], names, ind), hide)
+    disclose_breakdown(context["explorer"], ind, viewer)
+    context["explorer_chart"] = _explorer_chart(context["explorer"], names, ind)
     if is_htmx(request):  # the explorer form is the page's one htmx control
         return render(request, "indicator.html", context, block="explorer")
     scope = Scope(include_provisional=include)
@@ -123,18 +115,21 @@ def indicator_page(
     time = timeline(ship, today=today(), due_days=settings.report_due_days)
     events = context_events(session, ship.id)
     points = series(session, ship, ind, scope, time, baseline=baseline, events=events)
+    disclose_series(points, ind, viewer)
+    baseline_hidden = viewer.hides(ind.sensitive) and is_small(baseline)
     context |= {
-        "baseline": baseline,
+        "baseline": None if baseline_hidden else baseline,
+        "baseline_hidden": baseline_hidden,
         "points": points,
         "events": events,
-        "chart": suppress_small(_chart(points, events, ind, names, lang), hide),
+        "chart": _chart(points, events, ind, names, lang),
     }
     return render(request, "indicator.html", context)
 
 
-def _explorer_chart(explorer: Any, names: dict[int, str], indicator: Indicator) -> str:
+def _explorer_chart(explorer: Any, names: dict[int, str], indicator: Indicator) -> dict[str, Any]:
     if explorer is None:
-        return "{}"
+        return {}
     labels = [r.label for r in explorer.rows]
     if indicator.unit == "count" or len(explorer.partner_ids) <= 1:
         datasets = [{"label": indicator.code, "data": [r.total.value for r in explorer.rows]}]
@@ -143,7 +138,7 @@ def _explorer_chart(explorer: Any, names: dict[int, str], indicator: Indicator) 
             {"label": names.get(pid, str(pid)), "data": [r.total.partners.get(pid) for r in explorer.rows]}
             for pid in explorer.partner_ids
         ]
-    return json.dumps({"type": "bar", "labels": labels, "datasets": datasets})
+    return {"type": "bar", "labels": labels, "datasets": datasets}
 
 
 @router.get("/p/{code}/indicators/{indicator}/sources", response_class=HTMLResponse, name="indicator_sources")
@@ -159,14 +154,20 @@ def sources_page(
     provisional: str | None = None,
 ) -> HTMLResponse:
     """The stored values behind one number; partner users see only their own organization's."""
-    ship = partnership_or_404(session, code)
+    ship = partnership_or_404(session, code, user)
     ind = indicator_or_404(ship, indicator)
     chosen = partner_or_404(ship, user, partner)
     visible: set[int] | None = set(user.visible_partner_ids) if user.is_partner else None
     if chosen is not None:
         visible = {chosen.id} if visible is None else visible & {chosen.id}
-    scope = Scope(include_provisional=wants_provisional(user, provisional), partner_ids=visible)
+    viewer = viewer_of(user, provisional=provisional)
+    scope = viewer.scope(partner_ids=visible)
     rows = sources(session, ind, scope, period=period or None, combo=combo, latest_only=ind.aggregation == "latest")
+    hide = hidden_values(session, ship, viewer, scope, indicator_ids=[ind.id])
+    for r in rows:
+        r.hidden = hide.get((ind.id, r.partner_id, r.period, r.combination_id))
+        if r.hidden:
+            r.value = None
     context = common(ship, user, request.state.lang) | {
         "ind": ind,
         "rows": rows,

@@ -42,6 +42,7 @@ class IpttCell:
     actual: float | None
     provisional: bool = False
     partners: int = 0  # partners whose values the cell holds (a percent of several has no actual)
+    hidden: str | None = None  # set by the disclosure gate: small | secondary (the actual is then None)
 
     @property
     def percent(self) -> float | None:
@@ -50,14 +51,6 @@ class IpttCell:
             return None
         assert self.target is not None
         return self.actual / self.target * 100
-
-
-SUPPRESS_BELOW = 5
-
-
-def small(row: IpttRow, value: float | None) -> bool:
-    """Whether small-cell suppression hides ``value`` of ``row``: 1 to 4 of a sensitive indicator."""
-    return row.sensitive and value is not None and 0 < value < SUPPRESS_BELOW
 
 
 @dataclass
@@ -77,14 +70,16 @@ class IpttRow:
     lop: IpttCell
     per_partner: bool = False  # a percent or yes/no reported by several partners: see the partner rows
     source: str = "reports"  # reports | measurement
-    sensitive: bool = False  # counts of victims: exports and evaluators see 1 to 4 as '<5'
+    sensitive: bool = False  # counts of victims: the disclosure gate hides 1 to 4 from all but staff
+    partner_id: int | None = None  # of a partner row
+    baseline_hidden: str | None = None  # set by the disclosure gate
     children: list[IpttRow] = field(default_factory=list)
     expandable: bool = False  # the indicator has disaggregation rows to show
     expanded: bool = True  # its disaggregation rows were computed (see ``iptt_table(expand=...)``)
 
     def record(self, buckets: list[Bucket]) -> dict[str, Any]:
         """A flat dictionary for exports: one key per bucket and measure."""
-        skip = ("cells", "lop", "children", "expandable", "expanded")
+        skip = ("cells", "lop", "children", "expandable", "expanded", "partner_id", "baseline_hidden")
         out = {k: v for k, v in asdict(self).items() if k not in skip}
         for bucket, cell in zip(buckets, self.cells, strict=True):
             out[f"{bucket.label} target"] = cell.target
@@ -233,7 +228,13 @@ def iptt_table(
             p_cells, p_lop, _ = _cells(ind, totals, cols, where, targets=False, partner=pid)
             row.children.append(
                 IpttRow(
-                    kind="partner", label=names.get(pid, str(pid)), dimension="", cells=p_cells, lop=p_lop, **common
+                    kind="partner",
+                    label=names.get(pid, str(pid)),
+                    dimension="",
+                    cells=p_cells,
+                    lop=p_lop,
+                    partner_id=pid,
+                    **common,
                 )
             )
         for dim in ind.dimensions:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
@@ -17,11 +17,12 @@ from mel.catalog.models import LEVELS, PILLARS, Partnership
 from mel.deps import AnyUser, SessionDep
 from mel.i18n import t
 from mel.periods import parse_quarter, quarter_of, quarters
-from mel.results.base import Scope
+from mel.results.disclosure import mark, viewer_of, visible_partners
+from mel.results.disclosure.iptt import disclose_iptt
 from mel.results.indicator_routes import partner_or_404
-from mel.results.iptt import GRANULARITIES, Iptt, IpttRow, iptt_table, small
+from mel.results.iptt import GRANULARITIES, Iptt, IpttRow, iptt_table
 from mel.results.iptt_xlsx import iptt_xlsx
-from mel.results.progress_routes import common, partnership_or_404, wants_provisional
+from mel.results.progress_routes import common, partnership_or_404
 from mel.web.render import render
 
 router = APIRouter()
@@ -67,7 +68,7 @@ def _filters(
         partner=partner or None,
         first=parse_quarter(first) if first else None,
         last=parse_quarter(last) if last else None,
-        provisional=wants_provisional(user, provisional),
+        provisional=viewer_of(user, provisional=provisional).provisional,
     )
 
 
@@ -78,15 +79,22 @@ def _table(
     user: CurrentUser,
     f: Filters,
     expand: Collection[str] | None = None,
+    *,
+    download: bool = False,
 ) -> Iptt:
+    """The IPTT as ``user`` may see it; a download always suppresses small cells, as every export does."""
     chosen = partner_or_404(ship, user, f.partner)
-    scope = Scope(
-        include_provisional=f.provisional,
-        partner_ids=[chosen.id] if chosen else None,
-        first_period=f.first,
-        last_period=f.last,
+    viewer = viewer_of(user, provisional=f.provisional)
+    if download:
+        viewer = replace(viewer, suppress=True)
+    scope = viewer.scope(partner_ids=[chosen.id] if chosen else None, first=f.first, last=f.last)
+    # the disaggregation of a sensitive indicator takes part in its protection even when collapsed
+    computed = (
+        None
+        if expand is None
+        else {*expand, *(i.code for r in ship.results for i in r.indicators if viewer.hides(i.sensitive))}
     )
-    return iptt_table(
+    table = iptt_table(
         session,
         ship,
         scope,
@@ -94,8 +102,9 @@ def _table(
         lang=request.state.lang,
         pillar=f.pillar,
         level=f.level,
-        expand=expand,
+        expand=computed,
     )
+    return disclose_iptt(table, viewer, expanded=expand)
 
 
 def expand_links(f: Filters, expanded: list[str], table: Iptt) -> dict[str, str]:
@@ -130,15 +139,17 @@ def shown_value(value: float | None, unit: str, lang: str) -> str:
     return f"{int(value):,}" if float(value).is_integer() else f"{value:,.1f}"
 
 
-def shown_cells(table: Iptt, row: IpttRow, lang: str, *, suppress: bool = False) -> list[Shown]:
-    """Formatted cells; with ``suppress`` (evaluators) small cells of sensitive indicators read '<5'."""
+def shown_cells(table: Iptt, row: IpttRow, lang: str) -> list[Shown]:
+    """Formatted cells; cells the disclosure gate hid read '<5' (small) or 'x' (protecting one)."""
     cols = [b.label for b in table.buckets] + ["LOP"]
     out = []
     for col, cell in zip(cols, [*row.cells, row.lop], strict=True):
         per_partner = cell.actual is None and cell.partners > 1
-        if suppress and small(row, cell.actual):
+        if cell.hidden:
             target = shown_value(cell.target, row.unit, lang) if row.kind == "indicator" else ""
-            out.append(Shown(col=col, target=target, actual="<5", value="", pct="", provisional=cell.provisional))
+            out.append(
+                Shown(col=col, target=target, actual=mark(cell.hidden), value="", pct="", provisional=cell.provisional)
+            )
             continue
         out.append(
             Shown(
@@ -194,22 +205,18 @@ def iptt_page(
     provisional: str | None = None,
     expand: Annotated[list[str] | None, Query()] = None,
 ) -> HTMLResponse:
-    ship = partnership_or_404(session, code)
+    ship = partnership_or_404(session, code, user)
     f = _filters(user, granularity, pillar, level, partner, first, last, provisional)
     expanded = sorted(set(expand or []))
     table = _table(session, request, ship, user, f, expand=None if "all" in expanded else expanded)
     lang = request.state.lang
-    hide = user.role == "evaluator"  # small-cell suppression applies to evaluators (and to every export)
     context = common(ship, user, lang) | {
         "table": table,
         "display": [
             (
                 row,
-                cells_html(shown_cells(table, row, lang, suppress=hide), child=False, lang=lang),
-                [
-                    (c, cells_html(shown_cells(table, c, lang, suppress=hide), child=True, lang=lang))
-                    for c in row.children
-                ],
+                cells_html(shown_cells(table, row, lang), child=False, lang=lang),
+                [(c, cells_html(shown_cells(table, c, lang), child=True, lang=lang)) for c in row.children],
             )
             for row in table.rows
         ],
@@ -219,7 +226,7 @@ def iptt_page(
         "expand_all": urlencode([*parse_qsl(f.query()), ("expand", "all")]),
         "pillars": [*PILLARS, "cross-cutting"],
         "levels": LEVELS,
-        "partners": [p for p in ship.partners if not user.is_partner or user.sees_partner(p.id)],
+        "partners": visible_partners(viewer_of(user), ship.partners),
         "quarters": list(quarters(quarter_of(ship.starts_on), quarter_of(ship.ends_on))),
     }
     return render(request, "iptt.html", context, block="table")
@@ -239,9 +246,9 @@ def iptt_download(
     last: To = None,
     provisional: str | None = None,
 ) -> Response:
-    ship = partnership_or_404(session, code)
+    ship = partnership_or_404(session, code, user)
     f = _filters(user, granularity, pillar, level, partner, first, last, provisional)
-    table = _table(session, request, ship, user, f)
+    table = _table(session, request, ship, user, f, download=True)
     name = f"{ship.code}-iptt-{f.granularity}.xlsx"
     return Response(
         iptt_xlsx(table, lang=request.state.lang),

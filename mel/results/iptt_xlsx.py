@@ -13,16 +13,17 @@ import xlsxwriter
 
 from mel.exports.safe import write_cell
 from mel.i18n import t
-from mel.results.iptt import Iptt, IpttCell, small
+from mel.results.disclosure import mark
+from mel.results.iptt import Iptt, IpttCell
 
 UNIT_FORMATS = {"count": "#,##0.##", "percent": '0.0"%"', "yes_no": '[=1]"Yes";[=0]"No";General'}
 UNIT_FORMATS_ES = {"yes_no": '[=1]"Sí";[=0]"No";General'}
 
 
-def iptt_xlsx(table: Iptt, *, lang: str = "en", suppress: bool = True) -> bytes:
+def iptt_xlsx(table: Iptt, *, lang: str = "en") -> bytes:
     """The table as XLSX bytes: one sheet, two header rows (period, measure), one row per table row.
 
-    An export: small cells (1 to 4) of sensitive indicators are written as '<5' unless ``suppress`` is off.
+    Pass a table that went through the disclosure gate: hidden cells are written as '<5' or 'x'.
     """
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
@@ -64,10 +65,12 @@ def iptt_xlsx(table: Iptt, *, lang: str = "en", suppress: bool = True) -> bytes:
         write_cell(sheet, row_no, 3, row.name if top else "", text)
         write_cell(sheet, row_no, 4, row.label, child_text)
         write_cell(sheet, row_no, 5, unit_names.get(row.unit, row.unit), text)
-        if top and row.baseline is not None:
+        if top and row.baseline_hidden:
+            sheet.write_string(row_no, 6, mark(row.baseline_hidden))
+        elif top and row.baseline is not None:
             sheet.write_number(row_no, 6, row.baseline, fmt)
         for g, cell in enumerate([*row.cells, row.lop]):
-            _write_cell(sheet, row_no, len(fixed) + g * 3, cell, fmt, pct, hide=suppress and small(row, cell.actual))
+            _write_cell(sheet, row_no, len(fixed) + g * 3, cell, fmt, pct)
         if not top:
             sheet.set_row(row_no, None, None, {"level": 1})
         row_no += 1
@@ -82,11 +85,11 @@ def iptt_xlsx(table: Iptt, *, lang: str = "en", suppress: bool = True) -> bytes:
     return buffer.getvalue()
 
 
-def _write_cell(sheet: Any, row: int, col: int, cell: IpttCell, fmt: Any, pct: Any, *, hide: bool) -> None:
+def _write_cell(sheet: Any, row: int, col: int, cell: IpttCell, fmt: Any, pct: Any) -> None:
     if cell.target is not None:
         sheet.write_number(row, col, cell.target, fmt)
-    if hide:
-        sheet.write_string(row, col + 1, "<5")
+    if cell.hidden:
+        sheet.write_string(row, col + 1, mark(cell.hidden))
         return
     if cell.actual is not None:
         sheet.write_number(row, col + 1, cell.actual, fmt)

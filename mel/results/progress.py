@@ -32,14 +32,15 @@ PILLAR_ORDER = ("prosecution", "protection", "prevention", None)
 ROUND_ORDER = {"baseline": 0, "midline": 1, "endline": 2}
 
 
-@dataclass(frozen=True)
+@dataclass
 class PartnerValue:
     """One partner's contribution to a number: its value, the last quarter in it, provisional or not."""
 
     partner_id: int
-    value: float
+    value: float | None
     period: str
     provisional: bool
+    hidden: str | None = None  # set by the disclosure gate (the value is then None)
 
 
 @dataclass
@@ -76,6 +77,8 @@ class Progress:
     bar: float | None  # share of the way from baseline to the life-of-partnership target, 0-100
     expected_bar: float | None
     measurement: tuple[str, str, str | None] | None = None  # round, date, source
+    actual_hidden: str | None = None  # set by the disclosure gate (the actual and the bar are then None)
+    baseline_hidden: str | None = None
 
     @property
     def code(self) -> str:
@@ -247,7 +250,7 @@ def combine(indicator: Indicator, values: list[PartnerValue]) -> float | None:
     if not values:
         return None
     if indicator.unit == "count":
-        return sum(v.value for v in values)
+        return sum(v.value or 0 for v in values)
     return values[0].value if len(values) == 1 else None
 
 

@@ -21,6 +21,8 @@ from mel.i18n import t
 from mel.quality.integrity import integrity_issues
 from mel.results.base import Scope
 from mel.results.context import ContextEventError, record_context_event
+from mel.results.disclosure import partnership_visible, viewer_of
+from mel.results.disclosure.progress import disclose_progress
 from mel.results.indicator_page import context_events
 from mel.results.progress import (
     BEHIND,
@@ -38,16 +40,13 @@ from mel.web.render import render
 router = APIRouter()
 
 
-def partnership_or_404(session: Session, code: str) -> Partnership:
+def partnership_or_404(session: Session, code: str, user: CurrentUser) -> Partnership:
+    """The partnership named in the path, if ``user`` may see it: a partner user's other
+    partnerships answer 404, the same as an unknown code."""
     ship = load_partnership(session, code)
-    if ship is None:
+    if ship is None or not partnership_visible(session, user, ship):
         raise HTTPException(status_code=404)
     return ship
-
-
-def wants_provisional(user: CurrentUser, flag: str | None) -> bool:
-    """Provisional figures are for staff and evaluators; partner users see official figures only."""
-    return bool(flag) and flag not in ("0", "false") and not user.is_partner
 
 
 def today() -> dt.date:
@@ -77,11 +76,11 @@ def dashboard_page(
     code: str,
     provisional: str | None = None,
 ) -> HTMLResponse:
-    ship = partnership_or_404(session, code)
-    include = wants_provisional(user, provisional)
-    progress = indicator_progress(
-        session, ship, Scope(include_provisional=include), today=today(), due_days=settings.report_due_days
-    )
+    ship = partnership_or_404(session, code, user)
+    viewer = viewer_of(user, provisional=provisional)
+    include = viewer.provisional
+    progress = indicator_progress(session, ship, viewer.scope(), today=today(), due_days=settings.report_due_days)
+    disclose_progress(progress.values(), viewer)
     impacts, groups = dashboard(progress, ship)
     on_track, judged = on_track_share(progress)
     context = common(ship, user, request.state.lang) | {
@@ -99,7 +98,7 @@ def dashboard_page(
 def theory_of_change_page(
     request: Request, session: SessionDep, settings: SettingsDep, user: AnyUser, code: str
 ) -> HTMLResponse:
-    ship = partnership_or_404(session, code)
+    ship = partnership_or_404(session, code, user)
     lang = request.state.lang
     progress = indicator_progress(session, ship, Scope(), today=today(), due_days=settings.report_due_days)
     statuses = {
@@ -118,7 +117,7 @@ def theory_of_change_page(
 
 @router.get("/p/{code}/context", response_class=HTMLResponse, name="context_events")
 def context_page(request: Request, session: SessionDep, user: StaffUser, code: str) -> HTMLResponse:
-    ship = partnership_or_404(session, code)
+    ship = partnership_or_404(session, code, user)
     return _context_page(request, session, ship, user)
 
 
@@ -161,7 +160,7 @@ def context_add(
     pillars: Annotated[list[str] | None, Form()] = None,
     description: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
-    ship = partnership_or_404(session, code)
+    ship = partnership_or_404(session, code, user)
     lang = request.state.lang
     form = {"title": title, "starts_on": starts_on, "ends_on": ends_on, "regions": regions, "description": description}
     start, end = _date(starts_on), _date(ends_on)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 
 from sqlalchemy import case, func, literal, select
@@ -45,6 +45,8 @@ class Folded:
     provisional: bool
     partners: dict[int, float]
     periods: dict[int, str]
+    hidden: str | None = None  # set by the disclosure gate: small | secondary (the value is then None)
+    hidden_partners: dict[int, str] = field(default_factory=dict)
 
 
 def grouped(

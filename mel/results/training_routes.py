@@ -10,15 +10,17 @@ from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from mel.auth.policy import CurrentUser
 from mel.catalog.models import PILLARS, Partner, Partnership
 from mel.deps import AnyUser, SessionDep
 from mel.periods import quarter_of, quarters
 from mel.results.base import Scope
+from mel.results.disclosure import viewer_of, visible_partners
+from mel.results.indicator_routes import partner_or_404
+from mel.results.progress_routes import partnership_or_404
 from mel.results.trainings import (
     ATTRIBUTE_DIMENSIONS,
     DIMENSIONS,
@@ -37,11 +39,6 @@ router = APIRouter()
 
 EVENTS_TARGET = "training-events"
 ONE_WAY = ("sex", "age", "institution", "region", "pillar", "modality")
-
-
-def _own_partners(user: CurrentUser) -> frozenset[int] | None:
-    """The partners whose submissions a partner user may open (aggregates stay partnership-wide); None: all."""
-    return user.visible_partner_ids if user.is_partner else None
 
 
 def _blank(value: str | None) -> str | None:
@@ -75,19 +72,19 @@ def trainings_page(
     cols: str = "sex",
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> HTMLResponse:
-    ship = session.scalars(select(Partnership).where(Partnership.code == code)).one_or_none()
-    if ship is None:
-        raise HTTPException(status_code=404)
+    ship = partnership_or_404(session, code, user)
     lang: str = request.state.lang
-    own_partners = _own_partners(user)
+    viewer = viewer_of(user, provisional=provisional)
+    own_partners = viewer.partner_ids
+    chosen = partner_or_404(ship, user, _blank(partner))  # a partner user filters on its own organization only
     filt = make_training_filter(
         session,
         partnership_id=ship.id,
-        partner=_blank(partner),
+        partner=chosen.code if chosen else None,
         pillar=_blank(pillar),
         first_period=_blank(first),
         last_period=_blank(last),
-        include_provisional=bool(provisional) and own_partners is None,
+        include_provisional=viewer.provisional,
     )
     # submissions themselves (the events list, the per-report comparison) only of the user's partner
     own = filt if own_partners is None else replace(filt, scope=_restrict(filt.scope, own_partners))
@@ -119,7 +116,9 @@ def trainings_page(
     overview = training_overview(session, filt, lang=lang)
     by_institution = knowledge_gain(session, filt, "institution", lang=lang)
     context.update(
-        partners=session.scalars(select(Partner).where(Partner.partnership_id == ship.id).order_by(Partner.code)).all(),
+        partners=visible_partners(
+            viewer, session.scalars(select(Partner).where(Partner.partnership_id == ship.id).order_by(Partner.code))
+        ),
         pillars=PILLARS,
         quarters=list(quarters(quarter_of(ship.starts_on), last_quarter)),
         dimensions=[(d, dimension_label(d, lang)) for d in DIMENSIONS],

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from mel.deps import AnyUser, SessionDep, SettingsDep
+from mel.results.disclosure import partnership_visible, viewer_of
 from mel.results.portfolio import portfolio_summary
 from mel.web.render import render
 
@@ -16,10 +17,14 @@ router = APIRouter()
 
 @router.get("/", response_class=HTMLResponse, name="portfolio")
 def portfolio_page(request: Request, session: SessionDep, settings: SettingsDep, user: AnyUser) -> HTMLResponse:
-    summaries = portfolio_summary(session, today=dt.date.today(), due_days=settings.report_due_days)
-    if user.is_partner:  # partners see their own organization's reporting record only
-        for summary in summaries:
-            summary.late = [r for r in summary.late if user.sees_partner(r.partner.id)]
+    summaries = [
+        s
+        for s in portfolio_summary(session, today=dt.date.today(), due_days=settings.report_due_days)
+        if partnership_visible(session, user, s.view.partnership)
+    ]
+    viewer = viewer_of(user)
+    for summary in summaries:  # partners see their own organization's reporting record only
+        summary.late = [r for r in summary.late if viewer.sees_rows_of(r.partner.id)]
     return render(
         request,
         "portfolio.html",

@@ -8,7 +8,10 @@ targeted byte-level scans (no DOM), so that a 100,000-row sheet costs little mor
 Uploads are untrusted. Before anything parses XML (calamine included) every member that may be
 parsed is decompressed here in bounded chunks: the archive is refused when declared or real sizes
 are absurd (zip bombs, lying headers) or when an XML part carries a DTD (entity bombs, external
-entities). This is the only module that knows calamine.
+entities). Every sheet calamine will read is measured first (``mel.workbooks.extent``): a sheet
+whose real extent or cell count passes the limit is refused (``too_large``) before calamine could
+allocate its grid, and so is an XML part larger than the per-part limit. Macro-enabled content is
+refused. This is the only module that knows calamine.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from xml.sax.saxutils import unescape
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as _defused_fromstring
 from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+from mel.workbooks.extent import sheet_extent
 
 __all__ = [
     "Sheet",
@@ -54,18 +59,33 @@ _OUT_CHUNK = 1 << 20
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 _WORKBOOK_PART = "xl/workbook.xml"
 _WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+_CONTENT_TYPES = "[content_types].xml"
+DEFAULT_MAX_CELLS = 3_000_000
+"""Cells of one sheet's rectangle (rows x columns from A1), and cells present, read at most."""
+DEFAULT_MAX_PART_BYTES = 500_000_000
+"""Uncompressed bytes of one XML part that calamine parses (a sheet, the shared strings); imports pass
+the smaller ``Settings.max_part_bytes``."""
+_EXTERNAL_LINKS = "xl/externallinks/"
 
 
 class WorkbookError(Exception):
-    """The file cannot be read as a workbook at all."""
+    """The file cannot be read as a workbook at all (``code``), or one sheet is beyond the limits.
+
+    ``sheet`` names the sheet a ``too_large`` refers to; ``reason`` says why a ``not_a_workbook``
+    is one when users can do something about it (``macros``).
+    """
 
     code: str
     detail: str
+    sheet: str
+    reason: str
 
-    def __init__(self, code: str, detail: str) -> None:
+    def __init__(self, code: str, detail: str, *, sheet: str = "", reason: str = "") -> None:
         super().__init__(f"{code}: {detail}")
         self.code = code
         self.detail = detail
+        self.sheet = sheet
+        self.reason = reason
 
 
 def _refuse(detail: str) -> WorkbookError:
@@ -99,9 +119,10 @@ class Sheet:
 
 @dataclass
 class Workbook:
-    """The sheets in workbook order."""
+    """The sheets in workbook order, and the parts that link to other files (``external_links``)."""
 
     sheets: list[Sheet]
+    external_links: list[str] = field(default_factory=list)
 
 
 def column_letter(col: int) -> str:
@@ -128,20 +149,29 @@ def read_workbook(
     *,
     max_bytes: int,
     max_uncompressed_bytes: int = 500_000_000,
+    max_part_bytes: int = DEFAULT_MAX_PART_BYTES,
+    max_cells: int = DEFAULT_MAX_CELLS,
     sheets: Callable[[str], bool] | None = None,
 ) -> Workbook:
     """Read ``data`` (an .xlsx file) into rows and specials, or raise WorkbookError.
 
     ``sheets`` selects, by sheet name, which sheets are read; the others are listed with no rows,
-    and their worksheet XML is never decompressed nor parsed.
+    and their worksheet XML is never decompressed nor parsed. A sheet read has at most
+    ``max_cells`` cells in its rectangle and ``max_part_bytes`` of XML (else ``too_large``).
     """
     if len(data) > max_bytes:
         raise WorkbookError("file_too_large", f"{len(data)} bytes, more than the limit of {max_bytes}")
     archive = _Archive(data, max_uncompressed_bytes)
+    _refuse_macros(archive)
     layout = _read_layout(archive)
     wanted = sheets or (lambda _name: True)
     selected_parts = {part for name, part in layout.sheets if part and wanted(name)}
     skipped_parts = {part for name, part in layout.sheets if part and not wanted(name)} - selected_parts
+    names = {part: name for name, part in reversed(layout.sheets) if part}
+    limits = _Limits(max_part_bytes, max_cells)
+    shared = "xl/sharedstrings.xml"
+    if shared in archive.members:
+        limits.check_size(archive.members[shared], "")
 
     percent_styles = frozenset[int]()
     if layout.styles and layout.styles in archive.members:
@@ -155,7 +185,9 @@ def read_workbook(
         if key in archive.verified or key in skipped_parts:
             continue
         if key in selected_parts:
+            limits.check_size(archive.members[key], names.get(key, ""))
             xml = archive.inflate(key, keep=True)
+            limits.check_extent(xml, names.get(key, ""))
             specials_by_part[key] = find_specials(xml, percent_styles)
             del xml
         else:
@@ -170,15 +202,59 @@ def read_workbook(
                 result.append(Sheet(name, [], {}))
                 continue
             if name not in known:
-                # calamine names a sheet this module did not map: never let it parse unseen XML.
-                for key in sorted(skipped_parts - archive.verified):
-                    archive.inflate(key, keep=False)
+                # calamine names a sheet this module did not map: never let it parse unmeasured XML.
+                for key in sorted(skipped_parts - limits.measured):
+                    limits.check_size(archive.members[key], name)
+                    limits.check_extent(archive.inflate(key, keep=True), name, key)
             part = known.get(name)
             special = specials_by_part.get(part, {}) if part else {}
             rows = _calamine_rows(book, name, kinds.get(name))
             _cover_specials(rows, special)
             result.append(Sheet(name, rows, special))
-    return Workbook(result)
+    links = sorted(key for key in archive.members if key.startswith(_EXTERNAL_LINKS) and key.endswith(".xml"))
+    return Workbook(result, links)
+
+
+@dataclass
+class _Limits:
+    """What one sheet may cost before calamine reads it; remembers the parts it measured."""
+
+    max_part_bytes: int
+    max_cells: int
+    measured: set[str] = field(default_factory=set)
+
+    def check_size(self, info: zipfile.ZipInfo, sheet: str) -> None:
+        # The declared size is binding: inflating refuses a member that outgrows it.
+        if info.file_size > self.max_part_bytes:
+            raise WorkbookError(
+                "too_large",
+                f"{info.filename!r} holds {info.file_size} bytes of XML, more than {self.max_part_bytes}",
+                sheet=sheet,
+            )
+
+    def check_extent(self, xml: bytes, sheet: str, key: str = "") -> None:
+        extent = sheet_extent(xml)
+        if key:
+            self.measured.add(key)
+        if extent.grid > self.max_cells or extent.cells > self.max_cells:
+            raise WorkbookError(
+                "too_large",
+                f"{extent.rows} rows x {extent.columns} columns ({extent.cells} cells present), "
+                f"more than {self.max_cells} cells",
+                sheet=sheet,
+            )
+
+
+def _refuse_macros(archive: _Archive) -> None:
+    """Macro-enabled content (VBA projects, Excel 4 macro sheets) has no place in a data report."""
+    for key in archive.members:
+        base = key.rsplit("/", 1)[-1]
+        if base in ("vbaproject.bin", "vbadata.xml") or key.startswith("xl/macrosheets/"):
+            raise WorkbookError("not_a_workbook", f"macro-enabled content ({key})", reason="macros")
+    if _CONTENT_TYPES in archive.members:
+        types = archive.inflate(_CONTENT_TYPES, keep=True)
+        if b"macroenabled" in types.lower() or b"vbaproject" in types.lower():
+            raise WorkbookError("not_a_workbook", "content types declare a macro-enabled workbook", reason="macros")
 
 
 # --------------------------------------------------------------------------------------------

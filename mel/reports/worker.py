@@ -1,0 +1,142 @@
+"""Run one import in a worker process, so that no file can crash or starve the process that asked.
+
+The child (forked from a forkserver that has already imported mel) limits its own address space
+(``RLIMIT_AS``) and CPU time, opens its own database connection, and runs ``import_workbook`` in
+its own transaction; the parent relays its progress and waits at most the time limit. A child that
+runs out of memory, is killed by a signal (calamine aborts on a failed allocation) or overruns
+the time limit leaves nothing stored (its transaction never commits) and the parent answers with a
+``could_not_read`` rejection instead: the web server or the CLI keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from mel.auth.audit import CLI, Actor
+from mel.reports.intake_messages import could_not_read_issue
+from mel.reports.service import ImportResult
+from mel.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, float], None]
+_CONTEXT = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+_GRACE_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """Everything ``import_workbook`` needs, picklable: the worker process gets nothing else."""
+
+    data: bytes
+    filename: str
+    partner_code: str | None = None
+    period: str | None = None
+    partnership_code: str | None = None
+    lang: str = "en"
+    actor: Actor = CLI
+    dry_run: bool = False
+    reason: str | None = None
+
+
+def _context() -> Any:
+    ctx = multiprocessing.get_context(_CONTEXT)
+    if _CONTEXT == "forkserver":
+        ctx.set_forkserver_preload(["mel.reports.worker", "mel.reports.service"])
+    return ctx
+
+
+def _limit(settings: Settings) -> None:
+    memory = settings.import_memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    cpu = settings.import_timeout_seconds + _GRACE_SECONDS
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + _GRACE_SECONDS))
+
+
+def _child(conn: Connection, settings: Settings, request: ImportRequest) -> None:
+    """The worker process: limits first, then the import in its own transaction."""
+    from mel.db import make_engine, make_sessionmaker, transaction
+    from mel.reports.service import import_workbook
+
+    try:
+        _limit(settings)
+        engine = make_engine(settings.database_url)
+        try:
+            with transaction(make_sessionmaker(engine)) as session:
+                result = import_workbook(
+                    session=session,
+                    data=request.data,
+                    filename=request.filename,
+                    settings=settings,
+                    partner_code=request.partner_code,
+                    period=request.period,
+                    partnership_code=request.partnership_code,
+                    lang=request.lang,
+                    actor=request.actor,
+                    dry_run=request.dry_run,
+                    reason=request.reason,
+                    progress=lambda stage, fraction: conn.send(("progress", stage, fraction)),
+                )
+        finally:
+            engine.dispose()
+        conn.send(("result", result))
+    except MemoryError:
+        conn.send(("memory",))
+    finally:
+        conn.close()
+
+
+def run_isolated(settings: Settings, request: ImportRequest, progress: Progress | None = None) -> ImportResult:
+    """``import_workbook`` in a limited worker process; a crash or a limit becomes a rejection."""
+    ctx = _context()
+    receiver, sender = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_child, args=(sender, settings, request), name="mel-import", daemon=True)
+    process.start()
+    sender.close()
+    deadline = time.monotonic() + settings.import_timeout_seconds
+    result: ImportResult | None = None
+    timed_out = False
+    try:
+        while result is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            if not receiver.poll(min(remaining, 1.0)):
+                if not process.is_alive() and not receiver.poll(0):
+                    break
+                continue
+            try:
+                message = receiver.recv()
+            except (EOFError, OSError):
+                break
+            if message[0] == "progress" and progress is not None:
+                progress(message[1], message[2])
+            elif message[0] == "result":
+                result = message[1]
+            elif message[0] == "memory":
+                break
+    finally:
+        receiver.close()
+        if result is None and process.is_alive():
+            process.kill()
+        process.join(10)
+    if result is not None:
+        return result
+    log.warning(
+        "import worker for %r gave no result (exit %s, timed out %s)", request.filename, process.exitcode, timed_out
+    )
+    return ImportResult(
+        "rejected",
+        partner=request.partner_code,
+        period=request.period,
+        dry_run=request.dry_run,
+        errors=[could_not_read_issue(request.lang, timed_out=timed_out)],
+    )
