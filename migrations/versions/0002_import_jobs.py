@@ -1,4 +1,4 @@
-"""import jobs: the durable upload queue (issue 13)
+"""import jobs: the durable upload queue
 
 Revision ID: 0002
 Revises: 0001
