@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from mel.auth import audit_routes
+from mel import api
+from mel.auth import audit_routes, token_routes
 from mel.auth import routes as auth_routes
 from mel.auth import web as auth_web
 from mel.db import make_engine, make_sessionmaker
@@ -17,12 +18,13 @@ from mel.exports import web as exports_web
 from mel.i18n import pick_language
 from mel.paths import STATIC_DIR
 from mel.quality import routes as quality_routes
+from mel.reports import measurement_routes
 from mel.reports import routes as report_routes
 from mel.reports.jobs import dispatcher
 from mel.results import training_routes
 from mel.results import web as progress_web
 from mel.settings import Settings
-from mel.web import pages
+from mel.web import errors, pages
 from mel.web.limits import BodyLimit
 from mel.web.templating import make_templates
 
@@ -63,6 +65,7 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
             response.set_cookie(LANG_COOKIE, explicit, max_age=365 * 86400, samesite="lax", httponly=True)
         return response
 
+    errors.install(app)  # pages, not JSON, for 404/405/422/500 on HTML routes
     auth_web.install(app)  # sessions, CSRF, headers: before the routers, outside the language middleware
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth_routes.router)
@@ -72,7 +75,10 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
     app.include_router(quality_routes.router)
     app.include_router(progress_web.router)
     app.include_router(report_routes.router)
+    app.include_router(measurement_routes.router)
     app.include_router(exports_web.router)
+    app.include_router(token_routes.router)
+    api.install(app)  # /api/v1 (bearer tokens only) and its documentation
     app.add_middleware(BodyLimit, settings=settings)  # last added, outermost: before anything reads a body
     return app
 

@@ -40,6 +40,8 @@ class DemoSummary:
     duplicates: int = 0
     approved: int = 0
     returned: int = 0
+    pending: int = 0
+    """Reports left awaiting review, so that the review queue has work: imported = approved + returned + pending."""
     measurement_files: int = 0
     partners: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -133,6 +135,8 @@ def build_demo(
             submission = load(final, spec, 2 if first is not None else 1)
             if (code, period) not in PENDING:
                 review(submission, "approved", None)
+            elif submission is not None:
+                summary.pending += 1
         if progress:
             progress(period)
 
@@ -194,10 +198,13 @@ def run_demo(settings: Settings, *, echo: Callable[[str], None]) -> DemoSummary:
             echo(
                 t(
                     lang,
-                    "{imported} workbooks imported ({approved} approved, {returned} returned) in {seconds} s.",
+                    "{imported} quarterly reports imported ({approved} approved, {returned} returned and "
+                    "corrected, {pending} awaiting review) and {measurements} measurement workbooks in {seconds} s.",
                     imported=summary.imported,
                     approved=summary.approved,
                     returned=summary.returned,
+                    pending=summary.pending,
+                    measurements=summary.measurement_files,
                     seconds=f"{summary.seconds:.1f}",
                 )
             )
@@ -205,7 +212,11 @@ def run_demo(settings: Settings, *, echo: Callable[[str], None]) -> DemoSummary:
     finally:
         engine.dispose()
     if users:
-        echo(t(lang, "Demo users (email, role, password):"))
+        from mel.auth.service import DEMO_USERS
+
+        details = {email: (partner or "—", user_lang) for email, _role, partner, user_lang in DEMO_USERS}
+        echo(t(lang, "Demo users (email, role, partner, language, password):"))
         for email, role, password in users:
-            echo(f"  {email:32} {role:10} {password}")
+            partner, user_lang = details.get(email, ("—", "en"))
+            echo(f"  {email:24} {role:10} {partner:10} {user_lang:3} {password}")
     return summary

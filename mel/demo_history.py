@@ -233,11 +233,32 @@ def _reached(ctx: Context, ind: IndicatorSpec) -> list[IndicatorRow]:
 
 def _percent(ctx: Context, ind: IndicatorSpec, value: float) -> list[IndicatorRow]:
     value = max(0.0, min(100.0, value))
+    if ind.pooled:
+        return _rate(ctx, ind, value)
     out = [IndicatorRow(ind.code, round(value, 1))]
     if "sex" in ind.dimensions:
         gap = ctx.rng.uniform(0.5, 4)
         out.append(IndicatorRow(ind.code, round(min(100.0, value + gap), 1), {"sex": "female"}))
         out.append(IndicatorRow(ind.code, round(max(0.0, value - gap), 1), {"sex": "male"}))
+    return out
+
+
+def _rate(ctx: Context, ind: IndicatorSpec, value: float) -> list[IndicatorRow]:
+    """A pooled rate as its counts: people tested (or surveyed) and those who passed (or knew),
+    so that quarters and partners pool; the value is left for the importer to compute."""
+    rng = ctx.rng
+    sizes = {"female": rng.randint(12, 70), "male": rng.randint(10, 60)} if "sex" in ind.dimensions else {}
+    gap = rng.uniform(0.5, 4)
+    passed = {
+        sex: round(n * max(0.0, min(100.0, value + (gap if sex == "female" else -gap))) / 100)
+        for sex, n in sizes.items()
+    }
+    if not sizes:
+        total = rng.randint(30, 130)
+        return [IndicatorRow(ind.code, None, numerator=round(total * value / 100), denominator=total)]
+    out = [IndicatorRow(ind.code, None, numerator=sum(passed.values()), denominator=sum(sizes.values()))]
+    for sex in sizes:
+        out.append(IndicatorRow(ind.code, None, {"sex": sex}, numerator=passed[sex], denominator=sizes[sex]))
     return out
 
 
@@ -251,8 +272,25 @@ def _communities(ctx: Context, ind: IndicatorSpec) -> list[IndicatorRow]:
     return rows
 
 
+EXPLAINED = {
+    ("2.1.a", "2018Q2"): (
+        "Two new CARE teams in Cusco trained all their staff in the first months, ahead of the plan.",
+        "Dos nuevos equipos CARE en Cusco capacitaron a todo su personal en los primeros meses, antes de lo previsto.",
+    ),
+}
+"""Partners' comments that explain a deviation from the period's target (others are left unexplained)."""
+
+
 def indicator_rows(ctx: Context, ind: IndicatorSpec, training: dict[str, list[TrainingRow]]) -> list[IndicatorRow]:
     """The rows of one indicator for one partner and quarter (empty when not reported this quarter)."""
+    rows = _indicator_rows(ctx, ind, training)
+    said = EXPLAINED.get((ind.code, ctx.period))
+    if said and rows and not rows[0].categories:
+        rows[0].comment = said[1] if ctx.es() else said[0]
+    return rows
+
+
+def _indicator_rows(ctx: Context, ind: IndicatorSpec, training: dict[str, list[TrainingRow]]) -> list[IndicatorRow]:
     code, rng = ind.code, ctx.rng
     pillar = next((p for p, c in TRAINED.items() if c == code), None)
     if pillar is not None:

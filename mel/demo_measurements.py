@@ -3,8 +3,9 @@
 Facts from the endline evaluation: FISTRAP offices in 8 of 24 departments in 2017 and 14 in 2022;
 3 specialized shelters (CAREs) in 2017 and 7 in 2022; INEI counted 1,480 trafficking cases in 2017
 and 692 in 2020. The endline community survey "is not fully comparable" with the 2018 baseline, so
-its 3.a values are marked not comparable. The 2022 case count and the survey percentages are
-illustrative.
+its 3.a values are marked not comparable. The 2022 case count, the 2017 count of prosecuted cases
+(1.b, a yearly baseline that the comparison sets against the last four quarters reported), the
+survey percentages and their sample sizes and margins of error are illustrative.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ def baseline() -> list[MeasurementRow]:
     return [
         MeasurementRow("IMP.a", "baseline", 2017, 1480, source="INEI", note="Not disaggregated by victim age."),
         MeasurementRow("1.a", "baseline", 2017, 8, source="MPFN administrative records"),
+        MeasurementRow("1.b", "baseline", 2017, 20, source="MPFN case records for 2017 (illustrative demo value)"),
         MeasurementRow("2.b", "baseline", 2017, 3, source="MIMP administrative records"),
-        MeasurementRow("3.a", "baseline", 2018, 38.5, source=BASELINE_SURVEY),
-        MeasurementRow("3.a", "baseline", 2018, 40.2, {"sex": "female"}, source=BASELINE_SURVEY),
-        MeasurementRow("3.a", "baseline", 2018, 36.7, {"sex": "male"}, source=BASELINE_SURVEY),
+        MeasurementRow("3.a", "baseline", 2018, 38.5, source=BASELINE_SURVEY, sample_size=412, margin_of_error=4.7),
+        MeasurementRow("3.a", "baseline", 2018, 40.2, {"sex": "female"}, source=BASELINE_SURVEY, sample_size=215),
+        MeasurementRow("3.a", "baseline", 2018, 36.7, {"sex": "male"}, source=BASELINE_SURVEY, sample_size=197),
     ]
 
 
@@ -43,9 +45,21 @@ def endline(lang: str = "es") -> list[MeasurementRow]:
         MeasurementRow("IMP.a", "endline", 2022, 1105, source="INEI", note=illustrative),
         MeasurementRow("1.a", "endline", 2022, 14, source=mpfn),
         MeasurementRow("2.b", "endline", 2022, 7, source=mimp),
-        MeasurementRow("3.a", "endline", 2022, 59.4, source=survey, comparable=False, note=note),
-        MeasurementRow("3.a", "endline", 2022, 62.1, {"sex": "female"}, source=survey, comparable=False),
-        MeasurementRow("3.a", "endline", 2022, 56.5, {"sex": "male"}, source=survey, comparable=False),
+        MeasurementRow(
+            "3.a",
+            "endline",
+            2022,
+            59.4,
+            source=survey,
+            comparable=False,
+            note=note,
+            sample_size=365,
+            margin_of_error=5.0,
+        ),
+        MeasurementRow(
+            "3.a", "endline", 2022, 62.1, {"sex": "female"}, source=survey, comparable=False, sample_size=188
+        ),
+        MeasurementRow("3.a", "endline", 2022, 56.5, {"sex": "male"}, source=survey, comparable=False, sample_size=177),
     ]
 
 

@@ -6,11 +6,14 @@ at start-up) and are read as text (no compiled .mo to keep in step). English is 
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
 from mel.paths import LOCALE_DIR
@@ -66,3 +69,30 @@ def pick_language(*, explicit: str | None, user_lang: str | None, accept: str | 
             if tag in LANGUAGES:
                 return tag
     return default if default in LANGUAGES else "en"
+
+
+def format_number(value: Any, lang: str, digits: int = 0) -> str:
+    """A number in ``lang``'s conventions (Babel/CLDR): whole numbers without decimals, else ``digits`` (≥ 1).
+
+    Spanish groups thousands with a point and only from five digits (``1480``, ``14.800``), as CLDR
+    says Spanish readers expect; English always groups (``1,480``).
+    """
+    if value is None or value == "":
+        return "—"
+    number = float(value)
+    locale = lang if lang in LANGUAGES else "en"
+    if digits == 0 and number.is_integer():
+        return format_decimal(int(number), format="#,##0", locale=locale)
+    places = digits or 1
+    return format_decimal(round(number, places), format="#,##0." + "0" * places, locale=locale)
+
+
+def format_day(value: Any, lang: str, style: str = "medium") -> str:
+    """A date in ``lang`` (``30 Sept 2019`` / ``30 sept 2019``); strings in ISO form are parsed first."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return format_date(value, format=style, locale=lang if lang in LANGUAGES else "en")

@@ -1,6 +1,7 @@
 """Every mapped class, imported in one place so that Alembic and tests see the whole schema."""
 
 from mel.auth.models import AuditEntry, LoginAttempt, LoginSession, User
+from mel.auth.tokens import ApiToken
 from mel.catalog.models import (
     Category,
     Combination,
@@ -32,6 +33,7 @@ from mel.reports.models import (
 )
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
     "Base",
     "Category",

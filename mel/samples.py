@@ -57,6 +57,9 @@ def fill_template(spec: PartnerSpec, report: Report) -> Workbook:
         else:
             row = total_row[item.code]
         ws.cell(row=row, column=column[heads["value"]], value=item.value)
+        if item.denominator is not None:
+            ws.cell(row=row, column=column[heads["numerator"]], value=item.numerator)
+            ws.cell(row=row, column=column[heads["denominator"]], value=item.denominator)
         if item.comment:
             ws.cell(row=row, column=column[heads["comment"]], value=item.comment)
 

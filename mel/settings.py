@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     import_memory_mb: int = Field(default=2048, description="Address-space limit of one import worker process.")
     import_timeout_seconds: int = Field(default=300, description="Time limit of one import worker process.")
     max_anonymous_body_kb: int = Field(default=64, description="Largest request body without a session, in KB.")
+    api_requests_per_minute: int = Field(default=120, description="API requests one token may make per minute.")
+    api_token_max_days: int = Field(default=365, description="Longest lifetime of a personal access token, in days.")
 
     @property
     def max_part_bytes(self) -> int:

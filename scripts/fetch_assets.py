@@ -19,6 +19,8 @@ VENDOR = Path(__file__).resolve().parent.parent / "mel" / "static" / "vendor"
 PINS = [
     ("htmx.org", "2.0.8", "package/dist/htmx.min.js", "htmx.min.js"),
     ("chart.js", "4.5.1", "package/dist/chart.umd.min.js", "chart.umd.min.js"),
+    ("swagger-ui-dist", "5.35.0", "package/swagger-ui-bundle.js", "swagger-ui-bundle.js"),
+    ("swagger-ui-dist", "5.35.0", "package/swagger-ui.css", "swagger-ui.css"),
 ]
 
 

@@ -64,17 +64,20 @@ def test_yes_no_with_zero_baseline_from_reports(rows: dict[tuple[str, str], Comp
     assert row.baseline is not None and row.baseline.value == 0
     assert row.endline is not None and row.endline.origin == "reported" and row.endline.value == 1
     assert row.endline.date == "2021Q4"
-    assert row.change == 1 and row.change_unit == "yes_no"
+    # a yes/no reads achieved or not: no "change +1"
+    assert row.change is None and row.change_unit == "yes_no" and row.achieved is True
     assert row.percent_change is None
-    assert row.achievement_pct == 100.0
+    assert row.progress_pct == 100.0
     assert row.trend == "improved"
 
 
 def test_count_with_zero_baseline_has_no_percent_change(rows: dict[tuple[str, str], ComparisonRow]) -> None:
     row = rows[("1.2.a", "")]
+    # a flow with a yearly baseline (2018: 0) is compared like for like: the four quarters to 2021Q2
     assert row.endline is not None and row.endline.value == 3  # ilo 2 + aba-roli 1
+    assert row.endline.span == ("2020Q3", "2021Q2")
     assert row.change == 3 and row.percent_change is None
-    assert row.achievement_pct == 50.0  # 3 / 6
+    assert row.target is None and row.progress_pct is None  # a year is not set against the LOP target
 
 
 def test_endline_from_reported_results(rows: dict[tuple[str, str], ComparisonRow]) -> None:
@@ -99,7 +102,7 @@ def test_percents_are_never_added_across_partners(rows: dict[tuple[str, str], Co
 def test_sensitive_small_cells_are_suppressed(rows: dict[tuple[str, str], ComparisonRow]) -> None:
     raw = rows[("2.a", "")]
     assert raw.endline is not None and raw.endline.value == 3  # ilo 2 + chs 1; the returned 7 does not count
-    assert raw.achievement_pct == 0.8  # 3 / 400 = 0.75 %, rounded half up
+    assert raw.endline.span == ("2020Q3", "2021Q2")  # like for like with the 2018 baseline
     shown = disclose_comparison([raw], operator())[0]
     assert shown.suppressed is True
     assert shown.endline is not None and shown.endline.value is None and shown.endline.suppressed
@@ -141,10 +144,15 @@ def test_json_shape(rows: dict[tuple[str, str], ComparisonRow]) -> None:
         "source": "Survey 2018",
         "from": "measurement",
         "comparable": True,
+        "sample_size": None,
+        "margin_of_error": None,
         "suppressed": False,
     }
     assert data["endline"]["comparable"] is False and data["endline"]["from"] == "measurement"
     assert data["change_unit"] == "percentage_points"
+    # an endline flagged not comparable is never trended "improved"
+    assert data["trend"] == "not_comparable" and data["change"] == 21.9
+    assert data["progress_pct"] == data["achievement_pct"]
 
 
 def test_round1_rounds_half_up() -> None:

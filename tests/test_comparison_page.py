@@ -118,7 +118,8 @@ def test_downloads_are_suppressed(evaluator: TestClient) -> None:
     response = evaluator.get("/p/peru-cpc/exports/values.csv")
     assert response.status_code == 200
     assert response.headers["content-disposition"] == 'attachment; filename="peru-cpc-values.csv"'
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert response.content.startswith(b"\xef\xbb\xbf"), "a download is for spreadsheets: UTF-8 with a BOM"
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [r["value"] for r in rows if r["indicator"] == "2.a"] == ["<5", "<5"]
     data = evaluator.get("/p/peru-cpc/exports/comparison.json", params={"dimension": "sex"}).json()
     assert any(r["categories"] == {"sex": "female"} for r in data)
@@ -134,4 +135,4 @@ def test_page_in_spanish(evaluator: TestClient) -> None:
     h1 = soup.select_one("h1")
     assert h1 is not None and h1.get_text(" ", strip=True).startswith("Línea de base y línea final")
     assert text(row(soup, "1.a"), "td.trend") == "mejoró"
-    assert text(row(soup, "3.a"), "td.change") == "+20.9 p. p."
+    assert text(row(soup, "3.a"), "td.change") == "+20,9 p. p."  # Spanish decimal comma (Babel)

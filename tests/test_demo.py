@@ -22,6 +22,9 @@ def test_demo_history(
     pytest.importorskip("mel.reports.service")
     summary = build_demo(settings=settings, session_factory=session_factory)
     assert summary.imported > 0
+    # the start-up summary adds up: every imported report is approved, returned or awaiting review
+    assert summary.imported == summary.approved + summary.returned + summary.pending
+    assert summary.pending == len(PENDING)
     with session_factory() as session:
         partners = reporting_partners(session)
         assert len(partners) >= 5
@@ -37,6 +40,10 @@ def test_demo_history(
     result = CliRunner().invoke(app, ["demo", "--no-serve"])
     assert result.exit_code == 0, result.output
     assert "already in the database" in result.output
+    # the account list says which partner and language each account has
+    accounts = {line.split()[0]: line.split() for line in result.output.splitlines() if "@demo.mel" in line}
+    assert accounts["ilo@demo.mel"][1:4] == ["partner", "ilo", "es"]
+    assert accounts["officer@demo.mel"][1:4] == ["officer", "—", "en"]
     with session_factory() as session:
         assert _counts(session) == counts
 

@@ -33,9 +33,13 @@ def test_filled_template_parses_without_error(session: Session, lang: str) -> No
     header = [c.value for c in ws[HEADER_ROW]]
     value_col = header.index(indicator_headers(lang)["value"]) + 1
     typed: dict[str, float] = {}
+    heads = indicator_headers(lang)
     for offset, indicator in enumerate(spec.indicators):
         number = {"count": 10 + offset, "percent": 55.5, "yes_no": 1}[indicator.unit]
         ws.cell(row=HEADER_ROW + 1 + offset, column=value_col, value=number)
+        if indicator.pooled:  # a pooled rate: its counts beside the value (111 of 200 is 55.5 %)
+            ws.cell(row=HEADER_ROW + 1 + offset, column=header.index(heads["numerator"]) + 1, value=111)
+            ws.cell(row=HEADER_ROW + 1 + offset, column=header.index(heads["denominator"]) + 1, value=200)
         typed[indicator.code] = number
     # a row by category below the totals, typed with the dropdown's label
     extra = HEADER_ROW + 1 + len(spec.indicators)

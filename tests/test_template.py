@@ -45,8 +45,10 @@ def test_template_structure(session: Session, lang: str) -> None:
     heads = indicator_headers(lang)
     header = _header(ind)
     assert header[:3] == [heads["indicator"], heads["description"], heads["unit"]]
-    assert header[-2:] == [heads["value"], heads["comment"]]
-    assert set(header[3:-2]) == {d.label for d in spec.used_dimensions()}
+    # ILO reports 1.1.b, a pooled rate: the template asks for its numerator and denominator too
+    assert any(i.pooled for i in spec.indicators)
+    assert header[-4:] == [heads["value"], heads["numerator"], heads["denominator"], heads["comment"]]
+    assert set(header[3:-4]) == {d.label for d in spec.used_dimensions()}
     codes = [ind.cell(row=HEADER_ROW + 1 + i, column=1).value for i in range(len(spec.indicators))]
     assert codes == [i.code for i in spec.indicators]
     assert ind.cell(row=HEADER_ROW + 1, column=header.index(heads["value"]) + 1).value is None

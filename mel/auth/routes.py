@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mel.auth.service import AccountError, change_password, end_session, login, set_language
+from mel.auth.token_routes import token_context
 from mel.auth.web import actor_of, clear_session_cookie, client_ip, session_token, set_session_cookie
 from mel.db import transaction
 from mel.deps import AnyUser, PublicUser, SettingsDep
@@ -79,7 +80,7 @@ def logout(request: Request, user: AnyUser) -> Response:
 
 @router.get("/account", response_class=HTMLResponse, name="account")
 def account_page(request: Request, user: AnyUser) -> HTMLResponse:
-    return render(request, "account.html", {"account": user})
+    return render(request, "account.html", {"account": user, **token_context(request, user)})
 
 
 @router.post("/account/language", name="account_language")

@@ -29,6 +29,8 @@ PRE_SESSION_COOKIE = "mel_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 STATIC_PREFIX = "/static/"
+API_PREFIX = "/api/v1/"
+"""Bearer tokens only: no session cookie is read there, so no CSRF check is needed (``mel.api``)."""
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -136,7 +138,7 @@ def clear_session_cookie(request: Request, response: Response) -> None:
 
 async def csrf_protect(request: Request) -> None:
     """Refuse a state-changing request whose CSRF token (form field or header) does not match."""
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or is_api(request):
         return
     expected: str = getattr(request.state, "csrf_token", "")
     sent = request.headers.get(CSRF_HEADER)
@@ -148,6 +150,11 @@ async def csrf_protect(request: Request) -> None:
             sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(sent, expected):
         raise CsrfRefused()
+
+
+def is_api(request: Request) -> bool:
+    """A request to the token API, which cookies never authorize."""
+    return request.url.path.startswith(API_PREFIX)
 
 
 class CsrfRefused(Exception):
@@ -206,8 +213,8 @@ def install(app: FastAPI) -> None:
 
     @app.middleware("http")
     async def authenticate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if request.url.path.startswith(STATIC_PREFIX):
-            # public, cacheable files: no session lookup, no cookies
+        if request.url.path.startswith(STATIC_PREFIX) or is_api(request):
+            # public, cacheable files, or the token API: no session lookup, no cookies
             request.state.user = None
             request.state.csrf_token = ""
             response = await call_next(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -26,8 +27,33 @@ from mel.db import Base
 PILLARS = ("prosecution", "protection", "prevention")
 LEVELS = ("impact", "outcome", "output")
 UNITS = ("count", "percent", "yes_no")
+SHEET_TEXTS = ("definition", "rationale", "data_source", "collection_method", "limitations")
+"""Reference-sheet texts that the catalog may give in Spanish too (``definition_es``...)."""
 AGGREGATIONS = ("sum", "latest")
 DIRECTIONS = ("increase", "decrease", "none")
+
+
+@dataclass(frozen=True)
+class Localized:
+    """A catalog text in the viewer's language; ``fallback`` when it is the English text standing in."""
+
+    text: str | None
+    fallback: bool = False
+
+    def __str__(self) -> str:
+        return self.text or ""
+
+    def __bool__(self) -> bool:
+        return bool(self.text)
+
+
+def localized(english: str | None, spanish: str | None, lang: str) -> Localized:
+    """Spanish for Spanish readers when the catalog has it; otherwise English, marked so pages can say so."""
+    if lang == "es":
+        if spanish:
+            return Localized(spanish)
+        return Localized(english, fallback=bool(english))
+    return Localized(english)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -50,6 +76,7 @@ class Partnership(Base):
     fiscal_year_start: Mapped[int] = mapped_column(Integer, default=10)
     pillars: Mapped[list[str]] = mapped_column(JSON, default=list)
     source_file: Mapped[str | None] = mapped_column(String(500))
+    dhis2: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # data_set (mel.exports.dhis2)
 
     partners: Mapped[list[Partner]] = relationship(back_populates="partnership", order_by="Partner.id")
     dimensions: Mapped[list[Dimension]] = relationship(back_populates="partnership", order_by="Dimension.position")
@@ -71,6 +98,7 @@ class Partner(Base):
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(200))
+    dhis2: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # org_unit (mel.exports.dhis2)
 
     partnership: Mapped[Partnership] = relationship(back_populates="partners")
     parent: Mapped[Partner | None] = relationship(remote_side=[id])
@@ -105,6 +133,7 @@ class Category(Base):
     label_es: Mapped[str] = mapped_column(String(200))
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    dhis2: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # org_unit of a region (mel.exports.dhis2)
 
     dimension: Mapped[Dimension] = relationship(back_populates="categories")
 
@@ -217,15 +246,24 @@ class Indicator(Base):
     collection_method: Mapped[str | None] = mapped_column(Text)
     frequency: Mapped[str | None] = mapped_column(String(32))
     limitations: Mapped[str | None] = mapped_column(Text)
+    definition_es: Mapped[str | None] = mapped_column(Text)
+    rationale_es: Mapped[str | None] = mapped_column(Text)
+    data_source_es: Mapped[str | None] = mapped_column(Text)
+    collection_method_es: Mapped[str | None] = mapped_column(Text)
+    limitations_es: Mapped[str | None] = mapped_column(Text)
     unit: Mapped[str] = mapped_column(String(16))
     aggregation: Mapped[str] = mapped_column(String(16))
     direction: Mapped[str] = mapped_column(String(16))
     denominator: Mapped[float | None] = mapped_column(Float)
+    numerator_label: Mapped[str | None] = mapped_column(Text)  # a pooled rate: what its numerator counts
+    denominator_label: Mapped[str | None] = mapped_column(Text)
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     cumulative: Mapped[bool] = mapped_column(Boolean, default=False)
     baseline_value: Mapped[float | None] = mapped_column(Float)
     baseline_year: Mapped[int | None] = mapped_column(Integer)
     baseline_source: Mapped[str | None] = mapped_column(Text)
+    baseline_quarters: Mapped[int | None] = mapped_column(Integer)  # span of a flow indicator's baseline
+    dhis2: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # data_element, category option combos
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     partnership: Mapped[Partnership] = relationship(back_populates="indicators")
@@ -236,8 +274,17 @@ class Indicator(Base):
         back_populates="indicator", cascade="all, delete-orphan", order_by="Target.period"
     )
 
+    @property
+    def pooled(self) -> bool:
+        """A percent stored as numerator and denominator, so that it pools across partners and quarters."""
+        return self.unit == "percent" and bool(self.numerator_label and self.denominator_label)
+
     def label(self, lang: str) -> str:
         return (self.name_es if lang == "es" and self.name_es else self.name) or self.code
+
+    def sheet_field(self, name: str, lang: str) -> Localized:
+        """A reference-sheet field in ``lang``; English, marked as a fallback, where no translation exists."""
+        return localized(getattr(self, name), getattr(self, f"{name}_es"), lang)
 
     @property
     def lop_target(self) -> float | None:
@@ -267,7 +314,9 @@ class ContextEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(300))
+    title_es: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
+    description_es: Mapped[str | None] = mapped_column(Text)
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date | None] = mapped_column(Date)
     regions: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -276,3 +325,9 @@ class ContextEvent(Base):
 
     def as_dict(self) -> dict[str, Any]:
         return {"title": self.title, "starts_on": self.starts_on.isoformat()}
+
+    def localized_title(self, lang: str) -> Localized:
+        return localized(self.title, self.title_es, lang)
+
+    def localized_description(self, lang: str) -> Localized:
+        return localized(self.description, self.description_es, lang)

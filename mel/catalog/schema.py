@@ -15,6 +15,7 @@ from typing import Any, TypeGuard
 
 import yaml
 
+from mel.catalog import dhis2
 from mel.catalog.models import AGGREGATIONS, DIRECTIONS, LEVELS, PILLARS, UNITS
 from mel.text import norm
 
@@ -78,12 +79,13 @@ ALLOWED = {
         "ends_on",
         "fiscal_year_starts",
         "pillars",
+        "dhis2",
     },
-    "partner": {"code", "name", "parent", "pillars", "aliases", "contact"},
+    "partner": {"code", "name", "parent", "pillars", "aliases", "contact", "dhis2"},
     "contact": {"name", "email"},
     "dimension": {"label", "aliases", "categories"},
     "label": {"en", "es"},
-    "category": {"code", "en", "es", "aliases"},
+    "category": {"code", "en", "es", "aliases", "dhis2"},
     "result": {"code", "level", "pillar", "statement", "statement_es", "contributes_to"},
     "indicator": {
         "code",
@@ -99,17 +101,34 @@ ALLOWED = {
         "data_source",
         "collection_method",
         "limitations",
+        "definition_es",
+        "rationale_es",
+        "data_source_es",
+        "collection_method_es",
+        "limitations_es",
         "denominator",
+        "rate",
         "dimensions",
         "partners",
         "sensitive",
         "cumulative",
         "baseline",
         "target",
+        "dhis2",
     },
-    "baseline": {"value", "year", "source"},
+    "baseline": {"value", "year", "source", "quarters"},
+    "rate": {"numerator", "denominator"},
     "target": {"value", "fiscal_years"},
-    "context_event": {"title", "title_es", "description", "starts_on", "ends_on", "regions", "pillars"},
+    "context_event": {
+        "title",
+        "title_es",
+        "description",
+        "description_es",
+        "starts_on",
+        "ends_on",
+        "regions",
+        "pillars",
+    },
 }
 REQUIRED = {
     "top": {"partnership", "partners", "results", "indicators"},
@@ -121,6 +140,7 @@ REQUIRED = {
     "result": {"code", "level", "statement"},
     "indicator": {"code", "result", "unit", "aggregation", "direction", "name"},
     "baseline": {"value"},
+    "rate": {"numerator", "denominator"},
     "target": {"value"},
     "context_event": {"title", "starts_on"},
 }
@@ -248,6 +268,7 @@ def parse_catalog(path: Path) -> LineDict:
     if not _check_keys(data, p, "top", "catalog", 1):
         raise CatalogError(p.items)
     validate(p, data)
+    dhis2.check_catalog(p.add, data)
     if p.items:
         raise CatalogError(p.items)
     return data
@@ -391,6 +412,9 @@ def validate(p: Problems, data: LineDict) -> None:
             if str(partner) not in partner_codes:
                 p.add(_line(ind, "partners"), f"{where}.partners", f"unknown partner {partner!r}")
         _number(p, ind, "denominator", where)
+        rate_ok = "rate" in ind and _check_keys(ind["rate"], p, "rate", f"{where}.rate", _line(ind, "rate"))
+        if rate_ok and ind.get("unit") != "percent":
+            p.add(_line(ind, "rate"), f"{where}.rate", "only a percent indicator has a numerator and a denominator")
         for key in ("sensitive", "cumulative"):
             if key in ind and not isinstance(ind[key], bool):
                 p.add(_line(ind, key), f"{where}.{key}", "write true or false")
@@ -398,6 +422,11 @@ def validate(p: Problems, data: LineDict) -> None:
             ind["baseline"], p, "baseline", f"{where}.baseline", _line(ind, "baseline")
         ):
             _number(p, ind["baseline"], "value", f"{where}.baseline")
+            quarters = ind["baseline"].get("quarters")
+            if quarters is not None and (not isinstance(quarters, int) or isinstance(quarters, bool) or quarters < 1):
+                p.add(
+                    _line(ind["baseline"], "quarters"), f"{where}.baseline.quarters", "write a whole number of quarters"
+                )
             year = ind["baseline"].get("year")
             if year is not None and not (isinstance(year, int) and 1900 < year < 2200):
                 p.add(_line(ind["baseline"], "year"), f"{where}.baseline.year", "write a four-digit year")

@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mel.auth.audit import CLI, Actor, record
+from mel.catalog import dhis2
 from mel.catalog.models import (
+    SHEET_TEXTS,
     Category,
     CombinationMember,
     ContextEvent,
@@ -101,6 +103,7 @@ def load_catalog(*, session: Session, path: Path, actor: Actor = CLI) -> LoadSum
         fiscal_year_start=int(ship_data.get("fiscal_year_starts", 10)),
         pillars=list(ship_data.get("pillars") or []),
         source_file=path.name,
+        dhis2=dhis2.stored(ship_data),
     )
     session.flush()
 
@@ -163,6 +166,7 @@ def _load_partners(
             aliases=[str(a) for a in item.get("aliases") or []],
             contact_name=contact.get("name"),
             contact_email=contact.get("email"),
+            dhis2=dhis2.stored(item),
         )
         by_code[code] = partner
     for item in wanted:
@@ -226,6 +230,7 @@ def _load_dimensions(
                 label_es=str(cat_item["es"]),
                 aliases=[str(a) for a in cat_item.get("aliases") or []],
                 position=cpos,
+                dhis2=dhis2.stored(cat_item),
             )
         for ccode, cat in old.items():
             if ccode in seen:
@@ -346,16 +351,21 @@ def _load_indicators(
             collection_method=item.get("collection_method"),
             frequency=item.get("frequency"),
             limitations=item.get("limitations"),
+            **{f"{key}_es": item.get(f"{key}_es") for key in SHEET_TEXTS},
             unit=item["unit"],
             aggregation=item["aggregation"],
             direction=item["direction"],
             denominator=None if item.get("denominator") is None else float(item["denominator"]),
+            numerator_label=(item.get("rate") or {}).get("numerator"),
+            denominator_label=(item.get("rate") or {}).get("denominator"),
             sensitive=bool(item.get("sensitive", False)),
             cumulative=bool(item.get("cumulative", False)),
             baseline_value=None if baseline.get("value") is None else float(baseline["value"]),
             baseline_year=baseline.get("year"),
             baseline_source=baseline.get("source"),
+            baseline_quarters=baseline.get("quarters"),
             position=position,
+            dhis2=dhis2.stored(item),
         )
         new_dims = [dims[d] for d in dim_codes]
         if [d.id for d in ind.dimensions] != [d.id for d in new_dims]:
@@ -399,19 +409,25 @@ def _load_indicators(
 def _load_context_events(session: Session, ship: Partnership, data: LineDict, summary: LoadSummary) -> None:
     """Catalog events are added once (by title and start); officers edit them in the app afterwards."""
     existing = {
-        (e.title, e.starts_on)
+        (e.title, e.starts_on): e
         for e in session.scalars(select(ContextEvent).where(ContextEvent.partnership_id == ship.id))
     }
     for item in data.get("context_events") or []:
         starts = _as_date(item["starts_on"])
         assert starts is not None
         if (item["title"], starts) in existing:
+            event = existing[(item["title"], starts)]
+            for key in ("title_es", "description_es"):  # a translation added later reaches stored events
+                if item.get(key) and not getattr(event, key):
+                    setattr(event, key, item[key])
             continue
         session.add(
             ContextEvent(
                 partnership_id=ship.id,
                 title=item["title"],
+                title_es=item.get("title_es"),
                 description=item.get("description"),
+                description_es=item.get("description_es"),
                 starts_on=starts,
                 ends_on=_as_date(item.get("ends_on")),
                 regions=[str(r) for r in item.get("regions") or []],

@@ -24,7 +24,10 @@ from mel.settings import Settings
 def export_command(
     kind: Annotated[str, typer.Argument(help=f"What to export: {', '.join(KINDS)}.")],
     partnership: Annotated[str, typer.Option("--partnership", help="Partnership code.")],
-    fmt: Annotated[str | None, typer.Option("--format", help="csv, xlsx, json (xml for iati).")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="csv, xlsx, json; parquet (values, figures); xml (iati); json or adx (dhis2)."),
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output file (default: standard output).")] = None,
     include_provisional: Annotated[
         bool, typer.Option("--include-provisional", help="Add values of reports awaiting review.")
@@ -36,20 +39,23 @@ def export_command(
     partner: Annotated[str | None, typer.Option(help="trainings: one partner's code.")] = None,
     first: Annotated[str | None, typer.Option("--from", help="trainings, iptt: first quarter (2021Q1).")] = None,
     last: Annotated[str | None, typer.Option("--to", help="trainings, iptt: last quarter.")] = None,
-    granularity: Annotated[str, typer.Option(help="iptt: quarter, fy or lop.")] = "fy",
-    lang: Annotated[str, typer.Option(help="iptt: language of names (en or es).")] = "en",
+    granularity: Annotated[str, typer.Option(help="iptt, figures: quarter, fy or lop.")] = "fy",
+    lang: Annotated[str, typer.Option(help="Language of yes/no cells, and of names in the iptt (en or es).")] = "en",
+    excel: Annotated[
+        bool, typer.Option("--excel", help="csv: start with a UTF-8 byte-order mark, so Excel reads accents.")
+    ] = False,
     reporting_org: Annotated[str | None, typer.Option(help="iati: reporting organisation identifier.")] = None,
     base_url: Annotated[str | None, typer.Option(help="iati: address of this mel for document links.")] = None,
 ) -> None:
-    """Export comparison, iptt, values, trainings (csv|xlsx|json) or iati (xml) of one partnership."""
+    """Export comparison, iptt, values, trainings, figures (csv|xlsx|json; values and figures also parquet),
+    iati (xml) or dhis2 (json|adx) of one partnership."""
     fmt = fmt or default_format(kind)
     if kind not in KINDS or fmt not in FORMATS.get(kind, ()):
-        typer.echo(
-            f"cannot export {kind} as {fmt}: kinds {', '.join(KINDS)}; iati is xml, the rest csv|xlsx|json", err=True
-        )
+        shapes = "; ".join(f"{k}: {'|'.join(f)}" for k, f in FORMATS.items())
+        typer.echo(f"cannot export {kind} as {fmt}: {shapes}", err=True)
         raise typer.Exit(2)
-    if fmt == "xlsx" and out is None:
-        typer.echo("an xlsx export needs --out FILE", err=True)
+    if fmt in ("xlsx", "parquet") and out is None:
+        typer.echo(f"an {fmt} export needs --out FILE", err=True)
         raise typer.Exit(2)
     options = ExportOptions(
         include_provisional=include_provisional,
@@ -80,16 +86,22 @@ def export_command(
             try:
                 if out is None:
                     stream = sys.stdout.buffer if fmt in BINARY else sys.stdout
-                    export(session=session, kind=kind, ship=ship, fmt=fmt, options=options, out=stream)
+                    left_out = export(
+                        session=session, kind=kind, ship=ship, fmt=fmt, options=options, out=stream, bom=excel
+                    )
                     stream.flush()
                 elif fmt in BINARY:
                     with out.open("wb") as fh:
-                        export(session=session, kind=kind, ship=ship, fmt=fmt, options=options, out=fh)
+                        left_out = export(session=session, kind=kind, ship=ship, fmt=fmt, options=options, out=fh)
                 else:
                     with out.open("w", encoding="utf-8", newline="") as text:
-                        export(session=session, kind=kind, ship=ship, fmt=fmt, options=options, out=text)
+                        left_out = export(
+                            session=session, kind=kind, ship=ship, fmt=fmt, options=options, out=text, bom=excel
+                        )
             except ExportError as exc:
                 typer.echo(str(exc), err=True)
                 raise typer.Exit(2) from exc
+            for line in left_out:
+                typer.echo(f"not exported: {line}", err=True)
     finally:
         engine.dispose()

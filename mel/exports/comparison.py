@@ -40,14 +40,21 @@ COLUMNS = [
         "decimal1",
         unit="%",
     ),
-    Column("trend", "improved, worsened or unchanged by the indicator's direction; n/a for direction none.", width=10),
+    Column(
+        "trend",
+        "improved, worsened or unchanged by the indicator's direction; n/a for direction none; not_comparable "
+        "when a measurement is flagged so; within_margin when the surveys' margins of error cover the change.",
+        width=12,
+    ),
+    Column("achieved", "yes/no indicators: whether the endline reads achieved.", width=9),
     Column("target", "Life-of-partnership target (totals only).", "number"),
     Column(
-        "achievement_pct",
-        "(endline - baseline) / (target - baseline) × 100, baseline 0 when absent.",
+        "progress_pct",
+        "Progress from baseline: (endline - baseline) / (target - baseline) × 100, baseline 0 when absent.",
         "decimal1",
         unit="%",
     ),
+    Column("pct_of_target", "% of target: endline / target × 100 (increase indicators only).", "decimal1", unit="%"),
     Column("suppressed", "true when a small cell of a sensitive indicator is hidden.", width=10),
 ]
 
@@ -80,8 +87,10 @@ def _row(row: ComparisonRow) -> list[Any]:
             row.change_unit,
             number(row.percent_change),
             row.trend,
+            None if row.achieved is None else flag(row.achieved),
             number(row.target),
-            number(row.achievement_pct),
+            number(row.progress_pct),
+            number(row.pct_of_target),
             flag(row.suppressed),
         ]
     )

@@ -1,8 +1,8 @@
 """``mel export iati``: the partnership as an IATI activity (standard 2.03) with its results.
 
 One ``iati-activity`` per partnership, the implementing partners as participating organisations.
-Every indicator becomes a result indicator (result type output / outcome / impact) with its
-baseline, a period per fiscal year (target and actual, disaggregated actuals as ``dimension``)
+Every result of the framework becomes one ``result`` (type output / outcome / impact) holding its
+indicators, each with its baseline, a period per fiscal year (target and actual, disaggregated actuals as ``dimension``)
 and a life-of-partnership period; a ``document-link`` points to the comparison page. Numbers follow
 the IPTT (``mel.results.iptt``) and the comparison (``mel.results.comparison``); suppressed small
 cells are left out. Built with the standard library's ElementTree; tests validate the output
@@ -89,9 +89,18 @@ def iati_activity(session: Session, ship: Partnership, options: ExportOptions, *
     ET.SubElement(activity, "recipient-country", {"code": ship.country, "percentage": "100"})
     page = f"{base_url.rstrip('/')}/p/{ship.code}/comparison"
     _document_link(activity, page, "Baseline and endline comparison")
-    for row in iptt.rows:
-        ind = indicators[row.indicator]
-        _result(activity, ind, row, iptt.buckets, baselines.get(ind.id), options, page)
+    by_result: dict[str, list[IpttRow]] = {}
+    for row in iptt.rows:  # framework order: impact, outcomes, outputs
+        by_result.setdefault(row.result, []).append(row)
+    for members in by_result.values():
+        first = indicators[members[0].indicator]
+        result = ET.SubElement(activity, "result", {"type": RESULT_TYPES[members[0].level], "aggregation-status": "0"})
+        _narrative(result, "title", first.result.statement)
+        if first.result.statement_es:
+            result.find("title").append(_lang_narrative(first.result.statement_es, "es"))  # type: ignore[union-attr]
+        for member in members:
+            ind = indicators[member.indicator]
+            _indicator(result, ind, member, iptt.buckets, baselines.get(ind.id), page)
     return activity
 
 
@@ -101,17 +110,15 @@ def _lang_narrative(text: str, lang: str) -> ET.Element:
     return narrative
 
 
-def _result(
-    activity: ET.Element,
+def _indicator(
+    result: ET.Element,
     ind: Indicator,
     row: IpttRow,
     buckets: list[Bucket],
     baseline: Point | None,
-    options: ExportOptions,
     page: str,
 ) -> None:
-    result = ET.SubElement(activity, "result", {"type": RESULT_TYPES[row.level], "aggregation-status": "0"})
-    _narrative(result, "title", ind.result.statement)
+    """One ``<indicator>`` of its result: baseline, then targets and actuals per period."""
     attrs = {"measure": MEASURES[ind.unit]}
     if ind.direction != "none":
         attrs["ascending"] = "1" if ind.direction == "increase" else "0"

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Partnership
+from mel.exports.figures import HIDDEN, long_form
 from mel.exports.options import ExportOptions
 from mel.exports.safe import neutralize_row
 from mel.exports.writer import SUPPRESSION_RULE, Column, Table, flag, number
@@ -74,7 +75,8 @@ def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
             yield out, gone
 
     def records() -> Iterator[dict[str, Any]]:
-        return (out for out, _gone in shaped())
+        """Long form for programs: one object per indicator × scope × period (README, "Figures")."""
+        return ({k: v for k, v in r.items() if k != HIDDEN} for r in long_form(table))
 
     def rows() -> Iterator[list[Any]]:
         for out, gone in shaped():

@@ -10,7 +10,7 @@ from typing import IO, Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
 
-from mel.deps import EvaluatorOrStaff, SessionDep
+from mel.deps import EvaluatorOrStaff, LangDep, SessionDep
 from mel.exports.options import ExportOptions
 from mel.exports.service import BINARY, FORMATS, export, file_name
 from mel.exports.writer import MEDIA_TYPES
@@ -34,6 +34,7 @@ def _chunks(spool: IO[bytes]) -> Iterator[bytes]:
 def export_download(
     session: SessionDep,
     user: EvaluatorOrStaff,
+    lang: LangDep,
     code: str,
     kind: str,
     fmt: str,
@@ -54,7 +55,7 @@ def export_download(
     options = ExportOptions(
         include_provisional=viewer_of(user, provisional=provisional).provisional,
         suppress=True,
-        lang=user.lang,
+        lang=lang,  # the language the page was read in: yes/no cells, names
         dimension=dimension or None,
         pillar=pillar or None,
         level=level or None,
@@ -68,7 +69,8 @@ def export_download(
         export(session=session, kind=kind, ship=ship, fmt=fmt, options=options, out=spool)
     else:
         text = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
-        export(session=session, kind=kind, ship=ship, fmt=fmt, options=options, out=text)
+        # a download is opened in a spreadsheet: the byte-order mark makes Excel read UTF-8 ("Evaluación")
+        export(session=session, kind=kind, ship=ship, fmt=fmt, options=options, out=text, bom=fmt == "csv")
         text.flush()
         text.detach()
     spool.seek(0)

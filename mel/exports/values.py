@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from mel.catalog.models import Category, CombinationMember, Dimension, Indicator, Partner, Partnership
 from mel.exports.options import ExportOptions
 from mel.exports.safe import DANGEROUS_PREFIXES, neutralize
-from mel.exports.writer import SUPPRESSION_RULE, Column, Table
+from mel.exports.writer import SUPPRESSION_RULE, Column, Table, flag
 from mel.periods import fiscal_label
 from mel.reports.models import Submission, Value
 from mel.results.base import Scope, submission_filter
@@ -144,7 +144,7 @@ def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
                 combo_text.get(combo, ""),
                 mark(reason) if reason else (int(value) if value.is_integer() else value),
                 unit,
-                "true" if reason else "false",
+                flag(bool(reason)),
                 status,
                 sub_id,
                 version,

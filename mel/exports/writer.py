@@ -1,7 +1,7 @@
 """One writer for every export: CSV, XLSX (a report workbook with a Notes sheet) and JSON.
 
 An export module describes a ``Table``: its columns, a generator of rows (what a spreadsheet shows:
-``<5`` for a suppressed cell, ``true``/``false`` as text) and a generator of JSON records (the
+``<5`` for a suppressed cell, yes/no as text in the reader's language) and a generator of JSON records (the
 command-line contract's shapes). Rows are streamed: nothing holds a whole export in memory, and
 the XLSX is written with xlsxwriter's ``constant_memory``. CSV and XLSX text is neutralized
 against formula injection (``mel.exports.safe``) by the export modules, which know which columns
@@ -26,6 +26,8 @@ MEDIA_TYPES = {
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "xml": "application/xml",
+    "parquet": "application/vnd.apache.parquet",
+    "adx": "application/adx+xml",
 }
 NUMBER_FORMATS = {
     "int": "#,##0",
@@ -33,6 +35,11 @@ NUMBER_FORMATS = {
     "decimal1": "0.0",
     "text": "@",
 }
+UNIT_FORMATS = {"count": "#,##0", "percent": "0.0", "yes_no": "0"}
+"""A ``number`` column's format follows the row's unit: counts show ``1,480``, not ``1,480.0``."""
+YES_NO = {"en": ("yes", "no"), "es": ("sí", "no")}
+BOM = "\ufeff"
+"""Written first in CSV meant for spreadsheets: Excel on Windows reads UTF-8 (``Evaluación``) only with it."""
 MAX_ROWS = 1_048_575  # data rows under the header row of one sheet
 SUPPRESSION_RULE = (
     "Small-cell suppression: values 1 to 4 of an indicator marked sensitive (counts of victims) are shown "
@@ -63,12 +70,41 @@ class Table:
     records: Callable[[], Iterable[dict[str, Any]]]
     notes: list[tuple[str, str]] = field(default_factory=list)
     title: str = ""
+    lang: str = "en"
+    """Language of yes/no cells (the reader's)."""
+    unit_column: str | None = "unit"
+    """The column naming each row's unit, which sets the format of its ``number`` cells (if present)."""
 
 
-def write_csv(table: Table, out: IO[str]) -> None:
+class YesNo(str):
+    """A yes/no cell: written ``yes``/``no`` in the table's language (``sí``/``no``), never ``true``/``false``."""
+
+    __slots__ = ("value",)
+
+    def __new__(cls, value: bool) -> YesNo:
+        obj = super().__new__(cls, YES_NO["en"][0 if value else 1])
+        obj.value = value  # type: ignore[attr-defined]
+        return obj
+
+    def text(self, lang: str) -> str:
+        return YES_NO.get(lang, YES_NO["en"])[0 if self.value else 1]  # type: ignore[attr-defined]
+
+
+def _localized_rows(table: Table) -> Iterable[Iterable[Any]]:
+    """The table's rows with yes/no cells in its language (English needs no pass: ``YesNo`` is ``yes``/``no``)."""
+    if table.lang == "en" or table.lang not in YES_NO:
+        return table.rows()
+    lang = table.lang
+    return ([v.text(lang) if v.__class__ is YesNo else v for v in row] for row in table.rows())
+
+
+def write_csv(table: Table, out: IO[str], *, bom: bool = False) -> None:
+    """CSV, plain UTF-8 for programs; ``bom`` for spreadsheets (downloads, ``mel export --excel``)."""
+    if bom:
+        out.write(BOM)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([c.key for c in table.columns])
-    writer.writerows(table.rows())
+    writer.writerows(_localized_rows(table))
 
 
 def write_json(table: Table, out: IO[str]) -> None:
@@ -95,9 +131,29 @@ def write_xlsx(table: Table, out: IO[bytes] | str) -> None:
     header = book.add_format({"bold": True, "bg_color": "#DDE4EE", "bottom": 1, "text_wrap": True, "valign": "top"})
     formats = {kind: book.add_format({"num_format": fmt}) for kind, fmt in NUMBER_FORMATS.items()}
     kinds = [formats.get(c.kind) if c.kind != "text" else None for c in table.columns]
+    keys = [c.key for c in table.columns]
+    unit_at = keys.index(table.unit_column) if table.unit_column in keys else None
+    numbers = [n for n, c in enumerate(table.columns) if c.kind == "number"]
+    by_unit: dict[Any, list[Any]] = {}  # the row's formats for each unit: built once per unit
+    for unit, fmt in UNIT_FORMATS.items():
+        unit_format = book.add_format({"num_format": fmt})
+        by_unit[unit] = [unit_format if n in numbers else k for n, k in enumerate(kinds)]
+    whole = formats["int"]
+    lang = table.lang if table.lang in YES_NO else "en"
     sheets = 0
     sheet, r = None, MAX_ROWS
     for row in table.rows():
+        row_kinds = kinds
+        if numbers:  # a number column's format by the row's unit, else whole numbers without decimals
+            row = row if isinstance(row, list | tuple) else list(row)
+            found = by_unit.get(row[unit_at]) if unit_at is not None else None
+            if found is not None:
+                row_kinds = found
+            else:
+                row_kinds = list(kinds)
+                for n in numbers:
+                    if row[n].__class__ is int:
+                        row_kinds[n] = whole
         if r == MAX_ROWS:  # a sheet holds 1,048,576 rows: go on in "Values (2)"...
             if sheet is not None:
                 _finish(sheet, r, table)
@@ -111,11 +167,13 @@ def write_xlsx(table: Table, out: IO[bytes] | str) -> None:
                 continue
             kind = value.__class__
             if kind is str:
-                write_string(r, n, "'" + value if value.startswith(DANGEROUS_PREFIXES) else value, kinds[n])
+                write_string(r, n, "'" + value if value.startswith(DANGEROUS_PREFIXES) else value, row_kinds[n])
             elif kind is int or kind is float:
-                write_number(r, n, value, kinds[n])
+                write_number(r, n, value, row_kinds[n])
+            elif kind is YesNo:
+                write_string(r, n, value.text(lang), None)
             else:
-                write_cell(sheet, r, n, value, kinds[n])
+                write_cell(sheet, r, n, value, row_kinds[n])
     if sheet is None:
         sheet, r = _data_sheet(book, table, header, 1), 0
     _finish(sheet, r, table)
@@ -162,10 +220,10 @@ def _notes(book: Any, table: Table, header: Any) -> None:
         write_cell(notes, row, 2, col.unit or None)
 
 
-def write(table: Table, fmt: str, out: IO[Any]) -> None:
-    """Write ``table`` as ``fmt`` to ``out`` (text stream for csv/json, binary for xlsx)."""
+def write(table: Table, fmt: str, out: IO[Any], *, bom: bool = False) -> None:
+    """Write ``table`` as ``fmt`` to ``out`` (text stream for csv/json, binary for xlsx); ``bom``: CSV for Excel."""
     if fmt == "csv":
-        write_csv(table, out)
+        write_csv(table, out, bom=bom)
     elif fmt == "json":
         write_json(table, out)
     elif fmt == "xlsx":
@@ -181,9 +239,9 @@ def number(value: float | int | None) -> float | int | None:
     return int(value) if value.is_integer() else value
 
 
-def flag(value: bool | None) -> str | None:
-    """Booleans as spreadsheet text (true/false), the same in CSV and XLSX."""
-    return None if value is None else ("true" if value else "false")
+def flag(value: bool | None) -> YesNo | None:
+    """Booleans as spreadsheet text, yes/no in the reader's language, the same in CSV and XLSX."""
+    return None if value is None else YesNo(bool(value))
 
 
 def chained(*parts: Iterable[Any]) -> Iterator[Any]:

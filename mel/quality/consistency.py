@@ -86,7 +86,8 @@ def series_flags(
             point = SeriesFlag("", ind.code, ind.label(lang), partner.code, partner.name, period, value, submission_id)
             far = outlier(history, value, k=k, min_history=min_history)
             if far is not None:
-                flags.append(replace(point, flag="outlier", expected_low=far.low, expected_high=far.high))
+                # counts and percents are never negative: the range says so, as the import warning does
+                flags.append(replace(point, flag="outlier", expected_low=max(far.low, 0.0), expected_high=far.high))
             summed = ind.unit == "count" and ind.aggregation == "sum" and not ind.cumulative
             if summed and looks_cumulative(history, value):
                 flags.append(replace(point, flag="cumulative_by_mistake", previous=sum(history)))

@@ -154,7 +154,7 @@ def explain(
         error = warning_id
     if not is_htmx(request):
         if error is not None:
-            raise HTTPException(status_code=422, detail="an explanation is required")
+            raise HTTPException(status_code=422, detail="An explanation is required.")
         target = request.url_for("quality", code=ship.code)
         return RedirectResponse(f"{target}?partner={partner}" if partner else str(target), status_code=303)
     partner_ids = _partner_ids(session, ship, partner or None)

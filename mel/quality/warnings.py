@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from mel.auth.audit import Actor, record
 from mel.catalog.models import Indicator, Partner
 from mel.reports.models import ImportWarning, Submission, Value, utcnow
+from mel.reports.warnings import warning_message
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,11 @@ class WarningLine:
     submission_version: int
     explanation: str | None
     explained_at: dt.datetime | None
+    params: dict[str, Any] | None = None
+
+    def text(self, lang: str) -> str:
+        """The warning in the reader's language, whatever the language of the upload."""
+        return warning_message(self.code, self.params, lang, self.message)
 
 
 class WarningNotFound(LookupError):
@@ -67,6 +74,7 @@ def import_warnings(
             Submission.version.label("submission_version"),
             ImportWarning.explanation,
             ImportWarning.explained_at,
+            ImportWarning.params,
         )
         .join(Submission, Submission.id == ImportWarning.submission_id)
         .join(Partner, Partner.id == Submission.partner_id)

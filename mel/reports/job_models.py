@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 from mel.db import Base
 
@@ -32,6 +33,7 @@ class ImportJob(Base):
     filename: Mapped[str] = mapped_column(String(300))
     partner_code: Mapped[str | None] = mapped_column(String(64))
     period: Mapped[str | None] = mapped_column(String(10))
+    partnership_code: Mapped[str | None] = mapped_column(String(64))  # a measurement workbook's partnership
     lang: Mapped[str] = mapped_column(String(5))
     reason: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16))
@@ -40,6 +42,8 @@ class ImportJob(Base):
     data: Mapped[bytes | None] = mapped_column(LargeBinary)
     size: Mapped[int] = mapped_column(Integer, default=0)
     result: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Keep the whole ``mel import --json`` object in ``result`` (API clients read it; the page needs counts)."""
     owner: Mapped[str | None] = mapped_column(String(120))
     """``host:pid`` of the server process running it, so that a dead one's jobs can be failed."""
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

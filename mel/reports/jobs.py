@@ -77,8 +77,12 @@ class ShownResult:
     measurements: Sequence[int] = range(0)
 
 
-def result_json(result: ImportResult) -> str:
-    """The part of an ``ImportResult`` the page needs, as JSON (row lists become their lengths)."""
+def result_json(result: ImportResult, *, detail: bool = False) -> str:
+    """The part of an ``ImportResult`` the page needs, as JSON (row lists become their lengths).
+
+    With ``detail`` the whole ``mel import --json`` object comes along under ``detail`` (API jobs).
+    """
+    extra = {"detail": result.as_json()} if detail else {}
     return json.dumps(
         {
             "status": result.status,
@@ -93,9 +97,19 @@ def result_json(result: ImportResult) -> str:
             "values": len(result.values),
             "trainings": len(result.trainings),
             "measurements": len(result.measurements),
+            **extra,
         },
         ensure_ascii=False,
     )
+
+
+def job_detail(session: Session, job_id: str) -> dict[str, Any] | None:
+    """The whole ``mel import --json`` object of a finished job that kept it (see ``result_json``)."""
+    raw = session.scalar(select(ImportJob.result).where(ImportJob.id == job_id, ImportJob.detail.is_(True)))
+    if not raw:
+        return None
+    found = json.loads(raw).get("detail")
+    return found if isinstance(found, dict) else None
 
 
 def shown_result(raw: str) -> ShownResult:
@@ -184,8 +198,13 @@ def enqueue_import(
     period: str | None,
     lang: str,
     reason: str | None,
+    detail: bool = False,
+    partnership_code: str | None = None,
 ) -> str:
-    """Record an upload as a queued job; the bytes wait in the row until a worker takes them."""
+    """Record an upload as a queued job; the bytes wait in the row until a worker takes them.
+
+    ``detail`` keeps the whole result on the job (the API answers with it).
+    """
     job = ImportJob(
         id=secrets.token_urlsafe(16),
         user_id=actor.user_id,
@@ -195,12 +214,14 @@ def enqueue_import(
         filename=filename[:300],
         partner_code=partner_code,
         period=period,
+        partnership_code=partnership_code,
         lang=lang,
         reason=reason,
         state="queued",
         fraction=0.0,
         data=data,
         size=len(data),
+        detail=detail,
         created_at=utcnow(),
     )
     session.add(job)
@@ -276,10 +297,11 @@ def heartbeat(*, session: Session, owner: str) -> None:
 
 def complete_job(*, session: Session, job_id: str, result: ImportResult) -> None:
     """The worker's result; the uploaded bytes are no longer needed."""
+    detail = bool(session.scalar(select(ImportJob.detail).where(ImportJob.id == job_id)))
     session.execute(
         update(ImportJob)
         .where(ImportJob.id == job_id)
-        .values(state="done", fraction=1.0, result=result_json(result), data=None, finished_at=utcnow())
+        .values(state="done", fraction=1.0, result=result_json(result, detail=detail), data=None, finished_at=utcnow())
         .execution_options(synchronize_session=False)
     )
 
@@ -427,6 +449,7 @@ class Dispatcher:
                 filename=job.filename,
                 partner_code=job.partner_code,
                 period=job.period,
+                partnership_code=job.partnership_code,
                 lang=job.lang,
                 actor=Actor(job.actor_label, job.user_id, job.actor_ip, role=job.actor_role),
                 reason=job.reason,

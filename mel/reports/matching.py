@@ -48,6 +48,7 @@ class IndicatorInfo:
     code: str
     unit: str
     dimension_ids: frozenset[int]
+    pooled: bool = False  # a percent reported as numerator and denominator (REPORT-FORMAT.md v1.1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,12 +232,13 @@ def _load_framework(session: Session, partnership_id: int) -> Framework:
         dims_of.setdefault(iid, set()).add(did)
     indicators: dict[str, IndicatorInfo] = {}
     codes: list[str] = []
-    for iid, code, unit in session.execute(
-        select(Indicator.id, Indicator.code, Indicator.unit)
+    for iid, code, unit, num, den in session.execute(
+        select(Indicator.id, Indicator.code, Indicator.unit, Indicator.numerator_label, Indicator.denominator_label)
         .where(Indicator.partnership_id == partnership_id)
         .order_by(Indicator.position, Indicator.id)
     ):
-        indicator = IndicatorInfo(iid, code, unit, frozenset(dims_of.get(iid, ())))
+        pooled = unit == "percent" and bool(num and den)
+        indicator = IndicatorInfo(iid, code, unit, frozenset(dims_of.get(iid, ())), pooled)
         codes.append(code)
         indicators.setdefault(code.casefold(), indicator)
     normed = Counter(norm(code) for code in codes)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -122,6 +124,8 @@ class Value(Base):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"))
     period: Mapped[str] = mapped_column(String(6))
     value: Mapped[float] = mapped_column(Float)
+    numerator: Mapped[float | None] = mapped_column(Float)  # pooled percents (REPORT-FORMAT.md v1.1)
+    denominator: Mapped[float | None] = mapped_column(Float)
     comment: Mapped[str | None] = mapped_column(Text)
     sheet: Mapped[str] = mapped_column(String(64))
     cell: Mapped[str] = mapped_column(String(16))
@@ -200,6 +204,7 @@ class ImportWarning(Base):
     sheet: Mapped[str | None] = mapped_column(String(64))
     cell: Mapped[str | None] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the message's parameters, to show it in any language
     explained_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     explained_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     explanation: Mapped[str | None] = mapped_column(Text)
@@ -236,5 +241,7 @@ class Measurement(Base):
     source: Mapped[str | None] = mapped_column(Text)
     comparable: Mapped[bool] = mapped_column(Boolean, default=True)
     note: Mapped[str | None] = mapped_column(Text)
+    sample_size: Mapped[int | None] = mapped_column(Integer)  # surveys
+    margin_of_error: Mapped[float | None] = mapped_column(Float)  # percentage points at 95 %
     sheet: Mapped[str] = mapped_column(String(64))
     cell: Mapped[str] = mapped_column(String(16))

@@ -153,9 +153,10 @@ def parse_indicators(ctx: Context, sheet: Sheet) -> list[ParsedValue]:
     name = sheet.name
     ic, vc = table.columns["indicator"], table.columns["value"]
     cc = table.columns.get("comment")
+    counts = (table.columns.get("numerator"), table.columns.get("denominator"))
     dims = CategoryColumns(fw, table) if fw is not None else None
     dim_cols = [col for _, col in dims.columns] if dims else []
-    recognized = [ic, vc, *dim_cols] + ([cc] if cc is not None else [])
+    recognized = [ic, vc, *dim_cols] + ([cc] if cc is not None else []) + [c for c in counts if c is not None]
     start = table.header_row + 1
     specials = sheet.special
     bad_rows = report_specials(issues, name, specials, start, set(recognized) - {vc}) if specials else set()
@@ -206,6 +207,12 @@ def parse_indicators(ctx: Context, sheet: Sheet) -> list[ParsedValue]:
             number, code = read_value(raw_val, special, ind.unit)
         else:
             number, code = read_any(raw_val, special)
+        rate = Rate(None, None, True)
+        if ind is not None and ind.pooled and code is None:
+            rate = read_rate(ctx, name, r, row, counts, number, cell)
+            if rate.value is not None and number is None:
+                number = rate.value
+            ok = ok and rate.ok
         if code is not None:
             report_value(issues, code, name, cell, raw_val, unit=ind.unit if ind else "count", special=special)
             if code == NOT_REPORTED:
@@ -243,7 +250,11 @@ def parse_indicators(ctx: Context, sheet: Sheet) -> list[ParsedValue]:
             raw_comment = row[cc]
             if raw_comment != "" and raw_comment is not None and not blank(raw_comment):
                 comment = raw_comment.strip() if type(raw_comment) is str else display(raw_comment)
-        values.append(ParsedValue(ind.id, ind.code, categories, combination, number, comment, name, cell))
+        values.append(
+            ParsedValue(
+                ind.id, ind.code, categories, combination, number, comment, name, cell, rate.numerator, rate.denominator
+            )
+        )
     if fw is not None:
         check_breakdowns(ctx, name, fw, values, tainted)
     return values
@@ -300,3 +311,92 @@ def check_breakdowns(
                 **params,
             )
         ctx.issues.error(code, sheet, total.cell, message)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A pooled rate's counts as read from a row (None: not given)."""
+
+    numerator: float | None
+    denominator: float | None
+    ok: bool
+    value: float | None = None
+
+
+def read_rate(
+    ctx: Context,
+    sheet: str,
+    r: int,
+    row: list[Any],
+    counts: tuple[int | None, int | None],
+    given: float | None,
+    value_cell: str,
+) -> Rate:
+    """Numerator and denominator of a percent indicator that pools (REPORT-FORMAT.md v1.1).
+
+    Both whole numbers, the denominator above zero and not below the numerator; a value given as
+    well must agree within 0.1. A value alone is accepted and listed as not pooled.
+    """
+    issues, lang = ctx.issues, ctx.lang
+    raw = [row[c] if c is not None else "" for c in counts]
+    cells = [f"{column_letter(c)}{r + 1}" if c is not None else value_cell for c in counts]
+    if all(blank(x) or x == "" or x is None for x in raw):
+        if given is not None:
+            issues.info(
+                "not_pooled",
+                sheet,
+                value_cell,
+                t(
+                    lang,
+                    "A percentage without its numerator and denominator is kept, but not pooled with other partners.",
+                ),
+            )
+        return Rate(None, None, True)
+    read: list[float | None] = []
+    for x, cell in zip(raw, cells, strict=True):
+        if blank(x) or x == "" or x is None:
+            issues.error(
+                "inconsistent_percent",
+                sheet,
+                cell,
+                t(lang, "Write both the numerator and the denominator of this percentage, or neither."),
+            )
+            return Rate(None, None, False)
+        number, code = read_value(x, None, "count")
+        if code is not None:
+            report_value(issues, code, sheet, cell, x, unit="count")
+            return Rate(None, None, False)
+        read.append(number)
+    num, den = read
+    assert num is not None and den is not None
+    if den == 0 or num > den:
+        issues.error(
+            "out_of_range",
+            sheet,
+            cells[1],
+            t(
+                lang,
+                "The denominator must be above zero and not below the numerator ({numerator} of {denominator}).",
+                numerator=plain(num),
+                denominator=plain(den),
+            ),
+        )
+        return Rate(None, None, False)
+    value = num / den * 100
+    if given is not None and abs(given - value) > 0.1:
+        issues.error(
+            "inconsistent_percent",
+            sheet,
+            value_cell,
+            t(
+                lang,
+                "{value} % does not match {numerator} of {denominator} ({rate} %): correct the value, or leave it "
+                "empty to take the rate.",
+                value=plain(given),
+                numerator=plain(num),
+                denominator=plain(den),
+                rate=plain(round(value, 1)),
+            ),
+        )
+        return Rate(num, den, False)
+    return Rate(num, den, True, value)

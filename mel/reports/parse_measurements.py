@@ -194,6 +194,8 @@ def parse_measurements(
             elif flag is not None:
                 comparable = bool(flag)
 
+        survey, survey_ok = _survey(ctx, name, r, row, cols, specials)
+        ok = ok and survey_ok
         if ind is None or round_ is None or date is None or not cats_ok:
             continue
         cell = cell_name(r, value_col)
@@ -231,6 +233,8 @@ def parse_measurements(
                 note=_text(row, cols.get("note")),
                 sheet=name,
                 cell=cell,
+                sample_size=survey[0],
+                margin_of_error=survey[1],
             )
         )
     partnership = default if default is not None else (next(iter(used)) if len(used) == 1 else None)
@@ -242,3 +246,39 @@ def _text(row: list[Any], col: int | None) -> str | None:
         return None
     raw = row[col]
     return raw.strip() if isinstance(raw, str) else display(raw)
+
+
+def _survey(
+    ctx: Context, sheet: str, r: int, row: list[Any], cols: dict[str, int], specials: Any
+) -> tuple[tuple[int | None, float | None], bool]:
+    """A survey's sample size (a whole number above zero) and margin of error (percentage points)."""
+    size: int | None = None
+    margin: float | None = None
+    ok = True
+    if "sample_size" in cols:
+        col = cols["sample_size"]
+        raw = row[col]
+        number, code = read_value(raw, specials.get((r, col)) if specials else None, "count")
+        if code and code != NOT_REPORTED:
+            report_value(ctx.issues, code, sheet, cell_name(r, col), raw, unit="count")
+            ok = False
+        elif number is not None and number <= 0:
+            ctx.issues.error(
+                "out_of_range",
+                sheet,
+                cell_name(r, col),
+                t(ctx.lang, "A sample size is a whole number above zero."),
+            )
+            ok = False
+        elif number is not None:
+            size = int(number)
+    if "margin_of_error" in cols:
+        col = cols["margin_of_error"]
+        raw = row[col]
+        number, code = read_value(raw, specials.get((r, col)) if specials else None, "percent")
+        if code and code != NOT_REPORTED:
+            report_value(ctx.issues, code, sheet, cell_name(r, col), raw, unit="percent")
+            ok = False
+        elif number is not None:
+            margin = number
+    return (size, margin), ok

@@ -21,6 +21,8 @@ class Issue:
     sheet: str
     cell: str
     message: str
+    params: dict[str, Any] | None = field(default=None, compare=False)
+    """For stored warnings: the message's parameters, so each reader sees it in their own language."""
 
     def as_json(self) -> dict[str, str]:
         return {"code": self.code, "sheet": self.sheet, "cell": self.cell, "message": self.message}
@@ -37,10 +39,20 @@ class ParsedValue:
     comment: str | None
     sheet: str
     cell: str
+    numerator: float | None = None  # a pooled rate's counts (REPORT-FORMAT.md v1.1)
+    denominator: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         number: float | int = int(self.value) if float(self.value).is_integer() else self.value
-        return {"indicator": self.indicator, "categories": self.categories, "value": number, "comment": self.comment}
+        out: dict[str, Any] = {
+            "indicator": self.indicator,
+            "categories": self.categories,
+            "value": number,
+            "comment": self.comment,
+        }
+        if self.denominator is not None and self.numerator is not None:
+            out["numerator"], out["denominator"] = int(self.numerator), int(self.denominator)
+        return out
 
 
 @dataclass
@@ -109,9 +121,11 @@ class ParsedMeasurement:
     note: str | None
     sheet: str
     cell: str
+    sample_size: int | None = None  # surveys
+    margin_of_error: float | None = None  # percentage points at 95 %
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "indicator": self.indicator,
             "round": self.round,
             "date": self.date,
@@ -121,6 +135,11 @@ class ParsedMeasurement:
             "comparable": self.comparable,
             "note": self.note,
         }
+        if self.sample_size is not None:  # surveys only (REPORT-FORMAT.md v1.1)
+            out["sample_size"] = self.sample_size
+        if self.margin_of_error is not None:
+            out["margin_of_error"] = _plain(self.margin_of_error)
+        return out
 
 
 @dataclass

@@ -36,6 +36,7 @@ from mel.reports.models import (
     TrainingEvent,
     Value,
 )
+from mel.reports.warnings import warning_message
 
 
 def _label(lang: str, en: str, es: str | None) -> str:
@@ -557,13 +558,18 @@ class WarningView:
     explained: bool
     explanation: str | None
     explained_by: str | None
+    params: dict[str, Any] | None = None
+
+    def text(self, lang: str) -> str:
+        """The warning in the reader's language, whatever the language of the upload."""
+        return warning_message(self.code, self.params, lang, self.message)
 
 
 def submission_warnings(session: Session, submission_id: int) -> list[WarningView]:
     who, who_name = _user_name()
     return [
-        WarningView(code, sheet, cell, message, at is not None, explanation, by)
-        for code, sheet, cell, message, at, explanation, by in session.execute(
+        WarningView(code, sheet, cell, message, at is not None, explanation, by, params)
+        for code, sheet, cell, message, at, explanation, by, params in session.execute(
             select(
                 ImportWarning.code,
                 ImportWarning.sheet,
@@ -572,6 +578,7 @@ def submission_warnings(session: Session, submission_id: int) -> list[WarningVie
                 ImportWarning.explained_at,
                 ImportWarning.explanation,
                 who_name,
+                ImportWarning.params,
             )
             .outerjoin(who, who.id == ImportWarning.explained_by_id)
             .where(ImportWarning.submission_id == submission_id)

@@ -22,7 +22,7 @@ from mel.deps import PartnerOrStaff, SessionDep, SettingsDep, StaffUser
 from mel.i18n import t
 from mel.reports import jobs, queries
 from mel.reports.files import content_disposition, safe_filename, stored_path
-from mel.reports.parsed import Issue
+from mel.reports.parsed import Issue, Kind
 from mel.reports.review import approval_refused
 from mel.reports.service import ImportResult, ReviewError, review_submission, submission_diff
 from mel.settings import Settings
@@ -151,19 +151,38 @@ async def report_upload(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Start the import of an uploaded workbook; show its result, or its progress while it runs."""
-    lang: str = request.state.lang
-    limit = int(settings.max_upload_mb * 1024 * 1024)
     with request.app.state.sessionmaker() as session:
         _choices, chosen = _choose(session, user, partner)
     assert chosen is not None
+    return await queue_upload(
+        request, settings, user, file, partner_code=chosen.code, period=period, reason=reason.strip() or None
+    )
+
+
+async def queue_upload(
+    request: Request,
+    settings: Settings,
+    user: CurrentUser,
+    file: UploadFile,
+    *,
+    partner_code: str | None,
+    period: str | None,
+    reason: str | None,
+    partnership_code: str | None = None,
+) -> Response:
+    """Read the upload within the size limit, queue its import, and answer with its result when it
+    comes within a second, else with the job page that follows it (reports and measurements alike)."""
+    lang: str = request.state.lang
+    limit = int(settings.max_upload_mb * 1024 * 1024)
     filename = safe_filename(file.filename or "upload.xlsx")
     declared = int(request.headers.get("content-length") or 0)
     data = None if declared > limit + CHUNK else await _read_limited(file, limit)
     actor = actor_of(request, user)
-    factory = request.app.state.sessionmaker
-    with transaction(factory) as session:
+    with transaction(request.app.state.sessionmaker) as session:
         if data is None:
-            refused = ImportResult("rejected", partner=chosen.code, period=period, errors=[_too_large(lang, settings)])
+            kind: Kind = "quarterly_report" if partner_code else "measurements"
+            errors = [_too_large(lang, settings)]
+            refused = ImportResult("rejected", kind=kind, partner=partner_code, period=period, errors=errors)
             job_id = jobs.record_finished(session=session, actor=actor, filename=filename, lang=lang, result=refused)
         else:
             job_id = jobs.enqueue_import(
@@ -171,10 +190,11 @@ async def report_upload(
                 data=data,
                 filename=filename,
                 actor=actor,
-                partner_code=chosen.code,
+                partner_code=partner_code,
                 period=period,
                 lang=lang,
-                reason=reason.strip() or None,
+                reason=reason,
+                partnership_code=partnership_code,
             )
     jobs.dispatcher(request.app).poke()
     deadline = time.monotonic() + INLINE_WAIT_SECONDS
@@ -208,8 +228,12 @@ def _job_response(request: Request, job_id: str, user_id: int) -> HTMLResponse:
     return response
 
 
+JobOwner = Annotated[CurrentUser, Depends(Allow("partner", "admin", "officer", "evaluator"))]
+"""Whoever may upload (reports or measurements) follows their own jobs; others' answer 404."""
+
+
 @router.get("/reports/jobs/{job_id}", response_class=HTMLResponse, name="report_job")
-def report_job(request: Request, user: Uploader, job_id: str) -> HTMLResponse:
+def report_job(request: Request, user: JobOwner, job_id: str) -> HTMLResponse:
     """An upload's place in the queue or stage while it runs (polled), then its result."""
     return _job_response(request, job_id, user.id)
 
@@ -341,4 +365,7 @@ def submission_file(
     path = stored_path(settings.upload_dir, header.file_sha256)
     if not path.is_file():
         raise HTTPException(status_code=404)
+    if header.filename.endswith(".json"):  # a report sent as JSON through the API (mel.reports.json_report)
+        disposition = content_disposition(header.filename, ext=".json")
+        return FileResponse(path, media_type="application/json", headers={"Content-Disposition": disposition})
     return FileResponse(path, media_type=XLSX, headers={"Content-Disposition": content_disposition(header.filename)})

@@ -191,6 +191,8 @@ def import_parsed(
     reason = (reason or "").strip() or None
     if parsed.kind == "measurements" and not may_import_measurements(actor):
         return _refuse_measurements(session, result, actor=actor, filename=filename, lang=parsed.lang)
+    if parsed.kind != "measurements" and actor.user_id is not None and actor.role == "evaluator":
+        return _refuse_report(session, result, actor=actor, filename=filename, lang=parsed.lang)
     if result.errors:
         return result
     if parsed.kind == "measurements":
@@ -353,6 +355,27 @@ def _refuse_measurements(
     result.status = "rejected"
     result.errors = [Issue("not_allowed", "", "", message)]
     result.warnings, result.infos, result.measurements = [], [], []
+    return result
+
+
+def _refuse_report(session: Session, result: ImportResult, *, actor: Actor, filename: str, lang: str) -> ImportResult:
+    """An evaluator's quarterly report: partners report, evaluators measure (``not_allowed``, audited)."""
+    message = t(
+        lang,
+        "Evaluators import measurement workbooks (baselines and endlines), not partners' quarterly reports: "
+        "upload a workbook with a Measurements sheet, or ask the partner to submit its report.",
+    )
+    record(
+        session,
+        actor=actor,
+        action="report.refused",
+        entity="submission",
+        summary=f"an evaluator may not submit a partner's quarterly report ({filename})",
+        after={"file_sha256": result.sha256, "file": filename, "role": actor.role},
+    )
+    result.status = "rejected"
+    result.errors = [Issue("not_allowed", "", "", message)]
+    result.warnings, result.infos, result.values, result.trainings, result.narrative = [], [], [], [], []
     return result
 
 

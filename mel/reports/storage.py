@@ -158,7 +158,14 @@ def store_report(
         session.execute(
             insert(ImportWarning),
             [
-                {"submission_id": submission.id, "code": w.code, "sheet": w.sheet, "cell": w.cell, "message": w.message}
+                {
+                    "submission_id": submission.id,
+                    "code": w.code,
+                    "sheet": w.sheet,
+                    "cell": w.cell,
+                    "message": w.message,
+                    "params": w.params,
+                }
                 for w in warnings
             ],
         )
@@ -189,7 +196,7 @@ def bulk_insert(session: Session, table: FromClause, columns: Sequence[str], row
 
 
 VALUE_COLUMNS = ["submission_id", "indicator_id", "combination_id", "partner_id", "period", "value", "comment"]
-VALUE_COLUMNS += ["sheet", "cell"]
+VALUE_COLUMNS += ["sheet", "cell", "numerator", "denominator"]
 
 
 def insert_values(
@@ -210,6 +217,8 @@ def insert_values(
             v.comment,
             v.sheet,
             v.cell,
+            v.numerator,
+            v.denominator,
         )
         for v in values
     ]
@@ -341,4 +350,6 @@ def _measurement_row(batch_id: int, m: ParsedMeasurement, combination_id: int) -
         "note": m.note,
         "sheet": m.sheet,
         "cell": m.cell,
+        "sample_size": m.sample_size,
+        "margin_of_error": m.margin_of_error,
     }

@@ -47,6 +47,8 @@ INDICATOR_COLUMNS = _keys(
         "indicator": ["indicador", "code", "código", "indicator code"],
         "value": ["valor", "cantidad", "result", "resultado"],
         "comment": ["comments", "comentario", "comentarios", "notes", "notas", "observaciones"],
+        "numerator": ["numerador"],
+        "denominator": ["denominador"],
     }
 )
 REFERENCE_COLUMNS = frozenset(norm(n) for n in ("Description", "Descripción", "Unit", "Unidad"))
@@ -84,6 +86,8 @@ MEASUREMENT_COLUMNS = _keys(
         "comparable": ["comparable con línea de base"],
         "note": ["nota", "notas", "observaciones"],
         "partnership": ["alianza"],
+        "sample_size": ["tamaño de muestra", "n", "muestra", "sample size"],
+        "margin_of_error": ["margen de error", "moe", "margin of error"],
     }
 )
 REQUIRED_MEASUREMENT = ("indicator", "round", "date", "value")

@@ -9,21 +9,63 @@ checked: rows by category are small, noisy counts that would flag too often to b
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.catalog.combinations import TOTAL_KEY
 from mel.catalog.models import Combination, Indicator
-from mel.i18n import t
+from mel.i18n import format_number, t
 from mel.quality.rules import looks_cumulative, outlier
 from mel.reports.models import Submission, Value
 from mel.reports.parsed import Issue, ParsedValue
 from mel.settings import Settings
 
 
-def _fmt(number: float) -> str:
-    return f"{number:,.0f}" if abs(number) >= 100 else f"{number:,.1f}".rstrip("0").rstrip(".")
+def N_(message: str) -> str:
+    """Marks a message for translation; ``warning_message`` translates it for each reader."""
+    return message
+
+
+WARNING_TEXTS = {
+    "looks_cumulative": N_(
+        "{indicator}: {value} is at least the sum of all previous quarters ({total}); "
+        "report only this quarter's new figure, not a running total."
+    ),
+    "outlier": N_(
+        "{indicator}: {value} is far from this partner's usual values (median {median}, "
+        "expected between {low} and {high}); please check it."
+    ),
+}
+"""Stored warnings keep a code and their parameters: the officer reads them in English, the
+partner who uploaded in Spanish, whatever the language of the upload."""
+
+
+def _fmt(number: float, lang: str) -> str:
+    if abs(number) >= 100:
+        return format_number(round(number), lang)
+    rounded = round(number, 1)
+    return format_number(rounded, lang, 0 if float(rounded).is_integer() else 1)
+
+
+def warning_message(code: str, params: dict[str, Any] | None, lang: str, stored: str) -> str:
+    """A warning in ``lang`` from its code and parameters; the stored text for older rows without them."""
+    template = WARNING_TEXTS.get(code)
+    if template is None or not params:
+        return stored
+    filled = {
+        k: _fmt(v, lang) if isinstance(v, int | float) and not isinstance(v, bool) else v for k, v in params.items()
+    }
+    try:
+        return t(lang, template, **filled)
+    except (KeyError, IndexError):
+        return stored
+
+
+def _issue(code: str, v: ParsedValue, lang: str, **params: Any) -> Issue:
+    params = {"indicator": v.indicator, **params}
+    return Issue(code, v.sheet, v.cell, warning_message(code, params, lang, code), params=params)
 
 
 def quality_warnings(
@@ -72,39 +114,19 @@ def quality_warnings(
         if not past:
             continue
         if unit == "count" and aggregation == "sum" and looks_cumulative(past, v.value):
-            issues.append(
-                Issue(
-                    "looks_cumulative",
-                    v.sheet,
-                    v.cell,
-                    t(
-                        lang,
-                        "{indicator}: {value} is at least the sum of all previous quarters ({total}); "
-                        "report only this quarter's new figure, not a running total.",
-                        indicator=v.indicator,
-                        value=_fmt(v.value),
-                        total=_fmt(sum(past)),
-                    ),
-                )
-            )
+            issues.append(_issue("looks_cumulative", v, lang, value=v.value, total=sum(past)))
             continue
         found = outlier(past, v.value, k=settings.outlier_mad_k, min_history=settings.outlier_min_history)
         if found is not None:
             issues.append(
-                Issue(
+                _issue(
                     "outlier",
-                    v.sheet,
-                    v.cell,
-                    t(
-                        lang,
-                        "{indicator}: {value} is far from this partner's usual values (median {median}, "
-                        "expected between {low} and {high}); please check it.",
-                        indicator=v.indicator,
-                        value=_fmt(v.value),
-                        median=_fmt(found.median),
-                        low=_fmt(max(found.low, 0.0)),
-                        high=_fmt(found.high),
-                    ),
+                    v,
+                    lang,
+                    value=v.value,
+                    median=found.median,
+                    low=max(found.low, 0.0),
+                    high=found.high,
                 )
             )
     return issues

@@ -11,7 +11,6 @@ marked not comparable carries its flag on the row. Small-cell suppression is the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -20,22 +19,19 @@ from sqlalchemy.orm import Session
 from mel.catalog.models import Category, Combination, CombinationMember, Dimension, Indicator, Partnership, Result
 from mel.reports.models import Measurement
 from mel.results.base import Scope
-from mel.results.series import TOTAL, fold, grouped, index
+from mel.results.figures import (
+    CHANGE_UNITS,
+    baseline_span,
+    change_of,
+    fold,
+    latest_quarter,
+    measures,
+    round1,
+    span_ending,
+)
+from mel.results.series import TOTAL, grouped, index
 
-CHANGE_UNITS = {"count": "count", "percent": "percentage_points", "yes_no": "yes_no"}
 TRENDS = ("improved", "worsened", "unchanged", "n/a")
-
-
-def round1(number: float | None) -> float | None:
-    """One decimal, half away from zero as people round by hand (not banker's rounding of a float)."""
-    if number is None:
-        return None
-    return float(Decimal(repr(number)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
-def clean(number: float | None) -> float | None:
-    """Drop float noise (59.4 - 38.5 = 20.899999999999995) without rounding away real decimals."""
-    return None if number is None else round(number, 9) + 0.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +68,9 @@ class Point:
     provisional: bool = False
     suppressed: bool = False
     hidden: str | None = None  # small | secondary, set by the disclosure gate
+    sample_size: int | None = None  # a survey measurement's
+    margin_of_error: float | None = None  # percentage points at 95 %
+    span: tuple[str, str] | None = None  # the quarters a flow's reported endline adds up
 
 
 @dataclass(frozen=True)
@@ -84,14 +83,23 @@ class ComparisonRow:
     target: float | None
     change: float | None
     percent_change: float | None
-    achievement_pct: float | None
+    progress_pct: float | None
     trend: str | None
     suppressed: bool = False
     notes: tuple[str, ...] = field(default=())
+    pct_of_target: float | None = None
+    achieved: bool | None = None  # yes/no indicators
+    reported: float | None = None  # partners' reports beside an evaluator's endline: why the two differ
+    reported_period: str | None = None
 
     @property
     def change_unit(self) -> str:
         return CHANGE_UNITS[self.indicator.unit]
+
+    @property
+    def achievement_pct(self) -> float | None:
+        """The name ``progress_pct`` had before the figures engine (kept in exports as an alias)."""
+        return self.progress_pct
 
     @property
     def comparable(self) -> bool:
@@ -101,33 +109,6 @@ class ComparisonRow:
     @property
     def categories(self) -> dict[str, str]:
         return {self.category.dimension: self.category.code} if self.category else {}
-
-
-def trend_of(direction: str, change: float | None) -> str | None:
-    """improved | worsened | unchanged by the indicator's direction; n/a when it has none."""
-    if direction == "none":
-        return "n/a"
-    if change is None:
-        return None
-    if change == 0:
-        return "unchanged"
-    better = change > 0 if direction == "increase" else change < 0
-    return "improved" if better else "worsened"
-
-
-def figures(
-    indicator: Indicator, baseline: float | None, endline: float | None, target: float | None
-) -> tuple[float | None, float | None, float | None, str | None]:
-    """(change, percent_change, achievement_pct, trend) by DESIGN.md's formulas."""
-    change = clean(endline - baseline) if endline is not None and baseline is not None else None
-    percent = None
-    if indicator.unit == "count" and change is not None and baseline:
-        percent = round1(change / baseline * 100)
-    achievement = None
-    start = baseline if baseline is not None else 0.0
-    if endline is not None and target is not None and target != start:
-        achievement = round1((endline - start) / (target - start) * 100)
-    return change, percent, achievement, trend_of(indicator.direction, change)
 
 
 @dataclass(frozen=True)
@@ -141,6 +122,8 @@ class _Measured:
     note: str | None
     sheet: str
     cell: str
+    sample_size: int | None = None
+    margin_of_error: float | None = None
 
 
 def _measurements(
@@ -169,6 +152,8 @@ def _measurements(
             Measurement.note,
             Measurement.sheet,
             Measurement.cell,
+            Measurement.sample_size,
+            Measurement.margin_of_error,
         )
         .join(Indicator, Indicator.id == Measurement.indicator_id)
         .join(Combination, Combination.id == Measurement.combination_id)
@@ -176,11 +161,11 @@ def _measurements(
         .where(Indicator.partnership_id == partnership_id, Measurement.round.in_(("baseline", "endline")), wanted)
     ).all()
     best: dict[tuple[int, int, str], _Measured] = {}
-    for iid, cat, rnd, mid, batch, value, date, source, comparable, note, sheet, cell in rows:
+    for iid, cat, rnd, mid, batch, value, date, source, comparable, note, sheet, cell, n, moe in rows:
         key = (iid, cat or TOTAL, rnd)
         current = best.get(key)
         if current is None or (date, mid) > (current.date, current.id):
-            best[key] = _Measured(mid, batch, float(value), date, source, bool(comparable), note, sheet, cell)
+            best[key] = _Measured(mid, batch, float(value), date, source, bool(comparable), note, sheet, cell, n, moe)
     return best
 
 
@@ -196,6 +181,8 @@ def _measured_point(m: _Measured) -> Point:
         batch_id=m.batch_id,
         sheet=m.sheet,
         cell=m.cell,
+        sample_size=m.sample_size,
+        margin_of_error=m.margin_of_error,
     )
 
 
@@ -246,7 +233,15 @@ def comparison(
                 if cat != TOTAL and cat not in categories:
                     continue
                 rows.append(
-                    _row(ind, result, categories.get(cat), measured, cells.get((ind.id, cat), []), partner_code, cat)
+                    _row(
+                        ind,
+                        result,
+                        categories.get(cat),
+                        measured,
+                        cells.get((ind.id, cat), []),
+                        partner_code,
+                        cat,
+                    )
                 )
     return rows
 
@@ -270,25 +265,62 @@ def _row(
         baseline = Point(ind.baseline_value, year, ind.baseline_source, "catalog")
     end_m = measured.get((ind.id, cat, "endline"))
     endline: Point | None = None
+    reported = fold(ind, cells, end=latest_quarter(cells)) if cells else None
     if end_m is not None:
         endline = _measured_point(end_m)
     elif cells:
-        folded = fold(ind, cells)
-        if folded.partners:
-            codes = tuple(sorted(partner_code.get(pid, str(pid)) for pid in folded.partners))
-            endline = Point(
-                value=folded.value,
-                date=max(folded.periods.values()),
-                source="partner reports: " + ", ".join(codes),
-                origin="reported",
-                partners=codes,
-                provisional=folded.provisional,
-            )
-    target = ind.lop_target if total else None
+        endline = _reported_endline(ind, cells, partner_code, baseline)
+        reported = None
+    # a flow's endline over a span (a year against a yearly baseline) has no life-of-partnership target
+    target = ind.lop_target if total and not (endline and endline.span) else None
     b = baseline.value if baseline else None
     e = endline.value if endline else None
-    change, percent, achievement, trend = figures(ind, b, e, target)
-    return ComparisonRow(ind, result, category, baseline, endline, target, change, percent, achievement, trend)
+    comparable = all(p.comparable for p in (baseline, endline) if p is not None)
+    margins = [p.margin_of_error for p in (baseline, endline) if p is not None]
+    moved = change_of(ind, b, e, comparable=comparable, margins=margins)
+    m = measures(ind, e, baseline=b, target=target)
+    return ComparisonRow(
+        ind,
+        result,
+        category,
+        baseline,
+        endline,
+        target,
+        moved.change,
+        moved.percent_change,
+        round1(m.progress_pct),
+        moved.trend,
+        pct_of_target=round1(m.pct_of_target),
+        achieved=moved.achieved,
+        reported=reported.value if reported else None,
+        reported_period=max(reported.periods.values(), default=None) if reported else None,
+    )
+
+
+def _reported_endline(
+    ind: Indicator, cells: list[Any], partner_code: dict[int, str], baseline: Point | None
+) -> Point | None:
+    """The endline from partners' reports: a stock's latest value, or a flow over the same span as
+    its baseline ending at the last reported quarter (like for like: a year against a year)."""
+    span = baseline_span(ind, baseline.date if baseline else None)
+    last = max((c.period for c in cells), default=None)
+    if last is None:
+        return None
+    periods = set(span_ending(last, span)) if span else None
+    folded = fold(ind, cells, periods, end=last)  # the endline is dated by its last report
+    if not folded.partners:
+        return None
+    codes = tuple(sorted(partner_code.get(pid, str(pid)) for pid in folded.partners))
+    chosen = sorted(periods) if periods else None
+    return Point(
+        value=folded.value,
+        date=max(folded.periods.values()),
+        source="partner reports: " + ", ".join(codes),
+        origin="reported",
+        partners=codes,
+        provisional=folded.provisional,
+        span=(chosen[0], chosen[-1]) if chosen else None,
+    )
 
 
 def _number(value: float | None) -> float | int | None:
@@ -317,6 +349,8 @@ def as_json(row: ComparisonRow) -> dict[str, Any]:
             "source": base.source if base else None,
             "from": base.origin if base else None,
             "comparable": base.comparable if base else None,
+            "sample_size": base.sample_size if base else None,
+            "margin_of_error": base.margin_of_error if base else None,
             "suppressed": base.suppressed if base else False,
         },
         "endline": {
@@ -328,6 +362,9 @@ def as_json(row: ComparisonRow) -> dict[str, Any]:
             "partners": list(end.partners) if end else [],
             "provisional": end.provisional if end else False,
             "note": end.note if end else None,
+            "sample_size": end.sample_size if end else None,
+            "margin_of_error": end.margin_of_error if end else None,
+            "span": list(end.span) if end and end.span else None,
             "suppressed": end.suppressed if end else False,
         },
         "change": _number(row.change),
@@ -335,7 +372,12 @@ def as_json(row: ComparisonRow) -> dict[str, Any]:
         "percent_change": row.percent_change,
         "trend": row.trend,
         "target": _number(row.target),
-        "achievement_pct": row.achievement_pct,
+        "progress_pct": row.progress_pct,
+        "achievement_pct": row.progress_pct,
+        "pct_of_target": row.pct_of_target,
+        "achieved": row.achieved,
+        "reported_actual": _number(row.reported),
+        "reported_period": row.reported_period,
         "comparable": row.comparable,
         "suppressed": row.suppressed,
     }

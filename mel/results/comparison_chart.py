@@ -1,8 +1,9 @@
 """The dumbbell chart of the comparison page, as geometry for a server-rendered SVG (no JavaScript).
 
 Indicators differ by orders of magnitude (1,480 cases, 14 offices, 59 %), so each line has its own
-scale: from 0 to the largest of its baseline, endline and target. The chart shows direction and
-distance to target; the table beside it holds the numbers.
+scale: from 0 to the largest of its baseline, endline and target, drawn as a labelled axis under
+the line (``0`` … ``1,480``, in the indicator's unit), with each value written by its point. The
+chart shows direction and distance to target; the table beside it holds every number.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from dataclasses import dataclass
 
 from mel.results.comparison import ComparisonRow
 
-WIDTH = 640
-LABEL = 150
-ROW = 26
-PAD = 12
+WIDTH = 720
+LABEL = 110
+ROW = 46
+PAD = 14
+RIGHT = 56  # room for the scale's end label
 
 
 @dataclass(frozen=True)
@@ -29,16 +31,22 @@ class Dumbbell:
     baseline: float | None
     endline: float | None
     target: float | None
+    unit: str = "count"
+    top: float = 1.0
+    """The end of this line's own scale (its axis runs from 0 to ``top``)."""
+    zero_x: float = LABEL + PAD
+    top_x: float = WIDTH - RIGHT
+    name: str = ""
 
 
 def _x(value: float | None, top: float) -> float | None:
     if value is None:
         return None
-    span = WIDTH - LABEL - 2 * PAD
+    span = WIDTH - RIGHT - LABEL - PAD
     return round(LABEL + PAD + (value / top if top else 0.0) * span, 1)
 
 
-def dumbbells(rows: list[ComparisonRow]) -> tuple[list[Dumbbell], int]:
+def dumbbells(rows: list[ComparisonRow], lang: str = "en") -> tuple[list[Dumbbell], int]:
     """(one dumbbell per row that has a baseline or an endline value, the chart height)."""
     out: list[Dumbbell] = []
     for row in rows:
@@ -60,6 +68,11 @@ def dumbbells(rows: list[ComparisonRow]) -> tuple[list[Dumbbell], int]:
                 baseline=base,
                 endline=end,
                 target=row.target,
+                unit=row.indicator.unit,
+                top=top,
+                zero_x=_x(0.0, top) or LABEL + PAD,
+                top_x=_x(top, top) or WIDTH - RIGHT,
+                name=row.indicator.label(lang),
             )
         )
     return out, int(2 * PAD + len(out) * ROW)

@@ -65,7 +65,7 @@ def comparison_page(
         "provisional": "1" if include else "",
     }
     download = {k: v for k, v in params.items() if v}
-    bells, height = dumbbells(rows)
+    bells, height = dumbbells(rows, request.state.lang)
     context: dict[str, Any] = common(ship, user, request.state.lang) | {
         "rows": rows,
         "params": params,

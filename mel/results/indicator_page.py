@@ -18,8 +18,9 @@ from mel.catalog.models import Combination, ContextEvent, Dimension, Indicator, 
 from mel.periods import fiscal_label, quarter_of
 from mel.reports.models import Submission, Value
 from mel.results.base import Scope, submission_filter
+from mel.results.figures import Folded, fold, latest_quarter
 from mel.results.progress import Timeline, expected
-from mel.results.series import TOTAL, Cell, Folded, fold, grouped
+from mel.results.series import TOTAL, Cell, grouped
 
 
 @dataclass(frozen=True)
@@ -43,16 +44,33 @@ class EventMark:
     period: str
     regions: list[str]
     pillars: list[str]
+    description: str | None = None
+    fallback: bool = False
+    """The title (or description) is the English text standing in for a missing translation."""
 
 
-def context_events(session: Session, partnership_id: int) -> list[EventMark]:
+def context_events(session: Session, partnership_id: int, lang: str = "en") -> list[EventMark]:
+    """The partnership's events, titled and described in ``lang`` where the catalog or officer gave it."""
     rows = session.scalars(
         select(ContextEvent).where(ContextEvent.partnership_id == partnership_id).order_by(ContextEvent.starts_on)
     ).all()
-    return [
-        EventMark(e.id, e.title, e.starts_on, e.ends_on, quarter_of(e.starts_on), list(e.regions), list(e.pillars))
-        for e in rows
-    ]
+    marks = []
+    for e in rows:
+        title, description = e.localized_title(lang), e.localized_description(lang)
+        marks.append(
+            EventMark(
+                e.id,
+                title.text or e.title,
+                e.starts_on,
+                e.ends_on,
+                quarter_of(e.starts_on),
+                list(e.regions),
+                list(e.pillars),
+                description=description.text,
+                fallback=title.fallback or description.fallback,
+            )
+        )
+    return marks
 
 
 def series(
@@ -89,8 +107,8 @@ def series(
             SeriesPoint(
                 period=period,
                 fiscal=fiscal_label(period, ship.fiscal_year_start),
-                reported=fold(indicator, by_period.get(period, [])),
-                to_date=fold(indicator, so_far),
+                reported=fold(indicator, by_period.get(period, []), end=period),
+                to_date=fold(indicator, so_far, end=period),
                 target=target,
                 events=marks.get(period, []),
             )
@@ -116,9 +134,18 @@ class Breakdown:
 
 
 def breakdown(
-    session: Session, ship: Partnership, indicator: Indicator, scope: Scope, dimension: Dimension, *, lang: str
+    session: Session,
+    ship: Partnership,
+    indicator: Indicator,
+    scope: Scope,
+    dimension: Dimension,
+    *,
+    lang: str,
 ) -> Breakdown:
-    """The indicator by the categories of ``dimension`` over the partnership (sum or latest), per partner."""
+    """The indicator by the categories of ``dimension`` over the partnership (sum or latest), per partner.
+
+    A ``latest`` category comes from the same quarter as its partner's total.
+    """
     cells = grouped(
         session,
         scope,
@@ -130,12 +157,16 @@ def breakdown(
     by_cat: dict[int, list[Cell]] = defaultdict(list)
     for c in cells:
         by_cat[c.category_id].append(c)
+    end = latest_quarter(by_cat.get(TOTAL, []))
+    total = fold(indicator, by_cat.get(TOTAL, []), end=end)
+    align = total.periods if indicator.aggregation == "latest" else None
     rows = []
     for cat in dimension.categories:
         if cat.id in by_cat:
             label = cat.label_es if lang == "es" else cat.label_en
-            rows.append(BreakdownRow(cat.id, str(cat.id), label, fold(indicator, by_cat[cat.id])))
-    total = fold(indicator, by_cat.get(TOTAL, []))
+            folded = fold(indicator, by_cat[cat.id], end=end, align=align)
+            if folded.partners:
+                rows.append(BreakdownRow(cat.id, str(cat.id), label, folded))
     partners = sorted({p for r in rows for p in r.total.partners} | set(total.partners))
     only = None
     if scope.partner_ids is not None and len(scope.partner_ids) == 1:

@@ -113,7 +113,7 @@ def indicator_page(
     scope = Scope(include_provisional=include)
     baseline = baseline_measurements(session, ship.id).get(ind.id, ind.baseline_value)
     time = timeline(ship, today=today(), due_days=settings.report_due_days)
-    events = context_events(session, ship.id)
+    events = context_events(session, ship.id, request.state.lang)
     points = series(session, ship, ind, scope, time, baseline=baseline, events=events)
     disclose_series(points, ind, viewer)
     baseline_hidden = viewer.hides(ind.sensitive) and is_small(baseline)

@@ -15,15 +15,17 @@ from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mel.catalog.models import Category, Indicator, Partnership
+from mel.catalog.combinations import TOTAL_KEY
+from mel.catalog.models import Category, Combination, Indicator, Partnership
 from mel.periods import fiscal, quarter_of, quarters
-from mel.results.base import Scope
+from mel.reports.models import Submission, Value
+from mel.results.base import Scope, submission_filter
+from mel.results.figures import Folded, deviation, empty, fold, latest_quarter, pct_of
 from mel.results.progress import baseline_measurements, latest_measurements
-from mel.results.series import TOTAL, Cell, Folded, fold, grouped
-
-EMPTY = Folded(None, False, {}, {})
+from mel.results.series import TOTAL, Cell, grouped
 
 GRANULARITIES = ("quarter", "fy", "lop")
 LEVEL_ORDER = ("impact", "outcome", "output")
@@ -43,14 +45,21 @@ class IpttCell:
     provisional: bool = False
     partners: int = 0  # partners whose values the cell holds (a percent of several has no actual)
     hidden: str | None = None  # set by the disclosure gate: small | secondary (the actual is then None)
+    direction: str = "increase"
+    as_of: str | None = None  # a latest value carried from an earlier quarter
+    numerator: float | None = None  # a pooled rate's counts
+    denominator: float | None = None
+    explanation: str | None = None  # the partners' comments on the bucket's totals
 
     @property
-    def percent(self) -> float | None:
-        """Actual as a percent of target (null without a target or with a zero target)."""
-        if self.target in (None, 0) or self.actual is None:
-            return None
-        assert self.target is not None
-        return self.actual / self.target * 100
+    def pct_of_target(self) -> float | None:
+        """The figures engine's % of target (null without a target, or for a falling indicator)."""
+        return pct_of(self.direction, self.actual, self.target)
+
+    @property
+    def deviation(self) -> str | None:
+        """over | under outside 100 ± 10 % of target: the IPTT asks for an explanation."""
+        return deviation(self.pct_of_target)
 
 
 @dataclass
@@ -72,6 +81,7 @@ class IpttRow:
     source: str = "reports"  # reports | measurement
     sensitive: bool = False  # counts of victims: the disclosure gate hides 1 to 4 from all but staff
     partner_id: int | None = None  # of a partner row
+    category: str = ""  # category code of a category row
     baseline_hidden: str | None = None  # set by the disclosure gate
     children: list[IpttRow] = field(default_factory=list)
     expandable: bool = False  # the indicator has disaggregation rows to show
@@ -79,13 +89,13 @@ class IpttRow:
 
     def record(self, buckets: list[Bucket]) -> dict[str, Any]:
         """A flat dictionary for exports: one key per bucket and measure."""
-        skip = ("cells", "lop", "children", "expandable", "expanded", "partner_id", "baseline_hidden")
+        skip = ("cells", "lop", "children", "expandable", "expanded", "partner_id", "baseline_hidden", "category")
         out = {k: v for k, v in asdict(self).items() if k not in skip}
         for bucket, cell in zip(buckets, self.cells, strict=True):
             out[f"{bucket.label} target"] = cell.target
             out[f"{bucket.label} actual"] = cell.actual
-            out[f"{bucket.label} %"] = cell.percent
-        out["LOP target"], out["LOP actual"], out["LOP %"] = self.lop.target, self.lop.actual, self.lop.percent
+            out[f"{bucket.label} %"] = cell.pct_of_target
+        out["LOP target"], out["LOP actual"], out["LOP %"] = self.lop.target, self.lop.actual, self.lop.pct_of_target
         return out
 
 
@@ -140,21 +150,53 @@ def _cells(
     *,
     targets: bool,
     partner: int | None = None,
-) -> tuple[list[IpttCell], IpttCell, Folded]:
-    """One row's cells: ``where`` maps a quarter to its bucket's position."""
+    end: str,
+    align: tuple[list[Folded], Folded] | None = None,
+    notes: dict[str, list[str]] | None = None,
+) -> tuple[list[IpttCell], IpttCell, list[Folded], Folded]:
+    """One row's cells, folded by the figures engine: ``where`` maps a quarter to its bucket.
+
+    ``align`` (the total's folds) makes a ``latest`` category take each partner's quarter of the
+    total; ``notes`` (quarter → comments) explain the total's deviations.
+    """
     per_bucket: list[list[Cell]] = [[] for _ in cols]
     mine = cells if partner is None else [c for c in cells if c.partner_id == partner]
     for c in mine:
         i = where.get(c.period)
         if i is not None:
             per_bucket[i].append(c)
-    out = []
-    for bucket, chosen in zip(cols, per_bucket, strict=True):
-        f = fold(indicator, chosen) if chosen else EMPTY
-        out.append(IpttCell(_target(indicator, bucket) if targets else None, f.value, f.provisional, len(f.partners)))
-    whole = fold(indicator, mine)
-    lop = IpttCell(indicator.lop_target if targets else None, whole.value, whole.provisional, len(whole.partners))
-    return out, lop, whole
+    out, folds = [], []
+    for n, (bucket, chosen) in enumerate(zip(cols, per_bucket, strict=True)):
+        along = align[0][n].periods if align else None
+        f = fold(indicator, chosen, end=bucket.periods[-1], align=along) if chosen else empty()
+        folds.append(f)
+        out.append(_cell(indicator, f, _target(indicator, bucket) if targets else None, bucket.periods, notes))
+    whole = fold(indicator, mine, end=end or None, align=align[1].periods if align else None)
+    lop = _cell(indicator, whole, indicator.lop_target if targets else None, tuple(whole.periods.values()), notes)
+    return out, lop, folds, whole
+
+
+def _cell(
+    indicator: Indicator,
+    f: Folded,
+    target: float | None,
+    periods: tuple[str, ...],
+    notes: dict[str, list[str]] | None,
+) -> IpttCell:
+    cell = IpttCell(
+        target,
+        f.value,
+        f.provisional,
+        len(f.partners),
+        direction=indicator.direction,
+        as_of=f.as_of,
+        numerator=f.numerator,
+        denominator=f.denominator,
+    )
+    if notes and cell.deviation:
+        said = list(dict.fromkeys(text for p in sorted(set(periods)) for text in notes.get(p, [])))
+        cell.explanation = " · ".join(said[-3:]) or None
+    return cell
 
 
 def iptt_table(
@@ -200,9 +242,11 @@ def iptt_table(
     measured = latest_measurements(session, ship.id)
     baselines = baseline_measurements(session, ship.id)
     categories = _categories(indicators)
+    notes = total_comments(session, scope, [i.id for i in indicators], names)
     rows = []
     for ind in indicators:
         result = ind.result
+        latest = ind.aggregation == "latest"
         base = baselines.get(ind.id, ind.baseline_value)
         common: dict[str, Any] = {
             "level": result.level,
@@ -216,16 +260,18 @@ def iptt_table(
             "sensitive": bool(ind.sensitive),
         }
         totals = by_key.get((ind.id, TOTAL), [])
-        cells, lop, whole = _cells(ind, totals, cols, where, targets=True)
+        end = latest_quarter(totals) or ""  # the life-of-partnership figure stands at the latest report
+        cells, lop, folds, whole = _cells(ind, totals, cols, where, targets=True, end=end, notes=notes.get(ind.id))
         row = IpttRow(kind="indicator", label="", dimension="", cells=cells, lop=lop, **common)
         row.expandable = bool(ind.dimensions)
         row.expanded = expand is None or ind.code in expand
-        row.per_partner = whole.value is None and len(whole.partners) > 1
+        reporting = {c.partner_id for c in totals if c.period in where or not cols}
+        row.per_partner = whole.value is None and len(reporting) > 1
         if not totals and not ind.partners and ind.id in measured:
             row.lop.actual = measured[ind.id][0]
             row.source = "measurement"
-        for pid in sorted(whole.partners, key=lambda p: names.get(p, "")):
-            p_cells, p_lop, _ = _cells(ind, totals, cols, where, targets=False, partner=pid)
+        for pid in sorted(reporting, key=lambda p: names.get(p, "")):  # a stale LOP still has its periods
+            p_cells, p_lop, _, _ = _cells(ind, totals, cols, where, targets=False, partner=pid, end=end)
             row.children.append(
                 IpttRow(
                     kind="partner",
@@ -242,10 +288,20 @@ def iptt_table(
                 cat_cells = by_key.get((ind.id, cat.id), [])
                 if not cat_cells:
                     continue
-                c_cells, c_lop, c_whole = _cells(ind, cat_cells, cols, where, targets=False)
+                c_cells, c_lop, _, c_whole = _cells(
+                    ind, cat_cells, cols, where, targets=False, end=end, align=(folds, whole) if latest else None
+                )
                 dim_label = dim.label_es if lang == "es" else dim.label_en
                 label = f"{dim_label}: {cat.label_es if lang == 'es' else cat.label_en}"
-                child = IpttRow(kind="category", label=label, dimension=dim.code, cells=c_cells, lop=c_lop, **common)
+                child = IpttRow(
+                    kind="category",
+                    label=label,
+                    dimension=dim.code,
+                    category=cat.code,
+                    cells=c_cells,
+                    lop=c_lop,
+                    **common,
+                )
                 child.per_partner = c_whole.value is None and len(c_whole.partners) > 1
                 row.children.append(child)
         rows.append(row)
@@ -254,3 +310,26 @@ def iptt_table(
 
 def _categories(indicators: Collection[Indicator]) -> dict[int, list[Category]]:
     return {dim.id: list(dim.categories) for ind in indicators for dim in ind.dimensions}
+
+
+def total_comments(
+    session: Session, scope: Scope, indicator_ids: list[int], names: dict[int, str]
+) -> dict[int, dict[str, list[str]]]:
+    """The partners' comments on counted totals, per indicator and quarter: a deviation's explanation."""
+    rows = session.execute(
+        select(Value.indicator_id, Value.period, Value.partner_id, Value.comment)
+        .join(Submission, Submission.id == Value.submission_id)
+        .join(Combination, Combination.id == Value.combination_id)
+        .where(
+            submission_filter(scope),
+            Value.indicator_id.in_(indicator_ids or [-1]),
+            Combination.key == TOTAL_KEY,
+            Value.comment.is_not(None),
+            Value.comment != "",
+        )
+        .order_by(Value.period, Value.partner_id)
+    )
+    out: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for iid, period, pid, comment in rows:
+        out[iid][period].append(f"{names.get(pid, pid)}: {comment}")
+    return out

@@ -127,6 +127,10 @@ class Shown:
     value: str  # the raw actual for data attributes, '' when none
     pct: str
     provisional: bool
+    deviation: str = ""  # over | under: outside 100 ± 10 % of target
+    explanation: str = ""  # the partners' comments, or '' when none was given
+    as_of: str = ""  # a latest value carried from this earlier quarter
+    counts: str = ""  # a pooled rate's numerator / denominator
 
 
 def shown_value(value: float | None, unit: str, lang: str) -> str:
@@ -151,14 +155,22 @@ def shown_cells(table: Iptt, row: IpttRow, lang: str) -> list[Shown]:
                 Shown(col=col, target=target, actual=mark(cell.hidden), value="", pct="", provisional=cell.provisional)
             )
             continue
+        pct = cell.pct_of_target
+        counts = ""
+        if cell.numerator is not None and cell.denominator is not None:
+            counts = f"{int(cell.numerator):,} / {int(cell.denominator):,}"
         out.append(
             Shown(
                 col=col,
                 target=shown_value(cell.target, row.unit, lang) if row.kind == "indicator" else "",
                 actual=t(lang, "per partner") if per_partner else shown_value(cell.actual, row.unit, lang),
                 value="" if cell.actual is None else repr(float(cell.actual)),
-                pct=f"{cell.percent:,.1f} %" if cell.percent is not None else ("—" if row.kind == "indicator" else ""),
+                pct=f"{pct:,.1f} %" if pct is not None else ("—" if row.kind == "indicator" else ""),
                 provisional=cell.provisional,
+                deviation=(cell.deviation or "") if row.kind == "indicator" else "",
+                explanation=cell.explanation or "",
+                as_of=cell.as_of or "",
+                counts=counts,
             )
         )
     return out
@@ -170,18 +182,31 @@ def cells_html(cells: list[Shown], *, child: bool, lang: str) -> Markup:
     mark = Markup(' <abbr class="provisional" title="{}">{}</abbr>').format(
         t(lang, "Includes reports awaiting review"), t(lang, "provisional")
     )
+    words = {
+        "over": t(lang, "more than 10 percent above the target"),
+        "under": t(lang, "more than 10 percent below the target"),
+        "none": t(lang, "No explanation given yet"),
+        "as_of": t(lang, "as of"),
+    }
     parts = []
     for c in cells:
         col, actual = escape(c.col), escape(c.actual)
         flag = mark if c.provisional else ""
-        actual_td = f'<td class="num actual" data-col="{col}" data-value="{c.value}">{actual}{flag}</td>'
+        extra = f' <small class="as-of">{words["as_of"]} {escape(c.as_of)}</small>' if c.as_of else ""
+        title = f' title="{escape(c.counts)}"' if c.counts else ""
+        actual_td = f'<td class="num actual" data-col="{col}" data-value="{c.value}"{title}>{actual}{flag}{extra}</td>'
         if child:
             parts.append(f"<td></td>{actual_td}<td></td>")
-        else:
-            parts.append(
-                f'<td class="num target">{escape(c.target)}</td>{actual_td}'
-                f'<td class="num pct" data-col="{col}">{escape(c.pct)}</td>'
+            continue
+        pct_td = f'<td class="num pct" data-col="{col}">{escape(c.pct)}</td>'
+        if c.deviation:  # the mark (▲ ▼) comes from the style sheet; the words are the cell's title
+            said = escape(c.explanation) if c.explanation else words["none"]
+            pct_td = (
+                f'<td class="num pct deviation deviation-{c.deviation}" data-col="{col}" '
+                f'data-deviation="{c.deviation}" data-explained="{"1" if c.explanation else "0"}" '
+                f'title="{escape(words[c.deviation])}: {said}">{escape(c.pct)}</td>'
             )
+        parts.append(f'<td class="num target">{escape(c.target)}</td>{actual_td}{pct_td}')
     return Markup("".join(parts))
 
 

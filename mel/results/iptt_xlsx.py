@@ -71,6 +71,14 @@ def iptt_xlsx(table: Iptt, *, lang: str = "en") -> bytes:
             sheet.write_number(row_no, 6, row.baseline, fmt)
         for g, cell in enumerate([*row.cells, row.lop]):
             _write_cell(sheet, row_no, len(fixed) + g * 3, cell, fmt, pct)
+            if top and cell.deviation:  # the explanation travels with the figure, as a cell note
+                why = cell.explanation or t(lang, "No explanation given yet")
+                over, under = (
+                    t(lang, "more than 10 percent above the target"),
+                    t(lang, "more than 10 percent below the target"),
+                )
+                words = over if cell.deviation == "over" else under
+                sheet.write_comment(row_no, len(fixed) + g * 3 + 2, f"{words}: {why}")
         if not top:
             sheet.set_row(row_no, None, None, {"level": 1})
         row_no += 1
@@ -93,5 +101,5 @@ def _write_cell(sheet: Any, row: int, col: int, cell: IpttCell, fmt: Any, pct: A
         return
     if cell.actual is not None:
         sheet.write_number(row, col + 1, cell.actual, fmt)
-    if cell.percent is not None:
-        sheet.write_number(row, col + 2, round(cell.percent, 1), pct)
+    if cell.pct_of_target is not None:
+        sheet.write_number(row, col + 2, round(cell.pct_of_target, 1), pct)

@@ -1,10 +1,9 @@
-"""Indicator progress: actuals against targets, pro-rated for the time elapsed, per indicator.
+"""Indicator progress: the dashboard's line per indicator, from the figures engine.
 
-Numbers follow DESIGN.md's rules. Over periods, ``sum`` indicators add up (life-of-partnership
-actual) and ``latest`` indicators take each partner's most recent value. Across partners counts
-add up; percents and yes/no values are never added: with several partners the combined actual is
-left empty and the page shows each partner's value. Indicators no partner reports (institutional
-statistics) take the evaluator's latest measurement of the total.
+The actual and every measure come from ``mel.results.figures`` (one grouped query per partnership,
+folded by the engine), so the dashboard says what the IPTT, the indicator page and the exports
+say. Indicators no partner reports (institutional statistics) take the evaluator's latest
+measurement of the total.
 
 Status compares the actual with the target pro-rated for the time elapsed (see ``expected``):
 at least 90 % of the expected progress is on track, at least 70 % behind, less is off track.
@@ -17,16 +16,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from mel.catalog.models import Combination, Dimension, Indicator, Partner, Partnership, Result
 from mel.periods import fiscal, quarter_end, quarter_of, quarters
-from mel.reports.models import Measurement, Submission, Value
-from mel.results.base import TOTAL_KEY, Scope, submission_filter
+from mel.reports.models import Measurement
+from mel.results.base import TOTAL_KEY, Scope
+from mel.results.figures import BEHIND, ON_TRACK, fold, latest_quarter, measures, whole
+from mel.results.series import Cell, grouped
 
-ON_TRACK = 0.9
-BEHIND = 0.7
+__all__ = ["BEHIND", "ON_TRACK"]
+
 STATUSES = ("on_track", "behind", "off_track", "no_target", "no_data", "not_applicable")
 PILLAR_ORDER = ("prosecution", "protection", "prevention", None)
 ROUND_ORDER = {"baseline": 0, "midline": 1, "endline": 2}
@@ -74,11 +75,17 @@ class Progress:
     partners: list[PartnerValue]
     expected: float | None
     status: str
-    bar: float | None  # share of the way from baseline to the life-of-partnership target, 0-100
+    bar: float | None  # progress_pct shown as a bar: 0-100
     expected_bar: float | None
     measurement: tuple[str, str, str | None] | None = None  # round, date, source
     actual_hidden: str | None = None  # set by the disclosure gate (the actual and the bar are then None)
     baseline_hidden: str | None = None
+    pct_of_target: float | None = None
+    progress_pct: float | None = None  # from the baseline (a flow: from zero) to the target
+    expected_pct: float | None = None  # the progress the target's path asks for by now
+    as_of: str | None = None  # a latest value carried from an earlier quarter
+    numerator: float | None = None  # a pooled rate's counts
+    denominator: float | None = None
 
     @property
     def code(self) -> str:
@@ -119,6 +126,12 @@ def fy_targets(indicator: Indicator) -> dict[int, float]:
 
 
 def expected(indicator: Indicator, baseline: float | None, time: Timeline, elapsed: int | None = None) -> float | None:
+    """The value the target's path asks for after ``elapsed`` quarters; whole people or cases for counts."""
+    value = _expected(indicator, baseline, time, elapsed)
+    return whole(value) if indicator.unit == "count" else value
+
+
+def _expected(indicator: Indicator, baseline: float | None, time: Timeline, elapsed: int | None = None) -> float | None:
     """The value the indicator should have reached after ``elapsed`` quarters (default: the timeline's).
 
     Sum indicators: the life-of-partnership target times the share of quarters elapsed, or, when
@@ -153,105 +166,6 @@ def expected(indicator: Indicator, baseline: float | None, time: Timeline, elaps
     in_year = [i for i, p in enumerate(periods) if fiscal(p, time.fy_start)[0] == year]
     done = sum(1 for i in in_year if i < n)
     return begin + (goal - begin) * done / len(in_year)
-
-
-def judge(indicator: Indicator, actual: float | None, start: float, goal: float | None) -> str:
-    """on_track / behind / off_track: the share of the expected way from ``start`` to ``goal`` covered."""
-    if indicator.direction == "none":
-        return "not_applicable"
-    if goal is None:
-        return "no_target"
-    if actual is None:
-        return "no_data"
-    sign = -1.0 if indicator.direction == "decrease" else 1.0
-    way = sign * (goal - start)
-    done = sign * (actual - start)
-    if way <= 0:
-        return "on_track" if done >= way else "off_track"
-    ratio = done / way
-    return "on_track" if ratio >= ON_TRACK else "behind" if ratio >= BEHIND else "off_track"
-
-
-def bar(indicator: Indicator, value: float | None, baseline: float | None) -> float | None:
-    """Where ``value`` stands between the baseline (0 %) and the life-of-partnership target (100 %)."""
-    target = indicator.lop_target
-    if value is None or target is None:
-        return None
-    start = 0.0 if indicator.aggregation == "sum" else baseline or 0.0
-    if target == start:
-        return 100.0 if value >= target else 0.0
-    return max(0.0, min(100.0, (value - start) / (target - start) * 100))
-
-
-def partner_actuals(session: Session, partnership_id: int, scope: Scope) -> dict[int, list[PartnerValue]]:
-    """Per indicator, each partner's actual: the sum over quarters or the latest quarter's value.
-
-    Two grouped queries over the counted totals, read from the covering index ``ix_value_progress``
-    (the counted submissions are a small subquery, not a row-by-row join): a GROUP BY for sum
-    indicators and a window (the latest quarter per indicator and partner) for latest indicators.
-    """
-    total_id = session.scalar(select(Combination.id).where(Combination.key == TOTAL_KEY))
-    if total_id is None:
-        return {}
-    aggregation = {
-        i: a
-        for i, a in session.execute(
-            select(Indicator.id, Indicator.aggregation).where(Indicator.partnership_id == partnership_id)
-        )
-    }
-    counted = select(Submission.id).where(submission_filter(scope))
-    pending = select(Submission.id).where(submission_filter(scope), Submission.status == "submitted")
-    is_pending = case((Value.submission_id.in_(pending), 1), else_=0) if scope.include_provisional else literal(0)
-    conn = session.connection()
-    sum_ids = [i for i, a in aggregation.items() if a == "sum"]
-    latest_ids = [i for i, a in aggregation.items() if a == "latest"]
-    out: dict[int, list[PartnerValue]] = defaultdict(list)
-    if sum_ids:
-        summed = conn.execute(
-            select(
-                Value.indicator_id,
-                Value.partner_id,
-                func.sum(Value.value),
-                func.max(Value.period),
-                func.max(is_pending),
-            )
-            .where(Value.indicator_id.in_(sum_ids), Value.combination_id == total_id, Value.submission_id.in_(counted))
-            .group_by(Value.indicator_id, Value.partner_id)
-        )
-        for iid, pid, total, period, flag in summed:
-            out[iid].append(PartnerValue(pid, float(total), period, bool(flag)))
-    if latest_ids:
-        rank = (
-            func.row_number()
-            .over(partition_by=(Value.indicator_id, Value.partner_id), order_by=Value.period.desc())
-            .label("rank")
-        )
-        ranked = (
-            select(Value.indicator_id, Value.partner_id, Value.value, Value.period, is_pending.label("flag"), rank)
-            .where(
-                Value.indicator_id.in_(latest_ids), Value.combination_id == total_id, Value.submission_id.in_(counted)
-            )
-            .subquery()
-        )
-        latest = conn.execute(
-            select(ranked.c.indicator_id, ranked.c.partner_id, ranked.c.value, ranked.c.period, ranked.c.flag).where(
-                ranked.c.rank == 1
-            )
-        )
-        for iid, pid, value, period, flag in latest:
-            out[iid].append(PartnerValue(pid, float(value), period, bool(flag)))
-    for values in out.values():
-        values.sort(key=lambda v: v.partner_id)
-    return out
-
-
-def combine(indicator: Indicator, values: list[PartnerValue]) -> float | None:
-    """The all-partner number: counts add up; a percent or yes/no only when one partner reports it."""
-    if not values:
-        return None
-    if indicator.unit == "count":
-        return sum(v.value or 0 for v in values)
-    return values[0].value if len(values) == 1 else None
 
 
 def latest_measurements(session: Session, partnership_id: int) -> dict[int, tuple[float, str, str, str | None]]:
@@ -310,34 +224,51 @@ def reported_by_partners(indicator: Indicator) -> bool:
     return bool(indicator.partners)
 
 
+def partner_values(indicator: Indicator, cells: list[Cell], *, end: str) -> list[PartnerValue]:
+    """Each partner's own actual, by the same fold as the all-partner one."""
+    by_partner: dict[int, list[Cell]] = defaultdict(list)
+    for c in cells:
+        by_partner[c.partner_id].append(c)
+    out = []
+    for pid in sorted(by_partner):
+        f = fold(indicator, by_partner[pid], end=end)
+        if f.partners:
+            out.append(PartnerValue(pid, f.partners[pid], f.periods[pid], f.provisional))
+    return out
+
+
 def indicator_progress(
     session: Session, partnership: Partnership, scope: Scope, *, today: dt.date, due_days: int
 ) -> dict[int, Progress]:
-    """Every indicator's progress under ``scope``, keyed by indicator id."""
-    actuals = partner_actuals(session, partnership.id, scope)
+    """Every indicator's dashboard line under ``scope``, keyed by indicator id, from the figures engine."""
+    cells: dict[int, list[Cell]] = defaultdict(list)
+    for c in grouped(session, scope, partnership_id=partnership.id, dimension_ids=[]):
+        cells[c.indicator_id].append(c)
     measured = latest_measurements(session, partnership.id)
     baselines = baseline_measurements(session, partnership.id)
-    last = max((v.period for vs in actuals.values() for v in vs), default=None)
+    last = max((c.period for cs in cells.values() for c in cs), default=None)
     time = timeline(partnership, today=today, due_days=due_days, last_reported=last)
     out: dict[int, Progress] = {}
     for result in partnership.results:
         for ind in result.indicators:
             base = baselines.get(ind.id, ind.baseline_value)
-            values = actuals.get(ind.id, [])
-            actual = combine(ind, values)
-            period = max((v.period for v in values), default=None)
+            mine = cells.get(ind.id, [])
+            end = latest_quarter(mine)
+            folded = fold(ind, mine, end=end)
+            values = partner_values(ind, mine, end=end) if folded.partners and end else []
+            actual, period = folded.value, max(folded.periods.values(), default=None)
             source = "reports" if values else None
             measurement = None
             if not reported_by_partners(ind) and ind.id in measured:
                 actual, rnd, date, msource = measured[ind.id]
                 source, period, measurement = "measurement", None, (rnd, date, msource)
             goal = expected(ind, base, time)
-            start = 0.0 if ind.aggregation == "sum" else base or 0.0
-            if actual is None and len(values) > 1:
-                statuses = [judge(ind, v.value, start, goal) for v in values]
-                status = worst(statuses)
-            else:
-                status = judge(ind, actual, start, goal)
+            m = measures(ind, actual, baseline=base, target=ind.lop_target, expected=goal)
+            status = m.status
+            if actual is None and len(values) > 1:  # rates without counts: judged partner by partner
+                status = worst(
+                    measures(ind, v.value, baseline=base, target=ind.lop_target, expected=goal).status for v in values
+                )
             out[ind.id] = Progress(
                 indicator=ind,
                 baseline=base,
@@ -345,15 +276,26 @@ def indicator_progress(
                 actual=actual,
                 actual_period=period,
                 source=source,
-                provisional=any(v.provisional for v in values),
+                provisional=folded.provisional,
                 partners=values,
                 expected=goal,
                 status=status,
-                bar=bar(ind, actual, base),
-                expected_bar=bar(ind, goal, base),
+                bar=_clamp(m.progress_pct),
+                expected_bar=_clamp(m.expected_pct),
                 measurement=measurement,
+                pct_of_target=m.pct_of_target,
+                progress_pct=m.progress_pct,
+                expected_pct=m.expected_pct,
+                as_of=folded.as_of,
+                numerator=folded.numerator,
+                denominator=folded.denominator,
             )
     return out
+
+
+def _clamp(pct: float | None) -> float | None:
+    """A progress bar shows 0 to 100 %; the measure itself is not clamped."""
+    return None if pct is None else max(0.0, min(100.0, pct))
 
 
 @dataclass

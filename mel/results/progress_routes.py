@@ -49,6 +49,16 @@ def partnership_or_404(session: Session, code: str, user: CurrentUser) -> Partne
     return ship
 
 
+def region_labels(ship: Partnership, lang: str) -> dict[str, str]:
+    """Region codes (as events store them) to the names of the partnership's ``region`` categories."""
+    return {
+        c.code: (c.label_es if lang == "es" else c.label_en)
+        for d in ship.dimensions
+        if d.code == "region"
+        for c in d.categories
+    }
+
+
 def today() -> dt.date:
     return dt.date.today()
 
@@ -132,7 +142,8 @@ def _context_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     context = common(ship, user, request.state.lang) | {
-        "events": context_events(session, ship.id),
+        "events": context_events(session, ship.id, request.state.lang),
+        "region_labels": region_labels(ship, request.state.lang),
         "pillars": PILLARS,
         "error": error,
         "form": form or {},

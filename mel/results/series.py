@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
-from operator import attrgetter
+from dataclasses import dataclass
 
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
@@ -35,29 +34,18 @@ class Cell:
     category_id: int  # TOTAL for the total
     value: float
     provisional: bool
+    numerator: float | None = None  # pooled rates (``Indicator.pooled``)
+    denominator: float | None = None
 
 
-@dataclass(slots=True)
-class Folded:
-    """A number for one bucket: the all-partner value (None when it cannot be combined) and per partner."""
-
-    value: float | None
-    provisional: bool
-    partners: dict[int, float]
-    periods: dict[int, str]
-    hidden: str | None = None  # set by the disclosure gate: small | secondary (the value is then None)
-    hidden_partners: dict[int, str] = field(default_factory=dict)
-
-
-def grouped(
+def _counted(
     session: Session,
     scope: Scope,
-    *,
     partnership_id: int,
-    indicator_ids: Collection[int] | None = None,
-    dimension_ids: Collection[int] | None = None,
-    combine_partners: bool = False,
-    breakdown_ids: Collection[int] | None = None,
+    indicator_ids: Collection[int] | None,
+    dimension_ids: Collection[int] | None,
+    combine_partners: bool,
+    breakdown_ids: Collection[int] | None,
 ) -> list[Cell]:
     """Counted totals and one-dimension breakdowns (of ``dimension_ids`` when given), grouped in SQL.
 
@@ -136,45 +124,65 @@ def index(cells: Iterable[Cell]) -> dict[tuple[int, int], list[Cell]]:
     return out
 
 
-def fold(indicator: Indicator, cells: Iterable[Cell], periods: Collection[str] | None = None) -> Folded:
-    """Apply the aggregation rules to the cells of one indicator and category within ``periods``.
+def _attach_counts(session: Session, scope: Scope, indicator_ids: list[int], cells: list[Cell]) -> None:
+    """Numerators and denominators of pooled rates: few rows, read beside the covering index."""
+    counted = select(Submission.id).where(submission_filter(scope))
+    members = dict(
+        session.execute(
+            select(CombinationMember.combination_id, CombinationMember.category_id)
+            .join(Combination, Combination.id == CombinationMember.combination_id)
+            .where(Combination.size == 1)
+        ).all()
+    )
+    total_id = session.scalar(select(Combination.id).where(Combination.key == TOTAL_KEY))
+    query = (
+        select(
+            Value.indicator_id,
+            Value.partner_id,
+            Value.period,
+            Value.combination_id,
+            func.sum(Value.numerator),
+            func.sum(Value.denominator),
+            func.count(Value.numerator),
+            func.count(),
+        )
+        .where(Value.indicator_id.in_(indicator_ids), Value.submission_id.in_(counted))
+        .group_by(Value.indicator_id, Value.partner_id, Value.period, Value.combination_id)
+    )
+    counts: dict[tuple[int, int, str, int], tuple[float, float]] = {}
+    for iid, pid, period, combo, num, den, with_counts, rows in session.connection().execute(query):
+        category = TOTAL if combo == total_id else members.get(combo)
+        if category is not None and with_counts == rows and num is not None and den:
+            counts[(iid, pid, period, category)] = (float(num), float(den))
+    for cell in cells:
+        found = counts.get((cell.indicator_id, cell.partner_id, cell.period, cell.category_id))
+        if found is not None:
+            cell.numerator, cell.denominator = found
 
-    Sum: everything in the bucket adds up. Latest: each partner's most recent quarter in the
-    bucket; counts then add up across partners, a percent or yes/no only stands alone.
-    """
-    chosen = list(cells) if periods is None else [c for c in cells if c.period in periods]
-    if not chosen:
-        return Folded(None, False, {}, {})
-    if len(chosen) == 1:  # the common case in a quarter's bucket: one partner's one value
-        c = chosen[0]
-        return Folded(c.value, c.provisional, {c.partner_id: c.value}, {c.partner_id: c.period})
-    partners: dict[int, float] = {}
-    last: dict[int, str] = {}
-    if indicator.aggregation == "sum":
-        pending = False
-        for c in chosen:
-            pid = c.partner_id
-            partners[pid] = partners.get(pid, 0.0) + c.value
-            if c.period > last.get(pid, ""):
-                last[pid] = c.period
-            pending = pending or c.provisional
-    else:
-        provisional: dict[int, bool] = {}
-        for c in sorted(chosen, key=attrgetter("period")):
-            partners[c.partner_id] = c.value
-            last[c.partner_id] = c.period
-            provisional[c.partner_id] = c.provisional
-        pending = any(provisional.values())
-    if indicator.unit == "count":
-        value: float | None = sum(partners.values())
-    else:
-        value = next(iter(partners.values())) if len(partners) == 1 else None
-    return Folded(value, pending, partners, last)
 
-
-def running(indicator: Indicator, cells: list[Cell], periods: list[str]) -> list[Folded]:
-    """Per quarter, the indicator's value to date: cumulative for sum indicators, latest so far otherwise."""
-    out = []
-    for n in range(len(periods)):
-        out.append(fold(indicator, cells, set(periods[: n + 1])))
-    return out
+def grouped(
+    session: Session,
+    scope: Scope,
+    *,
+    partnership_id: int,
+    indicator_ids: Collection[int] | None = None,
+    dimension_ids: Collection[int] | None = None,
+    combine_partners: bool = False,
+    breakdown_ids: Collection[int] | None = None,
+) -> list[Cell]:
+    """Counted totals and one-dimension breakdowns, grouped in SQL (``_counted``), with the
+    numerators and denominators of pooled rates attached to their cells."""
+    cells = _counted(session, scope, partnership_id, indicator_ids, dimension_ids, combine_partners, breakdown_ids)
+    wanted = None if indicator_ids is None else set(indicator_ids)
+    pooled = [
+        i
+        for i, unit, num, den in session.execute(
+            select(Indicator.id, Indicator.unit, Indicator.numerator_label, Indicator.denominator_label).where(
+                Indicator.partnership_id == partnership_id
+            )
+        )
+        if unit == "percent" and num and den and (wanted is None or i in wanted)
+    ]
+    if pooled:
+        _attach_counts(session, scope, pooled, [c for c in cells if c.indicator_id in set(pooled)])
+    return cells

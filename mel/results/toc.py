@@ -16,14 +16,30 @@ from grandalf.graphs import Edge, Graph, Vertex
 from grandalf.layouts import SugiyamaLayout
 
 from mel.catalog.models import Result
+from mel.i18n import t
 
-NODE_W = 190.0
-NODE_H = 78.0
-X_SPACE = 24.0
-Y_SPACE = 56.0
+
+def N_(message: str) -> str:
+    """Marks a message for translation; ``t`` translates it when the diagram is laid out."""
+    return message
+
+
+# Drawn at its own size (never scaled down): seven outputs side by side fit a 1366 px screen, and no
+# text is smaller than 11 px. Widths are estimated from the characters (about 6 px each at 11 px,
+# 6.8 px bold at 12 px): a heading that would overflow its box wraps, a long statement ends in "…"
+# with the full text on hover and in the table under the diagram.
+NODE_W = 172.0
+X_SPACE = 12.0
+Y_SPACE = 48.0
 MARGIN = 12.0
-WRAP = 30
-MAX_LINES = 3
+PAD = 8.0
+LINE = 14.0
+HEAD_WRAP = int((NODE_W - 2 * PAD) / 6.8)
+WRAP = int((NODE_W - 2 * PAD) / 6.0)
+MAX_LINES = 4
+MAX_HEAD_LINES = 2
+NODE_H = PAD + LINE * (1 + MAX_LINES + 1) + PAD + 4  # heading, statement, indicator count
+LEVELS = {"impact": N_("Impact"), "outcome": N_("Outcome"), "output": N_("Output")}
 
 
 @dataclass
@@ -50,6 +66,9 @@ class Node:
     h: float
     lines: list[str]
     status: str
+    head: list[str] = field(default_factory=list)
+    """The heading (level and code), wrapped to the box."""
+    indicators: int = 0
 
     @property
     def cx(self) -> float:
@@ -71,11 +90,21 @@ class Diagram:
     height: float
 
 
-def _lines(result: Result, lang: str) -> list[str]:
-    lines = textwrap.wrap(result.label(lang), WRAP) or [""]
-    if len(lines) > MAX_LINES:
-        lines = [*lines[: MAX_LINES - 1], textwrap.shorten(" ".join(lines[MAX_LINES - 1 :]), WRAP, placeholder="…")]
+def _wrap(text: str, width: int, max_lines: int) -> list[str]:
+    lines = textwrap.wrap(text, width) or [""]
+    if len(lines) > max_lines:
+        rest = " ".join(lines[max_lines - 1 :])
+        lines = [*lines[: max_lines - 1], textwrap.shorten(rest, width, placeholder="…")]
     return lines
+
+
+def _lines(result: Result, lang: str, head_lines: int = 1) -> list[str]:
+    """The statement, in the lines a one- or two-line heading leaves above the indicator count."""
+    return _wrap(result.label(lang), WRAP, MAX_LINES + 1 - head_lines)
+
+
+def _head(result: Result, lang: str) -> list[str]:
+    return _wrap(f"{t(lang, LEVELS.get(result.level, result.level))} {result.code}", HEAD_WRAP, MAX_HEAD_LINES)
 
 
 def layout(results: list[Result], statuses: dict[int, str], *, lang: str) -> Diagram:
@@ -110,6 +139,7 @@ def layout(results: list[Result], statuses: dict[int, str], *, lang: str) -> Dia
         for e in component.sE:
             e.view.pts = [(x - left + offset, y) for x, y in e.view.pts]
         offset += max(xs) - min(xs) + NODE_W + X_SPACE * 2
+    heads = {r.id: _head(r, lang) for r in results}
     nodes = [
         Node(
             result=r,
@@ -117,8 +147,10 @@ def layout(results: list[Result], statuses: dict[int, str], *, lang: str) -> Dia
             y=placed[r.id][1] + MARGIN - NODE_H / 2,
             w=NODE_W,
             h=NODE_H,
-            lines=_lines(r, lang),
+            lines=_lines(r, lang, len(heads[r.id])),
             status=statuses.get(r.id, "no_indicator"),
+            head=heads[r.id],
+            indicators=len(r.indicators),
         )
         for r in results
     ]

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from mel.catalog.models import PILLARS, Partner, Partnership
 from mel.deps import AnyUser, SessionDep
 from mel.periods import quarter_of, quarters
+from mel.reports.models import Submission, TrainingEvent
 from mel.results.base import Scope
-from mel.results.disclosure import viewer_of, visible_partners
+from mel.results.disclosure import partnership_visible, viewer_of, visible_partners
 from mel.results.indicator_routes import partner_or_404
 from mel.results.progress_routes import partnership_or_404
 from mel.results.trainings import (
@@ -47,14 +48,38 @@ def _blank(value: str | None) -> str | None:
 
 @router.get("/trainings", name="trainings_home")
 def trainings_home(request: Request, session: SessionDep, user: AnyUser) -> RedirectResponse:
-    """The nav link: the trainings of the user's partnership, else of the first partnership."""
-    query = select(Partnership.code).order_by(Partnership.starts_on, Partnership.code)
-    if user.is_partner and user.partner_id is not None:
-        query = query.join(Partner, Partner.partnership_id == Partnership.id).where(Partner.id == user.partner_id)
-    code = session.scalars(query.limit(1)).first()
+    """The nav link: the partnership the user was just reading (the page the link was clicked on),
+    else a partner user's own, else the partnership with the most training events: never an empty one."""
+    code = current_partnership(request, session, user)
+    if code is None:
+        query = (
+            select(Partnership.code)
+            .outerjoin(Partner, Partner.partnership_id == Partnership.id)
+            .outerjoin(
+                TrainingEvent,
+                TrainingEvent.submission_id.in_(select(Submission.id).where(Submission.partner_id == Partner.id)),
+            )
+            .group_by(Partnership.id, Partnership.code, Partnership.starts_on)
+            .order_by(func.count(TrainingEvent.id).desc(), Partnership.starts_on, Partnership.code)
+        )
+        if user.is_partner and user.partner_id is not None:
+            query = query.where(Partnership.id.in_(select(Partner.partnership_id).where(Partner.id == user.partner_id)))
+        code = session.scalars(query.limit(1)).first()
     if code is None:
         return RedirectResponse(request.url_for("portfolio"), status_code=303)
     return RedirectResponse(request.url_for("trainings", code=code), status_code=303)
+
+
+def current_partnership(request: Request, session: SessionDep, user: AnyUser) -> str | None:
+    """The partnership of the page the user came from (``/p/CODE/...`` in the Referer), if they may see it."""
+    referer = urlsplit(request.headers.get("referer") or "")
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return None
+    parts = referer.path.split("/")
+    if len(parts) < 3 or parts[1] != "p" or not parts[2]:
+        return None
+    ship = session.scalars(select(Partnership).where(Partnership.code == parts[2])).first()
+    return ship.code if ship is not None and partnership_visible(session, user, ship) else None
 
 
 @router.get("/p/{code}/trainings", response_class=HTMLResponse, name="trainings")

@@ -8,8 +8,9 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from jinja2_fragments.fastapi import Jinja2Blocks
 
-from mel.i18n import translations
+from mel.i18n import format_day, format_number, translations
 from mel.paths import TEMPLATES_DIR
+from mel.results.figures import round1
 
 
 @pass_context
@@ -22,14 +23,16 @@ def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
     return translations(context.get("lang", "en")).ngettext(singular, plural, n)
 
 
-def _number(value: Any, digits: int = 0) -> str:
-    """Numbers as people read them in reports: thousands separated, no float noise."""
-    if value is None or value == "":
-        return "—"
-    number = float(value)
-    if digits == 0 and number.is_integer():
-        return f"{int(number):,}"
-    return f"{number:,.{digits or 1}f}"
+@pass_context
+def _number(context: Context, value: Any, digits: int = 0) -> str:
+    """Numbers as the viewer reads them (``1,480.5`` in English, ``1480,5`` in Spanish): Babel, no float noise."""
+    return format_number(value, context.get("lang", "en"), digits)
+
+
+@pass_context
+def _date(context: Context, value: Any, style: str = "medium") -> str:
+    """A date in the viewer's language (``30 Sept 2019`` / ``30 sept 2019``); the ISO form stays in ``datetime``."""
+    return format_day(value, context.get("lang", "en"), style)
 
 
 def make_templates() -> Jinja2Blocks:
@@ -38,5 +41,7 @@ def make_templates() -> Jinja2Blocks:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["number"] = _number
+    env.filters["date"] = _date
+    env.filters["round1"] = round1
     env.globals["languages"] = ("en", "es")
     return templates

@@ -98,6 +98,11 @@ def _units(lang: str) -> list[str]:
     return [
         t(lang, "Number: a whole number, 0 or more, without thousands separators (1250, not 1.250)."),
         t(lang, "Percent: 0 to 100; 45, 45% and a cell formatted as a percentage all mean 45."),
+        t(
+            lang,
+            "Percent with Numerator and Denominator columns: type both counts (for example 45 passed of 100 "
+            "tested); the value may stay empty. Rates given this way are pooled across partners and quarters.",
+        ),
         t(lang, "Yes or no: yes/no, sí/no, 1/0."),
     ]
 

@@ -38,6 +38,8 @@ def indicator_headers(lang: str) -> dict[str, str]:
         "unit": t(lang, "Unit"),
         "value": t(lang, "Value"),
         "comment": t(lang, "Comment"),
+        "numerator": t(lang, "Numerator"),
+        "denominator": t(lang, "Denominator"),
     }
 
 
@@ -76,6 +78,8 @@ def measurement_headers(lang: str) -> dict[str, str]:
         "source": t(lang, "Source"),
         "comparable": t(lang, "Comparable"),
         "note": t(lang, "Note"),
+        "sample_size": t(lang, "Sample size"),
+        "margin_of_error": t(lang, "Margin of error"),
     }
 
 

@@ -41,6 +41,8 @@ class IndicatorRow:
     categories: dict[str, str] = field(default_factory=dict)
     """Dimension code -> category code; written as the category's label in the workbook's language."""
     comment: str | None = None
+    numerator: int | None = None  # a pooled rate's counts (REPORT-FORMAT.md v1.1)
+    denominator: int | None = None
 
 
 @dataclass
@@ -86,6 +88,8 @@ class MeasurementRow:
     source: str | None = None
     comparable: bool = True
     note: str | None = None
+    sample_size: int | None = None  # surveys
+    margin_of_error: float | None = None  # percentage points at 95 %
 
 
 def _book(buffer: io.BytesIO) -> xlsxwriter.Workbook:
@@ -128,11 +132,14 @@ def write_report(report: Report, dimensions: dict[str, DimensionSpec], lang: str
     used = [code for code in dimensions if any(code in r.categories for r in report.indicators)]
     heads = indicator_headers(lang)
     ws = book.add_worksheet(names["indicators"])
-    header = [heads["indicator"], *[dimensions[c].label for c in used], heads["value"], heads["comment"]]
+    pooled = any(r.denominator is not None for r in report.indicators)
+    counts = [heads["numerator"], heads["denominator"]] if pooled else []
+    header = [heads["indicator"], *[dimensions[c].label for c in used], heads["value"], *counts, heads["comment"]]
     ws.write_row(0, 0, header, bold)
     for number, item in enumerate(report.indicators, start=1):
         cats = [dimensions[c].label_of(item.categories[c]) if c in item.categories else None for c in used]
-        _write_row(ws, number, [item.code, *cats, item.value, item.comment], date_format)
+        rate = [item.numerator, item.denominator] if pooled else []
+        _write_row(ws, number, [item.code, *cats, item.value, *rate, item.comment], date_format)
 
     if report.trainings:
         _write_trainings(book.add_worksheet(names["trainings"]), report.trainings, dimensions, lang, bold, date_format)
@@ -191,11 +198,16 @@ def write_measurements(rows: list[MeasurementRow], dimensions: dict[str, Dimensi
     ws = book.add_worksheet(sheet_names(lang)["measurements"])
     header = [heads["indicator"], heads["round"], heads["date"], *[dimensions[c].label for c in used]]
     header += [heads["value"], heads["source"], heads["comparable"], heads["note"]]
+    surveys = any(r.sample_size is not None or r.margin_of_error is not None for r in rows)
+    if surveys:
+        header += [heads["sample_size"], heads["margin_of_error"]]
     ws.write_row(0, 0, header, bold)
     for number, item in enumerate(rows, start=1):
         cats = [dimensions[c].label_of(item.categories[c]) if c in item.categories else None for c in used]
         values: list[Any] = [item.indicator, rounds[item.round], item.date, *cats]
         values += [item.value, item.source, yes_no(lang, item.comparable), item.note]
+        if surveys:
+            values += [item.sample_size, item.margin_of_error]
         _write_row(ws, number, values, date_format)
     book.close()
     return buffer.getvalue()

@@ -42,6 +42,7 @@ class IndicatorSpec:
     name: str
     unit: str
     dimensions: tuple[str, ...]
+    pooled: bool = False  # a percent reported as numerator and denominator
 
 
 @dataclass
@@ -114,7 +115,8 @@ def partner_spec(session: Session, *, partner_code: str, period: str, lang: str 
         fiscal_period=fiscal_label(quarter, ship.fiscal_year_start),
         pillars=tuple(ship.pillars),
         indicators=[
-            IndicatorSpec(i.code, i.label(lang), i.unit, tuple(d.code for d in i.dimensions)) for i in indicators
+            IndicatorSpec(i.code, i.label(lang), i.unit, tuple(d.code for d in i.dimensions), i.pooled)
+            for i in indicators
         ],
         dimensions=dimension_specs(session, ship.id, lang),
     )

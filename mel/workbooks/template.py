@@ -195,11 +195,13 @@ def _write_indicators(ws: Worksheet, spec: PartnerSpec, lists: _Lists) -> None:
         t(lang, "Indicator results: {partner}, {period}", partner=spec.partner_code, period=spec.period),
         t(lang, "Type each total in the Value column; add rows below for values by category (see Instructions)."),
     )
+    pooled = any(i.pooled for i in spec.indicators)
+    counts = [heads["numerator"], heads["denominator"]] if pooled else []
     headers = [heads["indicator"], heads["description"], heads["unit"]]
-    headers += [d.label for d in dims] + [heads["value"], heads["comment"]]
-    _header(ws, headers, [12, 60, 16, *[22 for _ in dims], 12, 40])
+    headers += [d.label for d in dims] + [heads["value"], *counts, heads["comment"]]
+    _header(ws, headers, [12, 60, 16, *[22 for _ in dims], 12, *[12 for _ in counts], 40])
     value_col = 4 + len(dims)
-    editable = list(range(4, value_col + 2))
+    editable = list(range(4, value_col + 2 + len(counts)))
     first = HEADER_ROW + 1
     for offset, ind in enumerate(spec.indicators):
         row = first + offset
@@ -209,6 +211,12 @@ def _write_indicators(ws: Worksheet, spec: PartnerSpec, lists: _Lists) -> None:
         for col in (1, 2, 3):
             ws.cell(row=row, column=col).fill = REFERENCE_FILL
         _number_rule(ws, ind.unit, f"{get_column_letter(value_col)}{row}", lang)
+        if ind.pooled:  # the rate comes from its counts: the value may stay empty
+            for col in (value_col + 1, value_col + 2):
+                _number_rule(ws, "count", f"{get_column_letter(col)}{row}", lang)
+        elif counts:
+            for col in (value_col + 1, value_col + 2):
+                ws.cell(row=row, column=col).fill = REFERENCE_FILL
     last_total = first + len(spec.indicators) - 1
     last = last_total + BLANK_INDICATOR_ROWS
     _unlock(ws, first, last_total, editable)

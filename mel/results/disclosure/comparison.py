@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from mel.results.comparison import ComparisonRow
-from mel.results.disclosure import Relation, Viewer, protect
+from mel.results.disclosure import Relation, Viewer, is_small, protect
 
 Key = tuple[str, str]  # (baseline | endline, category code or '' for the total)
 
@@ -42,7 +42,11 @@ def disclose_comparison(rows: list[ComparisonRow], viewer: Viewer) -> list[Compa
                     relations.append(((end, ""), parts))
         for (end, cat), reason in protect(values, relations).items():
             hidden[(ind.id, end, cat)] = reason
-    return [_hide(row, hidden) for row in rows] if hidden else rows
+    shown = [_hide(row, hidden) for row in rows] if hidden else rows
+    return [
+        replace(row, reported=None) if viewer.hides(row.indicator.sensitive) and is_small(row.reported) else row
+        for row in shown
+    ]
 
 
 def _hide(row: ComparisonRow, hidden: Mapping[tuple[int, str, str], str]) -> ComparisonRow:
@@ -63,6 +67,7 @@ def _hide(row: ComparisonRow, hidden: Mapping[tuple[int, str, str], str]) -> Com
         endline=endline,
         change=None,
         percent_change=None,
-        achievement_pct=None,
+        progress_pct=None,
+        pct_of_target=None,
         suppressed=True,
     )

@@ -14,8 +14,8 @@ from typing import Any
 
 from mel.catalog.models import Indicator
 from mel.results.disclosure import Relation, Viewer, protect
+from mel.results.figures import Folded
 from mel.results.indicator_page import Breakdown, SeriesPoint
-from mel.results.series import Folded
 
 
 def _keep_visible(folded: Folded, viewer: Viewer) -> None:

@@ -19,8 +19,9 @@ def disclose_progress(lines: Iterable[Progress], viewer: Viewer) -> None:
         p.partners = [v for v in p.partners if viewer.sees_rows_of(v.partner_id)]
         if not viewer.hides(p.indicator.sensitive):
             continue
-        if is_small(p.actual):
+        if is_small(p.actual):  # with it goes every measure that would give it back
             p.actual, p.actual_hidden, p.bar = None, SMALL, None
+            p.pct_of_target = p.progress_pct = p.numerator = p.denominator = None
         if is_small(p.baseline):
             p.baseline, p.baseline_hidden = None, SMALL
         for v in p.partners:

@@ -1,0 +1,144 @@
+"""Every page of the README's table, as the role that uses it, in English and Spanish: no serious or
+critical axe-core violation, and the theory-of-change diagram keeps its text at 11 px or more.
+
+axe-core comes from the npm registry (``npm pack``, pinned) into a cache under test-artifacts and is
+served to the page by the test itself under the site's own origin (the Content-Security-Policy
+allows only 'self'); the app never ships it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS, ROOT, Server
+
+AXE_VERSION = "4.10.3"
+AXE_CACHE = ROOT / "test-artifacts" / ".cache" / f"axe-core-{AXE_VERSION}.min.js"
+AXE_PATH = "/static/__axe__.js"  # answered by the test's route, never by the server
+SEVERE = {"serious", "critical"}
+
+
+def _screenshots_pages() -> list[tuple[str, str, str]]:
+    spec = importlib.util.spec_from_file_location("screenshots", ROOT / "scripts" / "screenshots.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.PAGES)
+
+
+PAGES = _screenshots_pages()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE_CACHE.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("ACCESSIBILITY NOT CHECKED: npm is needed to fetch axe-core")
+        AXE_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(
+                [npm, "pack", f"axe-core@{AXE_VERSION}", "--silent", "--pack-destination", tmp],
+                check=True,
+                capture_output=True,
+                timeout=180,
+            )
+            with tarfile.open(next(Path(tmp).glob("*.tgz"))) as tar:
+                member = tar.extractfile("package/axe.min.js")
+                assert member is not None
+                AXE_CACHE.write_bytes(member.read())
+    return AXE_CACHE.read_text(encoding="utf-8")
+
+
+def _log_in(page: Any, server: Server, email: str) -> None:
+    page.context.clear_cookies()
+    if not email:
+        return
+    page.goto(f"{server.url}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", "demo-password")
+    page.click("form.login button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def _resolve(page: Any, server: Server, path: str) -> str:
+    if "{submission}" not in path:
+        return path
+    page.goto(f"{server.url}/review")
+    href = page.locator("a[href*='/submissions/']").first.get_attribute("href") or ""
+    return "/submissions/" + href.split("/submissions/")[1].split("?")[0].split("/")[0]
+
+
+def _severe(page: Any) -> list[dict[str, Any]]:
+    page.add_script_tag(url=AXE_PATH)
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"][:5]],
+        }
+        for v in result["violations"]
+        if v["impact"] in SEVERE
+    ]
+
+
+@pytest.mark.parametrize(("name", "path", "account"), PAGES, ids=[p[0] for p in PAGES])
+def test_page_has_no_serious_accessibility_violation(
+    page_factory: Any, server: Server, axe_source: str, name: str, path: str, account: str
+) -> None:
+    page = page_factory()
+    page.route(
+        f"**{AXE_PATH}",
+        lambda route: route.fulfill(status=200, content_type="application/javascript", body=axe_source),
+    )
+    _log_in(page, server, account)
+    target = _resolve(page, server, path)
+    found = {}
+    for lang in ("en", "es"):
+        page.goto(f"{server.url}{target}{'&' if '?' in target else '?'}lang={lang}")
+        page.wait_for_load_state("networkidle")
+        assert page.locator("html").get_attribute("lang") == lang
+        severe = _severe(page)
+        if severe:
+            found[lang] = severe
+    if found:
+        report = ARTIFACTS / "axe" / f"{name}.json"
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps(found, indent=1, ensure_ascii=False))
+    assert not found, f"{name}: serious or critical axe-core violations (see {report}):\n" + json.dumps(
+        found, indent=1, ensure_ascii=False
+    )
+
+
+def test_theory_of_change_text_is_readable_in_spanish(page_factory: Any, server: Server) -> None:
+    """No text under 11 px at 1366 px, and no heading wider than its box."""
+    page = page_factory()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    _log_in(page, server, "officer@demo.mel")
+    page.goto(f"{server.url}/p/peru-cpc/theory-of-change?lang=es")
+    checks = page.evaluate(
+        """() => [...document.querySelectorAll('svg.toc a.node')].map(node => {
+            const box = node.querySelector('rect').getBoundingClientRect();
+            return [...node.querySelectorAll('text')].map(t => {
+                const r = t.getBoundingClientRect();
+                const size = parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a;
+                return {text: t.textContent, size, inside: r.left >= box.left - 0.5 && r.right <= box.right + 0.5};
+            });
+        }).flat()"""
+    )
+    assert checks
+    small = [c for c in checks if c["size"] < 11 - 0.01]
+    overflowing = [c["text"] for c in checks if not c["inside"]]
+    assert not small, small[:5]
+    assert not overflowing, overflowing[:5]
