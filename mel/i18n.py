@@ -13,7 +13,7 @@ from typing import Any
 
 from babel.dates import format_date
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 from babel.support import NullTranslations, Translations
 
 from mel.paths import LOCALE_DIR
@@ -74,17 +74,31 @@ def pick_language(*, explicit: str | None, user_lang: str | None, accept: str | 
 def format_number(value: Any, lang: str, digits: int = 0) -> str:
     """A number in ``lang``'s conventions (Babel/CLDR): whole numbers without decimals, else ``digits`` (≥ 1).
 
-    Spanish groups thousands with a point and only from five digits (``1480``, ``14.800``), as CLDR
-    says Spanish readers expect; English always groups (``1,480``).
+    Thousands and decimals take the locale's symbols (``1,480.5`` / ``1.480,5``), exactly as Babel's
+    ``format_decimal`` prints them (a test compares the two).
     """
     if value is None or value == "":
         return "—"
     number = float(value)
-    locale = lang if lang in LANGUAGES else "en"
+    group, decimal, grouped_from = _number_style(lang if lang in LANGUAGES else "en")
     if digits == 0 and number.is_integer():
-        return format_decimal(int(number), format="#,##0", locale=locale)
-    places = digits or 1
-    return format_decimal(round(number, places), format="#,##0." + "0" * places, locale=locale)
+        text = str(int(number))
+    else:
+        places = digits or 1
+        text = f"{round(number, places):.{places}f}"
+    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, _dot, fraction = text.partition(".")
+    if len(whole) >= grouped_from:  # a page has hundreds of numbers: Babel's symbols, applied here
+        whole = f"{int(whole):,}".replace(",", group)
+    return sign + whole + (decimal + fraction if fraction else "")
+
+
+@cache
+def _number_style(locale: str) -> tuple[str, str, int]:
+    """(group symbol, decimal symbol, digits from which thousands are grouped) of ``locale``, from Babel."""
+    group = get_group_symbol(locale)
+    grouped_from = 4 if group in format_decimal(1000, format="#,##0", locale=locale) else 5
+    return group, get_decimal_symbol(locale), grouped_from
 
 
 def format_day(value: Any, lang: str, style: str = "medium") -> str:

@@ -23,6 +23,7 @@ import math
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from operator import attrgetter
 from typing import Protocol
 
@@ -95,6 +96,7 @@ def empty() -> Folded:
     return Folded(None, False, {}, {})
 
 
+@cache
 def carried_from(end: str) -> str:
     """The oldest quarter a ``latest`` value of a bucket ending in ``end`` may come from."""
     year, q = int(end[:4]), int(end[5])
@@ -102,8 +104,24 @@ def carried_from(end: str) -> str:
     return f"{index // 4}Q{index % 4 + 1}"
 
 
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """What folding needs of an indicator, read once: a table folds thousands of cells per indicator."""
+
+    aggregation: str
+    unit: str
+    direction: str
+    pooled: bool
+
+
+def rule_of(indicator: Indicator | Rule) -> Rule:
+    if isinstance(indicator, Rule):
+        return indicator
+    return Rule(indicator.aggregation, indicator.unit, indicator.direction, indicator.pooled)
+
+
 def fold(
-    indicator: Indicator,
+    indicator: Indicator | Rule,
     cells: Iterable[Counted],
     periods: Collection[str] | None = None,
     *,
@@ -114,10 +132,16 @@ def fold(
 
     ``end`` is the bucket's last quarter: a ``latest`` value older than four quarters before it is
     not carried. ``align`` (partner → quarter) makes a category of a ``latest`` indicator come from
-    the same quarter as the partner's total, never from another one.
+    the same quarter as the partner's total, never from another one (a partner that reported no
+    total keeps its category's latest quarter).
     """
-    chosen = [c for c in cells if periods is None or c.period in periods]
-    if indicator.aggregation == "latest":
+    r = rule_of(indicator)
+    latest = r.aggregation == "latest"
+    if periods is None and isinstance(cells, list):
+        chosen: list[Counted] = cells  # not changed below: the filters build new lists
+    else:
+        chosen = [c for c in cells if periods is None or c.period in periods]
+    if latest:
         if end:  # a latest value (or a latest rate's counts) reaches back four quarters at most
             oldest = carried_from(end)
             chosen = [c for c in chosen if c.period >= oldest]
@@ -125,12 +149,16 @@ def fold(
             chosen = [c for c in chosen if align.get(c.partner_id, c.period) == c.period]
     if not chosen:
         return empty()
-    if indicator.pooled:
-        return _pooled(indicator, chosen, end)
+    if r.pooled:
+        return _pooled(chosen, end)
+    if len(chosen) == 1:  # most quarter cells: one partner's one value
+        c = chosen[0]
+        as_of = c.period if latest and end is not None and c.period < end else None
+        return Folded(c.value, c.provisional, {c.partner_id: c.value}, {c.partner_id: c.period}, as_of=as_of)
     partners: dict[int, float] = {}
     last: dict[int, str] = {}
     pending = False
-    if indicator.aggregation == "sum":
+    if not latest:
         for c in chosen:
             pid = c.partner_id
             partners[pid] = partners.get(pid, 0.0) + c.value
@@ -144,21 +172,21 @@ def fold(
             last[c.partner_id] = c.period
             provisional[c.partner_id] = c.provisional
         pending = any(provisional.values())
-    if indicator.unit == "count":
+    if r.unit == "count":
         value: float | None = sum(partners.values())
     else:
         value = next(iter(partners.values())) if len(partners) == 1 else None
-    return Folded(value, pending, partners, last, as_of=_as_of(indicator, last, end))
+    return Folded(value, pending, partners, last, as_of=_as_of(latest, last, end))
 
 
-def _as_of(indicator: Indicator, last: Mapping[int, str], end: str | None) -> str | None:
-    if indicator.aggregation != "latest" or not last:
+def _as_of(latest: bool, last: Mapping[int, str], end: str | None) -> str | None:
+    if not latest or not last:
         return None
     oldest = min(last.values())
-    return oldest if end is None or oldest < end else None
+    return oldest if end is not None and oldest < end else None
 
 
-def _pooled(indicator: Indicator, chosen: list[Counted], end: str | None) -> Folded:
+def _pooled(chosen: list[Counted], end: str | None) -> Folded:
     """A rate pooled over partners and quarters; one without its counts stands for its partner only
     (its latest value)."""
     num: dict[int, float] = {}
@@ -179,7 +207,7 @@ def _pooled(indicator: Indicator, chosen: list[Counted], end: str | None) -> Fol
     partners.update(loose)
     if loose:
         value = next(iter(partners.values())) if len(partners) == 1 else None
-        return Folded(value, pending, partners, last, as_of=_as_of(indicator, last, end))
+        return Folded(value, pending, partners, last, as_of=_as_of(True, last, end))
     numerator, denominator = sum(num.values()), sum(den.values())
     return Folded(
         numerator / denominator * 100 if denominator else None,

@@ -23,7 +23,7 @@ from mel.catalog.models import Category, Combination, Indicator, Partnership
 from mel.periods import fiscal, quarter_of, quarters
 from mel.reports.models import Submission, Value
 from mel.results.base import Scope, submission_filter
-from mel.results.figures import Folded, deviation, empty, fold, latest_quarter, pct_of
+from mel.results.figures import Folded, Rule, deviation, empty, fold, latest_quarter, pct_of, rule_of
 from mel.results.progress import baseline_measurements, latest_measurements
 from mel.results.series import TOTAL, Cell, grouped
 
@@ -50,6 +50,7 @@ class IpttCell:
     numerator: float | None = None  # a pooled rate's counts
     denominator: float | None = None
     explanation: str | None = None  # the partners' comments on the bucket's totals
+    quarters: tuple[str, ...] = ()  # of a deviating cell: where its explanation is looked up
 
     @property
     def pct_of_target(self) -> float | None:
@@ -152,13 +153,13 @@ def _cells(
     partner: int | None = None,
     end: str,
     align: tuple[list[Folded], Folded] | None = None,
-    notes: dict[str, list[str]] | None = None,
 ) -> tuple[list[IpttCell], IpttCell, list[Folded], Folded]:
     """One row's cells, folded by the figures engine: ``where`` maps a quarter to its bucket.
 
     ``align`` (the total's folds) makes a ``latest`` category take each partner's quarter of the
-    total; ``notes`` (quarter → comments) explain the total's deviations.
+    total.
     """
+    rule = rule_of(indicator)
     per_bucket: list[list[Cell]] = [[] for _ in cols]
     mine = cells if partner is None else [c for c in cells if c.partner_id == partner]
     for c in mine:
@@ -168,34 +169,25 @@ def _cells(
     out, folds = [], []
     for n, (bucket, chosen) in enumerate(zip(cols, per_bucket, strict=True)):
         along = align[0][n].periods if align else None
-        f = fold(indicator, chosen, end=bucket.periods[-1], align=along) if chosen else empty()
+        f = fold(rule, chosen, end=bucket.periods[-1], align=along) if chosen else empty()
         folds.append(f)
-        out.append(_cell(indicator, f, _target(indicator, bucket) if targets else None, bucket.periods, notes))
-    whole = fold(indicator, mine, end=end or None, align=align[1].periods if align else None)
-    lop = _cell(indicator, whole, indicator.lop_target if targets else None, tuple(whole.periods.values()), notes)
+        out.append(_cell(rule, f, _target(indicator, bucket) if targets else None, bucket.periods))
+    whole = fold(rule, mine, end=end or None, align=align[1].periods if align else None)
+    lop = _cell(rule, whole, indicator.lop_target if targets else None, tuple(whole.periods.values()))
     return out, lop, folds, whole
 
 
 def _cell(
-    indicator: Indicator,
+    rule: Rule,
     f: Folded,
     target: float | None,
     periods: tuple[str, ...],
-    notes: dict[str, list[str]] | None,
 ) -> IpttCell:
     cell = IpttCell(
-        target,
-        f.value,
-        f.provisional,
-        len(f.partners),
-        direction=indicator.direction,
-        as_of=f.as_of,
-        numerator=f.numerator,
-        denominator=f.denominator,
+        target, f.value, f.provisional, len(f.partners), None, rule.direction, f.as_of, f.numerator, f.denominator
     )
-    if notes and cell.deviation:
-        said = list(dict.fromkeys(text for p in sorted(set(periods)) for text in notes.get(p, [])))
-        cell.explanation = " · ".join(said[-3:]) or None
+    if target is not None and cell.deviation:  # explained once the table is built (``_explain``)
+        cell.quarters = periods
     return cell
 
 
@@ -242,7 +234,6 @@ def iptt_table(
     measured = latest_measurements(session, ship.id)
     baselines = baseline_measurements(session, ship.id)
     categories = _categories(indicators)
-    notes = total_comments(session, scope, [i.id for i in indicators], names)
     rows = []
     for ind in indicators:
         result = ind.result
@@ -261,7 +252,7 @@ def iptt_table(
         }
         totals = by_key.get((ind.id, TOTAL), [])
         end = latest_quarter(totals) or ""  # the life-of-partnership figure stands at the latest report
-        cells, lop, folds, whole = _cells(ind, totals, cols, where, targets=True, end=end, notes=notes.get(ind.id))
+        cells, lop, folds, whole = _cells(ind, totals, cols, where, targets=True, end=end)
         row = IpttRow(kind="indicator", label="", dimension="", cells=cells, lop=lop, **common)
         row.expandable = bool(ind.dimensions)
         row.expanded = expand is None or ind.code in expand
@@ -305,6 +296,7 @@ def iptt_table(
                 child.per_partner = c_whole.value is None and len(c_whole.partners) > 1
                 row.children.append(child)
         rows.append(row)
+    _explain(session, scope, rows, {i.code: i.id for i in indicators}, names)
     return Iptt(ship, granularity if granularity in GRANULARITIES else "fy", cols, rows)
 
 
@@ -312,10 +304,32 @@ def _categories(indicators: Collection[Indicator]) -> dict[int, list[Category]]:
     return {dim.id: list(dim.categories) for ind in indicators for dim in ind.dimensions}
 
 
+def _explain(session: Session, scope: Scope, rows: list[IpttRow], ids: dict[str, int], names: dict[int, str]) -> None:
+    """Attach the partners' comments on the quarters of each deviating cell: its explanation.
+
+    Only the deviating cells' indicators and quarters are read (through the covering index), so a
+    table without deviations costs no query.
+    """
+    wanted = [(row, cell) for row in rows for cell in [*row.cells, row.lop] if cell.quarters]
+    if not wanted:
+        return
+    notes = total_comments(
+        session,
+        scope,
+        sorted({ids[row.indicator] for row, _cell in wanted}),
+        sorted({q for _row, cell in wanted for q in cell.quarters}),
+        names,
+    )
+    for row, cell in wanted:
+        said = notes.get(ids[row.indicator], {})
+        found = list(dict.fromkeys(text for q in sorted(set(cell.quarters)) for text in said.get(q, [])))
+        cell.explanation = " · ".join(found[-3:]) or None
+
+
 def total_comments(
-    session: Session, scope: Scope, indicator_ids: list[int], names: dict[int, str]
+    session: Session, scope: Scope, indicator_ids: list[int], periods: list[str], names: dict[int, str]
 ) -> dict[int, dict[str, list[str]]]:
-    """The partners' comments on counted totals, per indicator and quarter: a deviation's explanation."""
+    """The partners' comments on counted totals, per indicator and quarter."""
     rows = session.execute(
         select(Value.indicator_id, Value.period, Value.partner_id, Value.comment)
         .join(Submission, Submission.id == Value.submission_id)
@@ -324,6 +338,7 @@ def total_comments(
             submission_filter(scope),
             Value.indicator_id.in_(indicator_ids or [-1]),
             Combination.key == TOTAL_KEY,
+            Value.period.in_(periods or ["-"]),
             Value.comment.is_not(None),
             Value.comment != "",
         )

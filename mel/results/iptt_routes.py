@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
@@ -176,9 +177,9 @@ def shown_cells(table: Iptt, row: IpttRow, lang: str) -> list[Shown]:
     return out
 
 
-def cells_html(cells: list[Shown], *, child: bool, lang: str) -> Markup:
-    """The period cells of one table row as HTML, built here in one pass: the quarterly IPTT has
-    tens of thousands of cells, and a template loop per cell is what made the page slow."""
+@cache
+def _cell_words(lang: str) -> tuple[Markup, dict[str, str]]:
+    """The words every IPTT cell may carry, translated once per language (a table has thousands)."""
     mark = Markup(' <abbr class="provisional" title="{}">{}</abbr>').format(
         t(lang, "Includes reports awaiting review"), t(lang, "provisional")
     )
@@ -188,6 +189,13 @@ def cells_html(cells: list[Shown], *, child: bool, lang: str) -> Markup:
         "none": t(lang, "No explanation given yet"),
         "as_of": t(lang, "as of"),
     }
+    return mark, words
+
+
+def cells_html(cells: list[Shown], *, child: bool, lang: str) -> Markup:
+    """The period cells of one table row as HTML, built here in one pass: the quarterly IPTT has
+    tens of thousands of cells, and a template loop per cell is what made the page slow."""
+    mark, words = _cell_words(lang)
     parts = []
     for c in cells:
         col, actual = escape(c.col), escape(c.actual)

@@ -24,7 +24,7 @@ from mel.periods import fiscal, quarter_end, quarter_of, quarters
 from mel.reports.models import Measurement
 from mel.results.base import TOTAL_KEY, Scope
 from mel.results.figures import BEHIND, ON_TRACK, fold, latest_quarter, measures, whole
-from mel.results.series import Cell, grouped
+from mel.results.series import Cell, partner_cells
 
 __all__ = ["BEHIND", "ON_TRACK"]
 
@@ -242,7 +242,7 @@ def indicator_progress(
 ) -> dict[int, Progress]:
     """Every indicator's dashboard line under ``scope``, keyed by indicator id, from the figures engine."""
     cells: dict[int, list[Cell]] = defaultdict(list)
-    for c in grouped(session, scope, partnership_id=partnership.id, dimension_ids=[]):
+    for c in partner_cells(session, scope, partnership_id=partnership.id):
         cells[c.indicator_id].append(c)
     measured = latest_measurements(session, partnership.id)
     baselines = baseline_measurements(session, partnership.id)

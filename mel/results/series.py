@@ -186,3 +186,63 @@ def grouped(
     if pooled:
         _attach_counts(session, scope, pooled, [c for c in cells if c.indicator_id in set(pooled)])
     return cells
+
+
+def partner_cells(session: Session, scope: Scope, *, partnership_id: int) -> list[Cell]:
+    """Each partner's totals already reduced in SQL, for whole-range figures (the dashboard).
+
+    ``fold`` gives the same actual from these as from every quarter's cells: a ``sum`` indicator's
+    cell is the partner's sum (dated by its latest quarter), a ``latest`` indicator's is the
+    partner's latest quarter. Two grouped queries over the covering index ``ix_value_progress``
+    instead of one row per quarter; pooled rates, which need every quarter's counts, come by quarter.
+    """
+    total_id = session.scalar(select(Combination.id).where(Combination.key == TOTAL_KEY))
+    if total_id is None:
+        return []
+    kinds = {
+        i: (aggregation, unit == "percent" and bool(num and den))
+        for i, aggregation, unit, num, den in session.execute(
+            select(
+                Indicator.id,
+                Indicator.aggregation,
+                Indicator.unit,
+                Indicator.numerator_label,
+                Indicator.denominator_label,
+            ).where(Indicator.partnership_id == partnership_id)
+        )
+    }
+    pooled = [i for i, (_a, rate) in kinds.items() if rate]
+    sums = [i for i, (a, rate) in kinds.items() if a == "sum" and not rate]
+    latest = [i for i, (a, rate) in kinds.items() if a == "latest" and not rate]
+    counted = select(Submission.id).where(submission_filter(scope))
+    pending = select(Submission.id).where(submission_filter(scope), Submission.status == "submitted")
+    flag = case((Value.submission_id.in_(pending), 1), else_=0) if scope.include_provisional else literal(0)
+    conn = session.connection()
+    out: list[Cell] = []
+    if sums:
+        summed = (
+            select(Value.indicator_id, Value.partner_id, func.max(Value.period), func.sum(Value.value), func.max(flag))
+            .where(Value.indicator_id.in_(sums), Value.combination_id == total_id, Value.submission_id.in_(counted))
+            .group_by(Value.indicator_id, Value.partner_id)
+        )
+        out += [Cell(i, p, q, TOTAL, float(v), bool(f)) for i, p, q, v, f in conn.execute(summed)]
+    if latest:
+        rank = (
+            func.row_number()
+            .over(partition_by=(Value.indicator_id, Value.partner_id), order_by=Value.period.desc())
+            .label("rank")
+        )
+        ranked = (
+            select(Value.indicator_id, Value.partner_id, Value.period, Value.value, flag.label("flag"), rank)
+            .where(Value.indicator_id.in_(latest), Value.combination_id == total_id, Value.submission_id.in_(counted))
+            .subquery()
+        )
+        rows = conn.execute(
+            select(ranked.c.indicator_id, ranked.c.partner_id, ranked.c.period, ranked.c.value, ranked.c.flag).where(
+                ranked.c.rank == 1
+            )
+        )
+        out += [Cell(i, p, q, TOTAL, float(v), bool(f)) for i, p, q, v, f in rows]
+    if pooled:
+        out += grouped(session, scope, partnership_id=partnership_id, indicator_ids=pooled, dimension_ids=[])
+    return out
