@@ -257,3 +257,24 @@ def test_deviations_are_flagged_with_the_partners_explanation(
     assert "An extra course for judges" in str(over["title"])
     assert under is not None and under["data-deviation"] == "under" and under["data-explained"] == "0"
     assert over.get_text(strip=True) == f"{500 / 350 * 100:,.1f} %"
+
+
+def test_a_group_badge_says_what_its_indicators_share() -> None:
+    from mel.results.progress import worst
+
+    assert worst(["no_target"]) == "no_target"  # an impact the evaluators measure, without a target
+    assert worst(["no_target", "no_data"]) == "no_data"
+    assert worst(["on_track", "no_data", "behind"]) == "behind"
+    assert worst([]) == "no_indicator"
+
+
+def test_iptt_numbers_follow_the_readers_language(client: TestClient, login_as: Login, session: Session) -> None:
+    add_submission(session, partner="ilo", period="2018Q4", values=[("1.1.a", {}, 1500)])
+    session.commit()
+    officer = login_as(client, "officer")
+    officer.cookies.set("mel_lang", "es")
+    page = BeautifulSoup(officer.get("/p/peru-cpc/iptt", params={"granularity": "fy"}).text, "html.parser")
+    row = page.select_one("tr.indicator[data-code='1.1.a']")
+    assert row is not None
+    assert row.select_one("td.actual[data-col='FY2019']").get_text(strip=True) == "1.500"  # type: ignore[union-attr]
+    assert row.select_one("td.pct[data-col='FY2019']").get_text(strip=True) == "428,6 %"  # type: ignore[union-attr]

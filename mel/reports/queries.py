@@ -59,6 +59,7 @@ class PartnerChoice:
     first_period: str
     last_period: str
     fiscal_year_start: int
+    parent_name: str | None = None  # what the page shows: names, not codes
 
     def fiscal(self, period: str) -> str:
         """The partnership's fiscal label of a calendar quarter (FY2021 Q4 for 2021Q3 when FY starts in October)."""
@@ -84,6 +85,7 @@ def reporting_partners(session: Session, user: CurrentUser) -> list[PartnerChoic
             Partnership.starts_on,
             Partnership.ends_on,
             Partnership.fiscal_year_start,
+            parent.name,
         )
         .join(Partnership, Partnership.id == Partner.partnership_id)
         .outerjoin(parent, parent.id == Partner.parent_id)
@@ -95,9 +97,18 @@ def reporting_partners(session: Session, user: CurrentUser) -> list[PartnerChoic
     lang = user.lang
     return [
         PartnerChoice(
-            pid, code, name, pcode, ship, _label(lang, ship_name, ship_es), quarter_of(start), quarter_of(end), fy
+            pid,
+            code,
+            name,
+            pcode,
+            ship,
+            _label(lang, ship_name, ship_es),
+            quarter_of(start),
+            quarter_of(end),
+            fy,
+            pname,
         )
-        for pid, code, name, pcode, ship, ship_name, ship_es, start, end, fy in session.execute(query)
+        for pid, code, name, pcode, ship, ship_name, ship_es, start, end, fy, pname in session.execute(query)
     ]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from mel.auth.policy import CurrentUser
 from mel.catalog.models import LEVELS, PILLARS, Partnership
 from mel.deps import AnyUser, SessionDep
-from mel.i18n import t
+from mel.i18n import format_number, t
 from mel.periods import parse_quarter, quarter_of, quarters
 from mel.results.disclosure import mark, viewer_of, visible_partners
 from mel.results.disclosure.iptt import disclose_iptt
@@ -135,13 +135,14 @@ class Shown:
 
 
 def shown_value(value: float | None, unit: str, lang: str) -> str:
+    """A figure as the viewer reads numbers (``1,480`` / ``1.480``)."""
     if value is None:
         return "—"
     if unit == "percent":
-        return f"{value:,.1f} %"
+        return f"{format_number(value, lang, 1)} %"
     if unit == "yes_no":
         return t(lang, "yes") if value >= 1 else t(lang, "no")
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.1f}"
+    return format_number(value, lang, 0 if float(value).is_integer() else 1)
 
 
 def shown_cells(table: Iptt, row: IpttRow, lang: str) -> list[Shown]:
@@ -159,14 +160,14 @@ def shown_cells(table: Iptt, row: IpttRow, lang: str) -> list[Shown]:
         pct = cell.pct_of_target
         counts = ""
         if cell.numerator is not None and cell.denominator is not None:
-            counts = f"{int(cell.numerator):,} / {int(cell.denominator):,}"
+            counts = f"{format_number(cell.numerator, lang)} / {format_number(cell.denominator, lang)}"
         out.append(
             Shown(
                 col=col,
                 target=shown_value(cell.target, row.unit, lang) if row.kind == "indicator" else "",
                 actual=t(lang, "per partner") if per_partner else shown_value(cell.actual, row.unit, lang),
                 value="" if cell.actual is None else repr(float(cell.actual)),
-                pct=f"{pct:,.1f} %" if pct is not None else ("—" if row.kind == "indicator" else ""),
+                pct=f"{format_number(pct, lang, 1)} %" if pct is not None else ("—" if row.kind == "indicator" else ""),
                 provisional=cell.provisional,
                 deviation=(cell.deviation or "") if row.kind == "indicator" else "",
                 explanation=cell.explanation or "",

@@ -104,12 +104,16 @@ class ResultProgress:
 
 
 def worst(statuses: Iterable[str]) -> str:
-    """The status of a group: its worst judged status, else no data."""
+    """The status of a group: its worst judged status; else "no data" when an indicator lacks data,
+    else what its indicators share (no target: an impact measured by the evaluators, say)."""
     found = set(statuses)
-    for status in ("off_track", "behind", "on_track"):
+    for status in ("off_track", "behind", "on_track", "no_data"):
         if status in found:
             return status
-    return "no_data" if found else "no_indicator"
+    for status in ("no_target", "not_applicable"):
+        if status in found:
+            return status
+    return "no_indicator"
 
 
 def timeline(partnership: Partnership, *, today: dt.date, due_days: int, last_reported: str | None = None) -> Timeline:
