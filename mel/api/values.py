@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Indicator, Partner, Partnership
-from mel.exports.values import _categories
+from mel.exports.values import combination_categories, value_record
 from mel.periods import fiscal_label
 from mel.reports.models import Submission, Value
 from mel.results.base import submission_filter
@@ -72,27 +72,14 @@ def value_page(
     if not rows:
         return []
     hide = hidden_values(session, ship, viewer, viewer.scope(first=first, last=last))
-    combos = _categories(session, ship)
+    combos = combination_categories(session, ship)
     out = []
     for vid, iid, code, unit, partner, pid, period, combo, value, status, sub_id, version, sheet, cell, comment in rows:
         hidden = (iid, pid, period, combo) in hide
-        out.append(
-            {
-                "_id": vid,
-                "indicator": code,
-                "partner": partner,
-                "period": period,
-                "fiscal_period": fiscal_label(period, ship.fiscal_year_start),
-                "categories": combos.get(combo, {}),
-                "value": None if hidden else (int(value) if float(value).is_integer() else value),
-                "unit": unit,
-                "suppressed": hidden,
-                "status": status,
-                "submission_id": sub_id,
-                "submission_version": version,
-                "sheet": sheet,
-                "cell": cell,
-                "comment": comment,
-            }
-        )
+        fiscal = fiscal_label(period, ship.fiscal_year_start)
+        record = value_record(
+            code, partner, period, fiscal, combos.get(combo, {}), value, unit, hidden,
+            status, sub_id, version, sheet, cell, comment,
+        )  # fmt: skip
+        out.append({"_id": vid, **record})
     return out

@@ -33,6 +33,12 @@ AGGREGATIONS = ("sum", "latest")
 DIRECTIONS = ("increase", "decrease", "none")
 
 
+def pooled_rate(unit: str, numerator_label: str | None, denominator_label: str | None) -> bool:
+    """A percent the catalog names a numerator and a denominator for (``rate:``): it pools. For
+    queries that read the columns without loading the indicator."""
+    return unit == "percent" and bool(numerator_label and denominator_label)
+
+
 @dataclass(frozen=True)
 class Localized:
     """A catalog text in the viewer's language; ``fallback`` when it is the English text standing in."""
@@ -277,7 +283,7 @@ class Indicator(Base):
     @property
     def pooled(self) -> bool:
         """A percent stored as numerator and denominator, so that it pools across partners and quarters."""
-        return self.unit == "percent" and bool(self.numerator_label and self.denominator_label)
+        return pooled_rate(self.unit, self.numerator_label, self.denominator_label)
 
     def label(self, lang: str) -> str:
         return (self.name_es if lang == "es" and self.name_es else self.name) or self.code

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.models import Category, Dimension, Indicator, Partner, Partnership
 from mel.exports.options import ExportOptions
-from mel.exports.values import _categories, value_query
+from mel.exports.values import combination_categories, value_query
 from mel.periods import quarter_start
 from mel.results.base import Scope
 from mel.results.disclosure.values import hidden_values
@@ -77,7 +77,7 @@ def collect(session: Session, ship: Partnership, options: ExportOptions) -> Dhis
             select(Category).join(Dimension).where(Dimension.partnership_id == ship.id, Dimension.code == "region")
         )
     }
-    combos = _categories(session, ship)
+    combos = combination_categories(session, ship)
     viewer = options.viewer()
     hide = hidden_values(session, ship, viewer, viewer.scope())
     sums: dict[Key, list[float]] = defaultdict(list)

@@ -50,7 +50,7 @@ COLUMNS = [
 ]
 
 
-def _categories(session: Session, ship: Partnership) -> dict[int, dict[str, str]]:
+def combination_categories(session: Session, ship: Partnership) -> dict[int, dict[str, str]]:
     """Categories per combination id of ``ship``'s dimensions, in dimension order."""
     rows = session.execute(
         select(CombinationMember.combination_id, Dimension.code, Category.code)
@@ -106,7 +106,7 @@ class _Lookups:
             for i, code in session.execute(select(Partner.id, Partner.code).where(Partner.partnership_id == ship.id))
         }
         self.safe_partners = {k: neutralize(v) for k, v in self.partners.items()}
-        self.combos = _categories(session, ship)
+        self.combos = combination_categories(session, ship)
         self.combo_text = {
             k: str(neutralize("; ".join(f"{d}={c}" for d, c in v.items()))) for k, v in self.combos.items()
         }
@@ -120,6 +120,41 @@ def _stream(session: Session, ship: Partnership, options: ExportOptions) -> Iter
     # on the session's connection, not session.execute: Core rows skip the ORM's result
     # machinery, which doubles the time of a million-row fetch
     return iter(session.connection().execute(query))
+
+
+def value_record(
+    indicator: str,
+    partner: str,
+    period: str,
+    fiscal_period: str,
+    categories: dict[str, str],
+    value: float,
+    unit: str,
+    suppressed: bool,
+    status: str,
+    submission_id: int,
+    version: int,
+    sheet: str,
+    cell: str,
+    comment: str | None,
+) -> dict[str, Any]:
+    """One ``mel export values --format json`` object (DESIGN.md's contract), for the export and the API."""
+    return {
+        "indicator": indicator,
+        "partner": partner,
+        "period": period,
+        "fiscal_period": fiscal_period,
+        "categories": categories,
+        "value": None if suppressed else (int(value) if float(value).is_integer() else value),
+        "unit": unit,
+        "suppressed": suppressed,
+        "status": status,
+        "submission_id": submission_id,
+        "submission_version": version,
+        "sheet": sheet,
+        "cell": cell,
+        "comment": comment,
+    }
 
 
 def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
@@ -160,22 +195,10 @@ def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
         ):
             code, _safe, unit, _sensitive = indicators[iid]
             suppressed = bool(hide) and (iid, pid, period, combo) in hide
-            yield {
-                "indicator": code,
-                "partner": partners[pid],
-                "period": period,
-                "fiscal_period": fiscal(period),
-                "categories": combos.get(combo, {}),
-                "value": None if suppressed else (int(value) if value.is_integer() else value),
-                "unit": unit,
-                "suppressed": suppressed,
-                "status": status,
-                "submission_id": sub_id,
-                "submission_version": version,
-                "sheet": sheet,
-                "cell": cell,
-                "comment": comment,
-            }
+            yield value_record(
+                code, partners[pid], period, fiscal(period), combos.get(combo, {}), value, unit, suppressed,
+                status, sub_id, version, sheet, cell, comment,
+            )  # fmt: skip
 
     return Table(
         name="Values",

@@ -205,17 +205,14 @@ def enqueue_import(
 
     ``detail`` keeps the whole result on the job (the API answers with it).
     """
-    job = ImportJob(
-        id=secrets.token_urlsafe(16),
-        user_id=actor.user_id,
-        actor_label=actor.label,
-        actor_ip=actor.ip,
-        actor_role=actor.role,
-        filename=filename[:300],
+    return _add_job(
+        session,
+        actor,
+        filename,
+        lang,
         partner_code=partner_code,
         period=period,
         partnership_code=partnership_code,
-        lang=lang,
         reason=reason,
         state="queued",
         fraction=0.0,
@@ -224,14 +221,27 @@ def enqueue_import(
         detail=detail,
         created_at=utcnow(),
     )
-    session.add(job)
-    session.flush()
-    return job.id
 
 
 def record_finished(*, session: Session, actor: Actor, filename: str, lang: str, result: ImportResult) -> str:
     """A job that ends before it starts (an upload refused at the door): its result, at once."""
     now = utcnow()
+    return _add_job(
+        session,
+        actor,
+        filename,
+        lang,
+        state="done",
+        fraction=1.0,
+        size=0,
+        result=result_json(result),
+        created_at=now,
+        finished_at=now,
+    )
+
+
+def _add_job(session: Session, actor: Actor, filename: str, lang: str, **fields: Any) -> str:
+    """A new job row with who sent it; ``fields`` give its state."""
     job = ImportJob(
         id=secrets.token_urlsafe(16),
         user_id=actor.user_id,
@@ -240,12 +250,7 @@ def record_finished(*, session: Session, actor: Actor, filename: str, lang: str,
         actor_role=actor.role,
         filename=filename[:300],
         lang=lang,
-        state="done",
-        fraction=1.0,
-        size=0,
-        result=result_json(result),
-        created_at=now,
-        finished_at=now,
+        **fields,
     )
     session.add(job)
     session.flush()

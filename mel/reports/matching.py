@@ -30,6 +30,7 @@ from mel.catalog.models import (
     Partnership,
     indicator_dimension,
     indicator_partner,
+    pooled_rate,
 )
 from mel.text import norm
 
@@ -237,7 +238,7 @@ def _load_framework(session: Session, partnership_id: int) -> Framework:
         .where(Indicator.partnership_id == partnership_id)
         .order_by(Indicator.position, Indicator.id)
     ):
-        pooled = unit == "percent" and bool(num and den)
+        pooled = pooled_rate(unit, num, den)
         indicator = IndicatorInfo(iid, code, unit, frozenset(dims_of.get(iid, ())), pooled)
         codes.append(code)
         indicators.setdefault(code.casefold(), indicator)

@@ -338,44 +338,50 @@ def may_import_measurements(actor: Actor) -> bool:
 def _refuse_measurements(
     session: Session, result: ImportResult, *, actor: Actor, filename: str, lang: str
 ) -> ImportResult:
-    """A partner's measurement workbook: one ``not_allowed`` error, nothing stored, the attempt audited."""
+    """A partner's measurement workbook: measurements count at once, so only staff and evaluators."""
     message = t(
         lang,
         "Only program officers, administrators and evaluators import measurement workbooks (baselines and "
         "endlines). Upload your quarterly report instead, or send this file to your program officer.",
     )
-    record(
-        session,
-        actor=actor,
-        action="measurement.refused",
-        entity="measurement_batch",
-        summary=f"{actor.role or 'unknown role'} may not import measurements ({filename})",
-        after={"file_sha256": result.sha256, "file": filename, "role": actor.role},
-    )
-    result.status = "rejected"
-    result.errors = [Issue("not_allowed", "", "", message)]
-    result.warnings, result.infos, result.measurements = [], [], []
-    return result
+    summary = f"{actor.role or 'unknown role'} may not import measurements ({filename})"
+    return _not_allowed(session, result, actor, filename, "measurement.refused", "measurement_batch", summary, message)
 
 
 def _refuse_report(session: Session, result: ImportResult, *, actor: Actor, filename: str, lang: str) -> ImportResult:
-    """An evaluator's quarterly report: partners report, evaluators measure (``not_allowed``, audited)."""
+    """An evaluator's quarterly report: partners report, evaluators measure."""
     message = t(
         lang,
         "Evaluators import measurement workbooks (baselines and endlines), not partners' quarterly reports: "
         "upload a workbook with a Measurements sheet, or ask the partner to submit its report.",
     )
+    summary = f"an evaluator may not submit a partner's quarterly report ({filename})"
+    return _not_allowed(session, result, actor, filename, "report.refused", "submission", summary, message)
+
+
+def _not_allowed(
+    session: Session,
+    result: ImportResult,
+    actor: Actor,
+    filename: str,
+    action: str,
+    entity: str,
+    summary: str,
+    message: str,
+) -> ImportResult:
+    """A workbook this role may not import: one ``not_allowed`` error, nothing stored or listed, audited."""
     record(
         session,
         actor=actor,
-        action="report.refused",
-        entity="submission",
-        summary=f"an evaluator may not submit a partner's quarterly report ({filename})",
+        action=action,
+        entity=entity,
+        summary=summary,
         after={"file_sha256": result.sha256, "file": filename, "role": actor.role},
     )
     result.status = "rejected"
     result.errors = [Issue("not_allowed", "", "", message)]
-    result.warnings, result.infos, result.values, result.trainings, result.narrative = [], [], [], [], []
+    result.warnings, result.infos, result.measurements = [], [], []
+    result.values, result.trainings, result.narrative = [], [], []
     return result
 
 

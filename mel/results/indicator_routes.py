@@ -39,7 +39,7 @@ def partner_or_404(ship: Partnership, user: CurrentUser, code: str | None) -> Pa
     if not code:
         return None
     found = next((p for p in ship.partners if p.code == code), None)
-    if found is None or (user.is_partner and not user.sees_partner(found.id)):
+    if found is None or not viewer_of(user).sees_rows_of(found.id):
         raise HTTPException(status_code=404)
     return found
 
@@ -156,11 +156,9 @@ def sources_page(
     """The stored values behind one number; partner users see only their own organization's."""
     ship = partnership_or_404(session, code, user)
     ind = indicator_or_404(ship, indicator)
-    chosen = partner_or_404(ship, user, partner)
-    visible: set[int] | None = set(user.visible_partner_ids) if user.is_partner else None
-    if chosen is not None:
-        visible = {chosen.id} if visible is None else visible & {chosen.id}
+    chosen = partner_or_404(ship, user, partner)  # one the viewer may see, or none
     viewer = viewer_of(user, provisional=provisional)
+    visible = {chosen.id} if chosen is not None else viewer.partner_ids
     scope = viewer.scope(partner_ids=visible)
     rows = sources(session, ind, scope, period=period or None, combo=combo, latest_only=ind.aggregation == "latest")
     hide = hidden_values(session, ship, viewer, scope, indicator_ids=[ind.id])
@@ -174,6 +172,6 @@ def sources_page(
         "period": period or "",
         "combo": combo,
         "chosen_partner": chosen,
-        "limited": user.is_partner,
+        "limited": viewer.partner_ids is not None,
     }
     return render(request, "sources.html", context, block="sources")

@@ -16,7 +16,7 @@ from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from mel.catalog.combinations import TOTAL_KEY
-from mel.catalog.models import Combination, CombinationMember, Dimension, Indicator
+from mel.catalog.models import Combination, CombinationMember, Dimension, Indicator, pooled_rate
 from mel.reports.models import Submission, Value
 from mel.results.base import Scope, submission_filter
 
@@ -181,7 +181,7 @@ def grouped(
                 Indicator.partnership_id == partnership_id
             )
         )
-        if unit == "percent" and num and den and (wanted is None or i in wanted)
+        if pooled_rate(unit, num, den) and (wanted is None or i in wanted)
     ]
     if pooled:
         _attach_counts(session, scope, pooled, [c for c in cells if c.indicator_id in set(pooled)])
@@ -200,7 +200,7 @@ def partner_cells(session: Session, scope: Scope, *, partnership_id: int) -> lis
     if total_id is None:
         return []
     kinds = {
-        i: (aggregation, unit == "percent" and bool(num and den))
+        i: (aggregation, pooled_rate(unit, num, den))
         for i, aggregation, unit, num, den in session.execute(
             select(
                 Indicator.id,
