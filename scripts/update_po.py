@@ -3,6 +3,7 @@
 The Spanish catalog is split by area (``mel/locale/es/LC_MESSAGES/*.po``) so that separate pieces of
 work do not edit one file. ``python scripts/update_po.py [AREA]`` adds the messages that no file has
 yet to ``AREA.po`` (default ``messages``) and drops, from every file, messages no longer marked.
+``--add-only`` writes ``AREA.po`` alone and drops nothing (for work in progress beside other changes).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def _read(path: object) -> Catalog:
         return read_po(fh, locale="es")
 
 
-def main(area: str = "messages") -> None:
+def main(area: str = "messages", add_only: bool = False) -> None:
     target = LOCALE_DIR / "es" / "LC_MESSAGES" / f"{area}.po"
     target.parent.mkdir(parents=True, exist_ok=True)
     files = {path: _read(path) for path in po_files("es")}
@@ -36,7 +37,9 @@ def main(area: str = "messages") -> None:
             files[target].add(message, "", locations=[(filename, line)])
             known.add(message)
     for path, catalog in files.items():
-        obsolete = [m.id for m in catalog if m.id and m.id not in seen]
+        if add_only and path != target:
+            continue
+        obsolete = [] if add_only else [m.id for m in catalog if m.id and m.id not in seen]
         for msgid in obsolete:
             del catalog[msgid]
         with path.open("wb") as fh:
@@ -46,4 +49,5 @@ def main(area: str = "messages") -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    main(*args[:1], add_only="--add-only" in sys.argv)
