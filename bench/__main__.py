@@ -1,8 +1,10 @@
 """``python -m bench [NAME [options]]`` (``make bench``): run one benchmark by name, or all of them.
 
 A benchmark is any module of this package with a ``main()`` that prints its own table (medians of
-several runs, each measured beside its anchor in the same run); NAME is its module name or a short
-alias (``import``, ``trainings``). Each runs in its own process, so that its peak memory (max RSS)
+several runs, each measured beside its anchor in the same run; most repeat in ``--rounds`` rounds
+and give the median of the rounds' p95 with its spread); NAME is its module name or a short alias
+(``import``, ``trainings``). The load average is printed before and after each benchmark: numbers
+measured on a busy machine say so. Each runs in its own process, so that its peak memory (max RSS)
 is its own; the runner describes the machine and writes the whole report to ``bench/results/``.
 """
 
@@ -18,6 +20,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench._common import load
 
 HERE = Path(__file__).resolve().parent
 ALIASES = {"import": "imports", "trainings": "trainings_page", "progress": "pages"}
@@ -92,10 +96,10 @@ def main() -> int:
     print("\n".join(report), flush=True)
     failed = 0
     for name, rest in selected:
-        print(f"== {name}", flush=True)
+        print(f"== {name} ({load()} at the start)", flush=True)
         output, code, seconds, peak = run(name, rest)
         failed += code != 0
-        summary = f"{name}: exit {code}, {seconds:.0f} s wall, peak memory {peak:.0f} MiB"
+        summary = f"{name}: exit {code}, {seconds:.0f} s wall, peak memory {peak:.0f} MiB, {load()} at the end"
         report += [f"## {name}", "", "```", output.rstrip(), "```", "", summary, ""]
         print(summary + "\n", flush=True)
     out = HERE / "results" / f"report-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}.md"

@@ -1,4 +1,5 @@
-"""A synthetic portfolio at scale: 6 partnerships x 10 partners x 20 quarters, about 1,000,000 values.
+"""A synthetic portfolio at scale: 6 partnerships x 10 partners x 20 quarters, about 1,000,000 values
+(``partnerships=60``: about 10,000,000).
 
 Shared by the page and export benchmarks. The catalogs are generated (same shape as the reference
 framework: impact, outcomes, outputs, indicators disaggregated by sex, region and institution) and
@@ -8,6 +9,7 @@ the importer stores them, every report approved.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import random
 from pathlib import Path
@@ -20,12 +22,15 @@ from mel.catalog.combinations import combination_ids
 from mel.catalog.models import Category, Dimension, Indicator, Partner, Partnership
 from mel.catalog.service import load_catalog
 from mel.db import make_engine, make_sessionmaker, transaction
-from mel.periods import quarters
+from mel.periods import quarter_end, quarters
 from mel.reports.models import StoredFile, Submission, Value
 
 PARTNERSHIPS = 6
 PARTNERS = 10
 QUARTERS = list(quarters("2018Q1", "2022Q4"))  # 20 quarters
+ON_TIME = {q: dt.datetime.combine(quarter_end(q) + dt.timedelta(days=20), dt.time(12)) for q in QUARTERS}
+"""Each report arrives 20 days after its quarter: the portfolio's reporting record is that of a
+partnership whose partners report on time, not a thousand late reports."""
 COUNT_INDICATORS = 21
 PERCENT_INDICATORS = 2
 REGIONS = [f"region-{n}" for n in range(1, 7)]
@@ -105,13 +110,14 @@ def catalog(n: int) -> dict[str, Any]:
     }
 
 
-def build(url: str, workdir: Path, seed: int = 7) -> int:
-    """Fill an empty, migrated database at ``url``; returns the number of values stored."""
+def build(url: str, workdir: Path, seed: int = 7, partnerships: int = PARTNERSHIPS) -> int:
+    """Fill an empty, migrated database at ``url`` with ``partnerships`` partnerships (about 174,000
+    values each: 6 make a million, 60 ten million); returns the number of values stored."""
     rng = random.Random(seed)
     engine = make_engine(url)
     factory = make_sessionmaker(engine)
     paths = []
-    for n in range(1, PARTNERSHIPS + 1):
+    for n in range(1, partnerships + 1):
         path = workdir / f"scale-{n}.yaml"
         path.write_text(yaml.safe_dump(catalog(n), sort_keys=False), encoding="utf-8")
         paths.append(path)
@@ -119,7 +125,7 @@ def build(url: str, workdir: Path, seed: int = 7) -> int:
         for path in paths:
             load_catalog(session=session, path=path)
     total = 0
-    for n in range(1, PARTNERSHIPS + 1):
+    for n in range(1, partnerships + 1):
         with transaction(factory) as session:
             ship = session.scalars(select(Partnership).where(Partnership.code == f"scale-{n}")).one()
             cats: dict[str, dict[str, int]] = {}
@@ -145,7 +151,14 @@ def build(url: str, workdir: Path, seed: int = 7) -> int:
                     digest = hashlib.sha256(f"{pid}-{period}".encode()).hexdigest()
                     files.append({"sha256": digest, "size": 1, "original_name": f"{pid}-{period}.xlsx"})
                     subs.append(
-                        {"partner_id": pid, "period": period, "version": 1, "status": "approved", "file_sha256": digest}
+                        {
+                            "partner_id": pid,
+                            "period": period,
+                            "version": 1,
+                            "status": "approved",
+                            "file_sha256": digest,
+                            "uploaded_at": ON_TIME[period],  # as partners report: within the due days
+                        }
                     )
             session.execute(insert(StoredFile), files)
             session.execute(insert(Submission), subs)

@@ -1,37 +1,114 @@
-"""The `mel` command: one entry point for operators, scripts and the demo."""
+"""The `mel` command: one entry point for operators, scripts and the demo.
+
+A command imports what it needs when it runs, not when ``mel`` starts: ``mel --help`` and
+``mel user list`` do not pay for FastAPI, uvicorn, pandas or openpyxl. The commands that live in
+other modules are listed in ``LAZY`` with their one-line help and loaded only when invoked (or
+when their own ``--help`` is asked for).
+"""
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy.exc import DBAPIError
+from typer._click.core import Command, Context  # the click that typer vendors and builds on
+from typer.core import TyperCommand, TyperGroup
 
-from mel import migrate
-from mel.auth import cli as user_cli
-from mel.auth.audit import CLI
-from mel.catalog.schema import CatalogError
-from mel.catalog.service import LoadSummary, load_catalog
-from mel.db import make_engine, make_sessionmaker, transaction
-from mel.exports.cli import export_command
-from mel.quality import cli as report_cli
-from mel.reports.cli import import_command
-from mel.settings import Settings
-from mel.workbooks.cli import template as template_command
+if TYPE_CHECKING:
+    from mel.catalog.service import LoadSummary, TargetReason
+    from mel.settings import Settings
 
-app = typer.Typer(help="mel: monitoring and results framework tracker for CPC partnerships.", no_args_is_help=True)
+LAZY: dict[str, tuple[str, str, str]] = {
+    "template": (
+        "mel.workbooks.cli",
+        "template",
+        "Write the blank quarterly-report template of a partner for a period.",
+    ),
+    "import": (
+        "mel.reports.cli",
+        "import_command",
+        "Check workbooks against the catalog and store them (quarterly reports or measurements).",
+    ),
+    "user": ("mel.auth.cli", "app", "User accounts."),
+    "report": ("mel.quality.cli", "app", "Quarterly reports."),
+    "export": (
+        "mel.exports.cli",
+        "export_command",
+        "Export comparison, iptt, values, trainings, figures, iati or dhis2 of one partnership.",
+    ),
+}
+"""name -> (module, attribute: a command function or a Typer app, one-line help)."""
+
+
+def load_command(name: str) -> Command:
+    """The click command of a ``LAZY`` entry, importing its module now."""
+    module_name, attribute, _help = LAZY[name]
+    target = getattr(importlib.import_module(module_name), attribute)
+    command: Command
+    if isinstance(target, typer.Typer):
+        target._add_completion = False  # a subcommand: completion is the root's business
+        command = typer.main.get_group(target)  # a group even with one command (`mel report due`)
+    else:
+        single = typer.Typer(add_completion=False)
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class LazyCommand(TyperCommand):
+    """Stands for a ``LAZY`` command in the listing; parsing or running it loads the real one."""
+
+    def __init__(self, name: str, help_text: str) -> None:
+        super().__init__(name, help=help_text, short_help=help_text, rich_markup_mode=None)
+        self._real: Command | None = None
+
+    @property
+    def real(self) -> Command:
+        if self._real is None:
+            self._real = load_command(str(self.name))
+        return self._real
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Context | None = None, **extra: Any
+    ) -> Context:
+        return self.real.make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx: Context) -> Any:
+        return self.real.invoke(ctx)
+
+    def get_help(self, ctx: Context) -> str:
+        return self.real.get_help(ctx)
+
+
+class LazyGroup(TyperGroup):
+    """The root group: the commands defined here, plus ``LAZY`` ones loaded on use."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY})
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name in LAZY:
+            return LazyCommand(cmd_name, LAZY[cmd_name][2])
+        return super().get_command(ctx, cmd_name)
+
+
+app = typer.Typer(
+    cls=LazyGroup,
+    help="mel: monitoring and results framework tracker for CPC partnerships.",
+    no_args_is_help=True,
+    rich_markup_mode=None,  # plain help: rich's formatter alone costs a quarter of a second to import
+)
 catalog_app = typer.Typer(help="Results-framework catalogs.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
-app.command("template")(template_command)
-app.command("import")(import_command)
-app.add_typer(user_cli.app, name="user")
-app.add_typer(report_cli.app, name="report")
-app.command("export")(export_command)
 
 
 def settings() -> Settings:
+    from mel.settings import Settings
+
     return Settings()
 
 
@@ -40,18 +117,24 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def load_catalog_files(s: Settings, paths: list[Path]) -> list[LoadSummary]:
+def load_catalog_files(s: Settings, paths: list[Path], target_reason: TargetReason | None = None) -> list[LoadSummary]:
     """Load several catalog files in one transaction: all of them or none."""
+    from mel.auth.audit import CLI
+    from mel.catalog.service import load_catalog
+    from mel.db import make_engine, make_sessionmaker, transaction
+
     engine = make_engine(s.database_url)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            return [load_catalog(session=session, path=path, actor=CLI) for path in paths]
+            return [load_catalog(session=session, path=path, actor=CLI, target_reason=target_reason) for path in paths]
     finally:
         engine.dispose()
 
 
 def init_database(s: Settings) -> list[LoadSummary]:
     """Create or upgrade the schema, then load every catalog in the catalog folder."""
+    from mel import migrate
+
     migrate.upgrade(s.database_url)
     paths = sorted(Path(s.catalog_dir).glob("*.yaml"))
     summaries = load_catalog_files(s, paths)
@@ -61,6 +144,9 @@ def init_database(s: Settings) -> list[LoadSummary]:
 
 def sweep_uploads(s: Settings) -> None:
     """Remove what an interrupted import left in the upload folder (see ``sweep_upload_dir``)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from mel.db import make_engine, make_sessionmaker
     from mel.reports.files import sweep_upload_dir
 
     engine = make_engine(s.database_url)
@@ -89,6 +175,8 @@ def _print_summaries(summaries: list[LoadSummary]) -> None:
 @app.command()
 def init() -> None:
     """Create or upgrade the database and load indicators/*.yaml."""
+    from mel.catalog.schema import CatalogError
+
     s = settings()
     try:
         summaries = init_database(s)
@@ -98,14 +186,31 @@ def init() -> None:
 
 
 @catalog_app.command("load")
-def catalog_load(path: Annotated[Path, typer.Argument(help="A results-framework YAML file.")]) -> None:
+def catalog_load(
+    path: Annotated[Path, typer.Argument(help="A results-framework YAML file.")],
+    reason: Annotated[
+        str | None, typer.Option(help="Why targets change in this file (recorded as their revision).")
+    ] = None,
+    effective: Annotated[
+        str | None, typer.Option(help="Quarter the revised targets apply from, as 2021Q3 (default: this quarter).")
+    ] = None,
+) -> None:
     """Load or update one catalog file; errors name the file, line and key."""
+    from mel import migrate
+    from mel.catalog.schema import CatalogError
+    from mel.catalog.service import TargetReason
+    from mel.periods import parse_quarter
+
     s = settings()
     if not path.exists():
         raise fail(f"{path}: no such file", 2)
+    if effective is not None and parse_quarter(effective) != effective:
+        raise fail(f"--effective {effective!r}: write the quarter as 2021Q3", 2)
+    if reason is not None and not reason.strip():
+        raise fail("--reason: say why the targets change", 2)
     migrate.upgrade(s.database_url)
     try:
-        summaries = load_catalog_files(s, [path])
+        summaries = load_catalog_files(s, [path], TargetReason(reason=reason, effective=effective))
     except CatalogError as exc:
         raise fail(str(exc)) from exc
     _print_summaries(summaries)
@@ -120,8 +225,14 @@ def serve(
     """Run the web app."""
     import uvicorn
 
+    from mel.web.static import MissingAssets, require_vendored
+
     s = settings()
     s.check_production()
+    try:
+        require_vendored()
+    except MissingAssets as exc:
+        raise fail(str(exc), 2) from exc
     warning = dev_secret_warning(s, host)
     if warning:
         typer.secho(warning, err=True, fg=typer.colors.RED, bold=True)
@@ -171,6 +282,7 @@ def demo(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Initialize the database, build the demo history through the importer, create demo users, serve."""
+    from mel.catalog.schema import CatalogError
     from mel.demo import run_demo
 
     s = settings()

@@ -42,7 +42,12 @@ def make_engine(url: str) -> Engine:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions whose committed changes to figures bump their partnership's data version."""
+    from mel.results.versions import track  # not at the top: mel.db is imported before any model
+
+    factory = sessionmaker(engine, expire_on_commit=False)
+    track(factory)
+    return factory
 
 
 @contextmanager

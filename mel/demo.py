@@ -8,19 +8,21 @@ are byte-identical from one run to the next, so running the demo twice stores no
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from mel.auth.audit import Actor
 from mel.catalog.models import Indicator, Partner, Partnership, indicator_partner
 from mel.db import transaction
-from mel.demo_history import CORRECTED, PENDING, PERIODS, SPANISH_PARTNERS, Context, quarterly_report
+from mel.demo_history import CORRECTED, PENDING, PERIODS, SPANISH_PARTNERS, Context, quarterly_report, received_on
 from mel.demo_measurements import measurement_workbooks
+from mel.reports.models import Submission
 from mel.settings import Settings
 from mel.workbooks.report_writer import Report, write_report
 from mel.workbooks.spec import PartnerSpec, dimension_specs, partner_spec
@@ -74,7 +76,8 @@ def build_demo(
     progress: Callable[[str], None] | None = None,
 ) -> DemoSummary:
     """Import the whole demo history (quarterly reports, reviews, measurements) for peru-cpc."""
-    from mel.reports.service import import_workbook, review_submission
+    from mel.demo_followup import add_followup, review_twice
+    from mel.reports.service import import_workbook
 
     started = time.perf_counter()
     summary = DemoSummary()
@@ -88,6 +91,7 @@ def build_demo(
         }
         ship_id = session.scalar(select(Partnership.id).where(Partnership.code == PARTNERSHIP))
         dims = {lang: dimension_specs(session, ship_id, lang) for lang in ("en", "es")} if ship_id else {}
+        uploaders = demo_uploaders(session)
 
     def load(report: Report, spec: PartnerSpec, version: int) -> int | None:
         """Import one report; the new submission's id, or None when it was already stored."""
@@ -102,7 +106,7 @@ def build_demo(
                 partner_code=report.partner,
                 period=report.period,
                 lang=spec.lang,
-                actor=PARTNER_ACTOR,
+                actor=uploaders.get(report.partner, PARTNER_ACTOR),
             )
         if result.status == "rejected":
             raise DemoError(f"{name}: " + "; ".join(f"{e.code} {e.sheet}!{e.cell}: {e.message}" for e in result.errors))
@@ -116,23 +120,25 @@ def build_demo(
         if submission_id is None:
             return
         with transaction(session_factory) as session:
-            review_submission(
-                session=session, submission_id=submission_id, action=action, comment=comment, actor=OFFICER
-            )
+            review_twice(session, submission_id, action, comment)  # a sub-recipient's: its prime first
         if action == "approved":
             summary.approved += 1
         else:
             summary.returned += 1
 
     rng = random.Random(seed)
+    arrived: dict[int | None, dt.date] = {}
     for period in PERIODS:
         for code in summary.partners:
             spec = specs[code]
             ctx = Context(partner=code, period=period, lang=spec.lang, rng=rng)
             final, first = quarterly_report(ctx, spec.indicators)
             if first is not None:
-                review(load(first, spec, 1), "returned", CORRECTED[(code, period)])
+                returned = load(first, spec, 1)
+                arrived[returned] = received_on(code, period, first.report_date)
+                review(returned, "returned", CORRECTED[(code, period)])
             submission = load(final, spec, 2 if first is not None else 1)
+            arrived[submission] = received_on(code, period, final.report_date)
             if (code, period) not in PENDING:
                 review(submission, "approved", None)
             elif submission is not None:
@@ -140,6 +146,7 @@ def build_demo(
         if progress:
             progress(period)
 
+    _record_arrivals(session_factory, arrived)
     for name, lang, data in measurement_workbooks(dims):
         with transaction(session_factory) as session:
             result = import_workbook(
@@ -156,8 +163,34 @@ def build_demo(
         summary.measurement_files += 1
         if result.status == "duplicate":
             summary.duplicates += 1
+    add_followup(settings=settings, session_factory=session_factory)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _record_arrivals(session_factory: sessionmaker[Session], arrived: dict[int | None, dt.date]) -> None:
+    """The demo's reports were uploaded today but arrived in their quarter's weeks: one bulk update."""
+    rows = [{"sid": sid, "day": day} for sid, day in arrived.items() if sid is not None]
+    if not rows:
+        return
+    with transaction(session_factory) as session:
+        table = Submission.__table__
+        assert isinstance(table, Table)
+        session.execute(update(table).where(table.c.id == bindparam("sid")).values(received_on=bindparam("day")), rows)
+
+
+def demo_uploaders(session: Session) -> dict[str, Actor]:
+    """The demo's partner accounts, when they exist: their partners' reports are uploaded by them, so the
+    queue and the history name who uploaded."""
+    from mel.auth.models import User
+
+    rows = session.execute(
+        select(User.id, User.email, User.role, Partner.code)
+        .outerjoin(Partner, Partner.id == User.partner_id)
+        .where(User.email.like("%@demo.mel"), User.role == "partner")
+        .order_by(User.id)
+    ).all()
+    return {code: Actor(email, user_id=id_, role=role) for id_, email, role, code in rows}
 
 
 def _submission_id(result: object) -> int | None:
@@ -190,6 +223,7 @@ def run_demo(settings: Settings, *, echo: Callable[[str], None]) -> DemoSummary:
     engine = make_engine(settings.database_url)
     try:
         factory = make_sessionmaker(engine)
+        users = demo_users(factory)  # first: the history's uploads and reviews are theirs
         echo(t(lang, "Building the demo history (quarterly reports 2018Q1-2022Q2, reviews, measurements)..."))
         summary = build_demo(settings=settings, session_factory=factory)
         if summary.already_built:
@@ -208,7 +242,6 @@ def run_demo(settings: Settings, *, echo: Callable[[str], None]) -> DemoSummary:
                     seconds=f"{summary.seconds:.1f}",
                 )
             )
-        users = demo_users(factory)
     finally:
         engine.dispose()
     if users:

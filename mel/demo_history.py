@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mel import demo_outcomes as outcomes
 from mel.periods import quarter_end, quarter_start, quarters
 from mel.workbooks.labels import yes_no
 from mel.workbooks.report_writer import IndicatorRow, Report, TrainingRow
@@ -32,8 +33,8 @@ CORRECTED: dict[tuple[str, str], str] = {
     ("chs", "2020Q3"): "Please describe the COVID-19 challenges and the adaptations made in the narrative.",
     ("ilo", "2021Q1"): "1.b looks too high against the cases by region: please check the total.",
 }
-PENDING = frozenset({("ilo", LAST), ("yanapanakusun", LAST)})
-"""Left awaiting review, so that the review queue of the demo is not empty."""
+PENDING = frozenset({("ilo", LAST), ("yanapanakusun", LAST), ("chs", LAST)})
+"""Left awaiting review, so that the review queue of the demo is not empty (CHS's awaits ILO's review)."""
 
 TRAINED = {"prosecution": "1.1.a", "protection": "2.1.a", "prevention": "3.1.b"}
 PARTNER_PILLARS = {
@@ -292,6 +293,10 @@ def indicator_rows(ctx: Context, ind: IndicatorSpec, training: dict[str, list[Tr
 
 def _indicator_rows(ctx: Context, ind: IndicatorSpec, training: dict[str, list[TrainingRow]]) -> list[IndicatorRow]:
     code, rng = ind.code, ctx.rng
+    if code in outcomes.STAGE_CODES:
+        return outcomes.stage_rows(ind, ctx.partner, ctx.period, regions(ctx.partner, ctx.period))
+    if code == outcomes.NEW_ONLY:
+        return outcomes.new_participants(code, training.get("prosecution", []), ind.dimensions)
     pillar = next((p for p, c in TRAINED.items() if c == code), None)
     if pillar is not None:
         return people_trained(code, training.get(pillar, []), ind.dimensions)
@@ -366,9 +371,24 @@ def report_date(ctx: Context) -> dt.date:
     return quarter_end(ctx.period) + dt.timedelta(days=days)
 
 
+SLOW_QUARTERS = frozenset({"2020Q1", "2020Q2", "2020Q3"})
+"""The COVID-19 lockdown's quarters: offices closed, reports reached the officer later."""
+
+
+def received_on(partner: str, period: str, report_date: dt.date | None) -> dt.date:
+    """The day the report reached the officer: mostly within days of its date, later in the
+    lockdown. A generator of its own, so the reports' numbers do not depend on it."""
+    rng = random.Random(f"received:{partner}:{period}")
+    day = (report_date or quarter_end(period) + dt.timedelta(days=20)) + dt.timedelta(days=rng.randint(0, 3))
+    if period in SLOW_QUARTERS and rng.random() < 0.7:
+        day += dt.timedelta(days=rng.randint(12, 40))
+    return day
+
+
 def quarterly_report(ctx: Context, indicators: list[IndicatorSpec]) -> tuple[Report, Report | None]:
     """The report as finally accepted, and the first version that was returned (if any)."""
     training = {p: trainings(ctx, p) for p in PARTNER_PILLARS.get(ctx.partner, ()) if TRAINED[p] in _codes(indicators)}
+    outcomes.mark_repeats(ctx.partner, ctx.period, [r for pillar_rows in training.values() for r in pillar_rows])
     rows: list[IndicatorRow] = []
     for ind in indicators:
         produced = indicator_rows(ctx, ind, training)
@@ -383,6 +403,7 @@ def quarterly_report(ctx: Context, indicators: list[IndicatorSpec]) -> tuple[Rep
         indicators=rows,
         trainings=events,
         narrative=narrative(ctx),
+        followups=outcomes.followups(ctx.partner, ctx.period),
         prepared_by=prepared,
         report_date=report_date(ctx),
     )

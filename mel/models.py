@@ -13,6 +13,7 @@ from mel.catalog.models import (
     Partnership,
     Result,
     Target,
+    TargetRevision,
     indicator_dimension,
     indicator_partner,
     result_link,
@@ -31,6 +32,8 @@ from mel.reports.models import (
     TrainingEvent,
     Value,
 )
+from mel.reports.review_models import EvidenceFile, ValueQuery, ValueQueryMessage
+from mel.results.store_models import FigureVersion
 
 __all__ = [
     "ApiToken",
@@ -41,6 +44,8 @@ __all__ = [
     "CombinationMember",
     "ContextEvent",
     "Dimension",
+    "EvidenceFile",
+    "FigureVersion",
     "ImportJob",
     "ImportWarning",
     "Indicator",
@@ -56,10 +61,13 @@ __all__ = [
     "Submission",
     "SubmissionReview",
     "Target",
+    "TargetRevision",
     "TrainingAttendance",
     "TrainingEvent",
     "User",
     "Value",
+    "ValueQuery",
+    "ValueQueryMessage",
     "indicator_dimension",
     "indicator_partner",
     "result_link",

@@ -45,6 +45,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("theory-of-change", f"{P}/theory-of-change", "officer@demo.mel"),
     ("indicator", f"{P}/indicators/1.1.a?dimension=institution", "officer@demo.mel"),
     ("indicator-evaluator", f"{P}/indicators/2.a", "evaluator@demo.mel"),
+    ("indicator-stage", f"{P}/indicators/1.d", "officer@demo.mel"),
     ("iptt", f"{P}/iptt", "officer@demo.mel"),
     ("iptt-quarters", f"{P}/iptt?granularity=quarter", "evaluator@demo.mel"),
     ("trainings", f"{P}/trainings", "officer@demo.mel"),

@@ -76,6 +76,8 @@ def _trainees(total: int, pillar: str) -> Event:
 def seed(session: Session) -> dict[tuple[str, str], int]:
     """Store the whole history; returns submission ids by (partner, period)."""
     ship = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
+    # these partners' agreements run the whole partnership: every quarter from 2017Q2 owes a report
+    session.execute(update(Partner).values(starts_on=None, ends_on=None))
     session.execute(
         update(Partner).where(Partner.code == "aba-roli").values(contact_name=CONTACT[0], contact_email=CONTACT[1])
     )
@@ -113,6 +115,7 @@ def seed(session: Session) -> dict[tuple[str, str], int]:
             values.append(("1.2.a", {}, ILO_12A[n]))
         if (("ilo", period)) == MISMATCH[:2]:
             values.append(("1.1.a", {}, MISMATCH_REPORTED))
+            values.append(("1.1.c", {}, MISMATCH_TRAINED))  # new participants: they match (no repeat)
         sub = _report(session, "ilo", period, values)
         ids[("ilo", period)] = sub.id
         if ("ilo", period) == MISMATCH[:2]:
@@ -121,7 +124,8 @@ def seed(session: Session) -> dict[tuple[str, str], int]:
         if ("aba-roli", period) == MISSING:
             continue
         breakdown = [] if ("aba-roli", period) == TOTAL_ONLY else [("1.1.a", {"sex": "female"}, 5)]
-        sub = _report(session, "aba-roli", period, [("1.1.a", {}, 10), *breakdown], late=("aba-roli", period) == LATE)
+        reported = [("1.1.a", {}, 10), ("1.1.c", {}, 10), *breakdown]  # 10 trainees, none trained before
+        sub = _report(session, "aba-roli", period, reported, late=("aba-roli", period) == LATE)
         ids[("aba-roli", period)] = sub.id
         add_trainings(session, sub, [_trainees(10, "prosecution")])
     for n, value in enumerate(CHS_22A):

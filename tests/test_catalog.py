@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from mel.auth.models import AuditEntry
 from mel.catalog.models import Category, Indicator, Partner, Partnership, Result, Target
 from mel.catalog.schema import CatalogError, find_cycle, parse_catalog
-from mel.catalog.service import load_catalog
+from mel.catalog.service import TargetReason, load_catalog
 from mel.paths import INDICATORS_DIR
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "peru-cpc.yaml"
@@ -267,7 +267,9 @@ def test_load_is_idempotent_and_updates_in_place(tmp_path: Path, empty_db_url: s
         "fiscal_years: {FY2019: 40, FY2020: 60}", "fiscal_years: {FY2019: 50, FY2020: 50}"
     )
     with transaction(factory) as s:
-        third = load_catalog(session=s, path=write(tmp_path, changed))
+        third = load_catalog(
+            session=s, path=write(tmp_path, changed), target_reason=TargetReason("Work plan revised", "2019Q1")
+        )
     assert any("indicator 1.1.a" in u for u in third.updated)
     with factory() as s:
         ind = s.scalars(select(Indicator).where(Indicator.code == "1.1.a")).one()
@@ -382,7 +384,13 @@ def test_peru_catalog_carries_the_reference_exactly() -> None:
     }
     keys = ("result", "unit", "aggregation", "direction", "dimensions", "partners", "sensitive", "denominator")
     ours_ind = {i["code"]: i for i in ours["indicators"]}
-    assert list(ours_ind) == [i["code"] for i in ref["indicators"]]
+    ref_codes = [i["code"] for i in ref["indicators"]]
+    # every reference code, in the reference's order; codes added since (outcomes beyond counts) are new
+    # codes under the reference's results, never a reference code redefined
+    assert [c for c in ours_ind if c in set(ref_codes)] == ref_codes
+    added = [ours_ind[c] for c in ours_ind if c not in set(ref_codes)]
+    assert {i["code"] for i in added} == {"1.d", "1.1.c", "4.1.c", "4.1.d"}
+    assert all(i["result"] in {r["code"] for r in ref["results"]} for i in added)
     for ref_ind in ref["indicators"]:
         mine = ours_ind[ref_ind["code"]]
         for key in keys:

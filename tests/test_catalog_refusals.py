@@ -65,8 +65,8 @@ UNKNOWN_KEYS = [
     ),
     (
         "    target: {value: 100, fiscal_years: {FY2019: 40, FY2020: 60}}\n",
-        "    target: {value: 100, quarters: {2019Q1: 5}}\n",
-        "indicators.1.1.a.target.quarters",
+        "    target: {value: 100, months: {2019-01: 5}}\n",
+        "indicators.1.1.a.target.months",
     ),
 ]
 

@@ -32,8 +32,14 @@ def test_every_indicator_has_a_reference_sheet_in_two_languages(path: Path) -> N
         for key in PIRS:
             text = str(ind.get(key) or "")
             assert len(text) >= 60, (ind["code"], key, text)
+            spanish = str(ind.get(f"{key}_es") or "")
+            # translated, not copied: a Spanish text of comparable length that differs from the English
+            assert spanish != text and 0.6 * len(text) <= len(spanish) <= 1.8 * len(text), (ind["code"], key)
         assert ind.get("name_es") and ind["name_es"] != ind["name"], ind["code"]
         assert ind.get("frequency") in ("quarterly", "annual"), ind["code"]
+    for event in data.get("context_events") or []:
+        if event.get("description"):
+            assert event.get("description_es") and event["description_es"] != event["description"], event["title"]
     for res in data["results"]:
         assert res.get("statement_es") and res["statement_es"] != res["statement"], res["code"]
     assert data["partnership"].get("name_es")

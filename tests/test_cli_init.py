@@ -47,6 +47,23 @@ def _counts(url: str) -> dict[str, int]:
         engine.dispose()
 
 
+def _target_keys(target: dict) -> set[tuple[str, str, str]]:
+    """The distinct targets a ``target:`` block sets: (period, partner, category), revisions included."""
+
+    def scope(block: dict, partner: str = "", category: str = "") -> set[tuple[str, str, str]]:
+        keys = {("", partner, category)} if "value" in block else set()
+        for kind in ("fiscal_years", "quarters"):
+            keys |= {(str(k), partner, category) for k in block.get(kind) or {}}
+        return keys
+
+    keys: set[tuple[str, str, str]] = set()
+    for block in [target, *(target.get("revisions") or [])]:
+        keys |= scope(block)
+        keys |= {k for code, sub in (block.get("partners") or {}).items() for k in scope(sub, partner=code)}
+        keys |= {k for code, sub in (block.get("categories") or {}).items() for k in scope(sub, category=code)}
+    return keys
+
+
 def _expected_counts(catalogs: dict[str, dict]) -> dict[str, int]:
     """What one load of the shipped catalogs must store, counted from the YAML itself."""
     inds = [i for c in catalogs.values() for i in c["indicators"]]
@@ -60,9 +77,7 @@ def _expected_counts(catalogs: dict[str, dict]) -> dict[str, int]:
         "indicator": len(inds),
         "indicator_dimension": sum(len(i.get("dimensions") or []) for i in inds),
         "indicator_partner": sum(len(i.get("partners") or []) for i in inds),
-        "target": sum(
-            ("target" in i) + len((i.get("target") or {}).get("fiscal_years") or {}) for i in inds if "target" in i
-        ),
+        "target": sum(len(_target_keys(i["target"])) for i in inds if "target" in i),
         "context_event": sum(len(c.get("context_events") or []) for c in catalogs.values()),
         "audit_log": len(catalogs),  # one entry per partnership that changed
     }

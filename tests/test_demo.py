@@ -19,7 +19,6 @@ from mel.settings import Settings
 def test_demo_history(
     settings: Settings, session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("mel.reports.service")
     summary = build_demo(settings=settings, session_factory=session_factory)
     assert summary.imported > 0
     # the start-up summary adds up: every imported report is approved, returned or awaiting review

@@ -50,7 +50,7 @@ def stored(session: Session) -> Session:
                 pillar="prosecution",
                 region="cusco",
                 modality="virtual",
-                rows=[Row("mpfn", 12, 9, hours=16, pre_score=54.5, post_score=81.0), Row("pnp", 3, 7)],
+                rows=[Row("mpfn", 12, 9, hours=16, pre_score=54.5, post_score=81.0, repeat=5), Row("pnp", 3, 7)],
             )
         ],
     )
@@ -200,6 +200,8 @@ def test_trainings_json_and_filters(stored: Session, settings: Settings) -> None
         "hours": 16,
         "pre_score": 54.5,
         "post_score": 81,
+        "repeat": 5,
+        "new": 12 + 9 - 5,  # participants the project had not trained before
         "sheet": "Trainings",
         "row": 5,
     }

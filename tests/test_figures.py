@@ -216,6 +216,10 @@ def test_every_view_gives_one_value_per_measure(
                 close(line["data-progress-pct"], row["progress_pct"], f"{code}: progress from baseline")
                 close(line["data-pct-of-target"], row["pct_of_target"], f"{code}: % of target")
             page = BeautifulSoup(officer.get(f"/p/peru-cpc/indicators/{code}").text, "html.parser")
+            if ind.unit == "stage" and ind.dimensions:  # one stage per region, no total: the Stages card
+                assert page.select("table.series") == [] and page.select_one("table.stage-distribution") is not None
+                checked += 1
+                continue
             last = page.select("table.series tr[data-period]")[-1]
             if ind.partners and last.select_one("td.to-date")["data-value"]:  # type: ignore[index]
                 close(actual, last.select_one("td.to-date")["data-value"], f"{code}: indicator page")  # type: ignore[index]
@@ -230,7 +234,12 @@ def test_iati_groups_indicators_under_their_result(client: TestClient, login_as:
     assert len(titles) == len(set(titles)), "a result appears more than once"
     outcome_1 = next(r for r in root.iter("result") if "1.a" in [i.findtext("title/narrative", "")[:3] for i in r])
     codes = [(i.findtext("title/narrative") or "").split(" ")[0] for i in outcome_1.findall("indicator")]
-    assert codes == ["1.a", "1.b", "1.c"]
+    assert codes == ["1.a", "1.b", "1.c", "1.d"]
+    # 1.d is a stage (a capacity rubric): an ordinal measure, its values level numbers
+    rubric = outcome_1.findall("indicator")[3]
+    assert rubric.get("measure") == "4"
+    actuals = [float(a.get("value", "")) for a in rubric.iter("actual")]
+    assert actuals and all(v.is_integer() and 1 <= v <= 4 for v in actuals)
 
 
 def test_deviations_are_flagged_with_the_partners_explanation(

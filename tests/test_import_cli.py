@@ -20,6 +20,7 @@ ISSUE_KEYS = {"code", "sheet", "cell", "message"}
 VALUE_KEYS = {"indicator", "categories", "value", "comment"}
 TRAINING_KEYS = {"title", "start_date", "end_date", "pillar", "region", "modality", "institution", "female", "male"}
 TRAINING_KEYS |= {"other", "under_18", "hours", "pre_score", "post_score"}
+TRAINING_KEYS |= {"repeat"}  # an added key (the contract allows them): repeat participants, null when not recorded
 MEASUREMENT_KEYS = {"indicator", "round", "date", "categories", "value", "source", "comparable", "note"}
 
 
@@ -98,8 +99,8 @@ def test_rejected_json_lists_every_error(env: Settings, session_factory: session
     errors = obj["errors"]
     assert isinstance(errors, list)
     assert {(e["code"], e["sheet"], e["cell"]) for e in errors} == {
-        ("ambiguous_number", "Indicadores", "H13"),
-        ("unknown_category", "Indicadores", "G17"),
+        ("ambiguous_number", "Indicadores", "H15"),
+        ("unknown_category", "Indicadores", "G21"),
         ("date_outside_period", "Capacitaciones", "B5"),
     }
     assert all(set(e) == ISSUE_KEYS and e["message"] for e in errors)
@@ -139,7 +140,7 @@ def test_human_output_has_an_error_table(env: Settings) -> None:
     assert code == 1
     lines = [line.split() for line in out.splitlines()]
     table = {(cells[0], cells[1]) for cells in lines if len(cells) >= 3 and "!" in cells[0]}
-    assert ("Indicadores!H13", "ambiguous_number") in table
+    assert ("Indicadores!H15", "ambiguous_number") in table
     assert ("Capacitaciones!B5", "date_outside_period") in table
     assert "rechazado" in out
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,8 +15,6 @@ from mel.reports.files import stored_path
 from mel.reports.service import ImportResult, import_workbook
 from mel.settings import Settings
 from mel.workbooks.template import HEADER_ROW
-
-pytest.importorskip("mel.reports.parse")
 
 SAMPLE = IMPORTS_DIR / "ilo-2021Q3.xlsx"
 

@@ -41,6 +41,7 @@ TRAINING_ALIASES = {
     "hours": ["hours", "horas", "duración"],
     "pre_score": ["pre_score", "pre-test", "puntaje pre", "prueba de entrada"],
     "post_score": ["post_score", "post-test", "puntaje post", "prueba de salida"],
+    "repeat": ["repeat", "repetidos", "repeat participants", "participantes repetidos", "ya capacitados"],
 }
 TRAINING_VALUES: dict[str, Any] = {
     "title": "Course",
@@ -57,6 +58,7 @@ TRAINING_VALUES: dict[str, Any] = {
     "hours": 8,
     "pre_score": 40,
     "post_score": 75,
+    "repeat": 3,
 }
 EMPTY_REPORT: dict[str, Any] = {"Cover": COVER, "Indicators": [["Indicator", "Value"]]}
 PILLAR_WORDS = {

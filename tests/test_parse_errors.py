@@ -307,7 +307,7 @@ def test_stated_partner_and_period_must_be_known(session: Session) -> None:
 
 
 def test_indicator_errors_suggest_and_list(session: Session) -> None:
-    parsed = parse(session, report([["1.1.c", None, None, None, 1], ["2.a", "Femenino", "PNP", None, 3]]))
+    parsed = parse(session, report([["1.1.x", None, None, None, 1], ["2.a", "Femenino", "PNP", None, 3]]))
     first, second = parsed.errors
     assert first.code == "unknown_indicator" and "1.1.a" in first.message and "1.1.b" in first.message
     # 2.a belongs to ilo too; institution is not one of its dimensions

@@ -178,6 +178,7 @@ def test_spanish_workbook(session: Session) -> None:
         "hours": 16,
         "pre_score": 54.5,
         "post_score": 81.0,
+        "repeat": None,  # the optional column is absent: not recorded, not zero
     }
     assert training.region_id == _category_id(session, "region", "cusco")
     assert [(n.section, n.text) for n in parsed.narrative] == [

@@ -52,6 +52,7 @@ def test_portfolio_shows_reference_framework(client: TestClient, session: Sessio
     assert fistrap.select_one("td.target").get_text(strip=True) == "16"
     assert rows["1.1.a"].select_one("td.target").get_text(strip=True) == "1,500"
     assert rows["1.1.a"].select_one("td.name").get_text(strip=True) == "Justice-sector operators trained"
+    assert peru.select_one("dd.country").get_text(strip=True) == "Peru"
 
 
 def test_portfolio_in_spanish(client: TestClient, session: Session) -> None:
@@ -64,6 +65,11 @@ def test_portfolio_in_spanish(client: TestClient, session: Session) -> None:
     assert ind is not None and ind.name_es
     assert peru.select_one("tr.indicator[data-code='1.1.a'] td.name").get_text(strip=True) == ind.name_es
     assert peru.select_one("li.result[data-code='IMP'] .level").get_text(strip=True).startswith("Impacto")
+    # countries by name in the reader's language, not by ISO code
+    countries = {
+        s["data-code"]: s.select_one("dd.country").get_text(strip=True) for s in page.select("section.partnership")
+    }
+    assert countries == {"peru-cpc": "Perú", "philippines-cpc": "Filipinas"}
     # the choice is remembered in a cookie
     again = soup(client.get("/").text)
     assert again.html is not None and again.html["lang"] == "es"

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mel.catalog.models import Partner, Partnership
+from mel.catalog.models import Partner, Partnership, indicator_partner
 from mel.periods import quarter_end, quarter_of, quarters
 from mel.reports.models import Submission
 from tests.progress_data import OFFICIAL_11A, OFFICIAL_11B, PROVISIONAL_11A, PROVISIONAL_11B, store_history
@@ -61,6 +61,12 @@ def test_dashboard_official_figures(client: TestClient, session: Session, login_
     assert page.select_one("tr.indicator[data-code='1.1.a']")["data-status"] == "off_track"
     assert page.select_one("details.method") is not None
     assert page.select_one(".provisional") is None
+    # percentages in the reader's format: 1.1.a's share of its target, with one decimal
+    share = OFFICIAL_11A / 1500 * 100
+    row = "tr.indicator[data-code='1.1.a'] small.pct-of-target"
+    assert page.select_one(row).get_text(strip=True).endswith(f"{share:.1f} %")
+    spanish = soup(client.get("/p/peru-cpc?lang=es").text)
+    assert spanish.select_one(row).get_text(strip=True).endswith(f"{share:.1f} %".replace(".", ","))
 
 
 def test_dashboard_provisional_toggle(
@@ -113,26 +119,29 @@ def test_portfolio_progress_and_late_reports(
     store_history(session)
     client = login_as(client, "officer")
     ship = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
-    partners = session.scalars(select(Partner).where(Partner.partnership_id == ship.id)).all()
-    today = dt.date.today()
-    due = [
-        q
-        for q in quarters(quarter_of(ship.starts_on), quarter_of(ship.ends_on))
-        if quarter_end(q) + dt.timedelta(days=30) < today
+    assigned = set(session.scalars(select(indicator_partner.c.partner_id)))
+    partners = [
+        p for p in session.scalars(select(Partner).where(Partner.partnership_id == ship.id)) if p.id in assigned
     ]
-    current = {
-        (pid, period)
-        for pid, period in session.execute(
-            select(Submission.partner_id, Submission.period).where(Submission.status != "superseded")
-        ).all()
-    }
-    expected_late = sum(1 for p in partners for q in due if (p.id, q) not in current)
+    today = dt.date.today()
+    arrived: dict[tuple[int, str], dt.date] = {}
+    for pid, period, at in session.execute(select(Submission.partner_id, Submission.period, Submission.uploaded_at)):
+        arrived[(pid, period)] = min(arrived.get((pid, period), at.date()), at.date())
+    expected_late = 0
+    for p in partners:  # late: received after the due date, or not received by it, within the agreement
+        first = quarter_of(max(ship.starts_on, p.starts_on or ship.starts_on))
+        last = quarter_of(min(ship.ends_on, p.ends_on or ship.ends_on))
+        for q in quarters(first, last):
+            due = quarter_end(q) + dt.timedelta(days=30)
+            got = arrived.get((p.id, q))
+            expected_late += (got is not None and got > due) or (got is None and today > due)
     page = soup(client.get("/").text)
     peru = page.select_one("section.partnership[data-code='peru-cpc']")
     assert int(peru.select_one("dd.late-count").get_text(strip=True)) == expected_late
-    late = {(tr["data-partner"], tr["data-period"]) for tr in peru.select("tr.late-report")}
-    assert ("ilo", "2019Q1") not in late and ("aba-roli", "2019Q3") not in late  # returned is still current
-    assert ("yanapanakusun", "2019Q1") in late
+    late = {(tr["data-partner"], tr["data-period"]): tr["data-received"] for tr in peru.select("tr.late-report")}
+    # uploaded today, years after their due date: received late (a returned report arrived all the same)
+    assert late[("ilo", "2019Q1")] == today.isoformat() and late[("aba-roli", "2019Q3")] == today.isoformat()
+    assert late[("yanapanakusun", "2019Q1")] == ""  # not received
     on_track = peru.select_one("dd.on-track")
     assert int(on_track["data-judged"]) >= 2  # 1.1.a and 1.1.b at least have data and targets
     # the results-framework outline is still there

@@ -78,8 +78,12 @@ def test_reference_sheet_series_and_events(
         for e in stored
         if f"{e.starts_on.year}Q{(e.starts_on.month - 1) // 3 + 1}" in labels
     ]
-    assert {"index": labels.index("2020Q1"), "title": "Test: COVID-19 state of emergency"} in data["events"]
-    assert sorted(data["events"], key=str) == sorted(expected, key=str)
+    shown = [{k: v for k, v in e.items() if k != "n"} for e in data["events"]]
+    assert {"index": labels.index("2020Q1"), "title": "Test: COVID-19 state of emergency"} in shown
+    assert sorted(shown, key=str) == sorted(expected, key=str)
+    # each flag on the chart carries its number in the list of events under the chart
+    listed = [li.select_one(".event-title").get_text(strip=True) for li in page.select("ol.events li")]
+    assert all(listed[e["n"] - 1] == e["title"] for e in data["events"])
     assert row(page, "2020Q1")["class"] == ["has-event"]
     # the quarter's number links to its sources
     link = row(page, "2019Q1").select_one("td.reported a")

@@ -44,13 +44,13 @@ def test_grid_flags_missing_late_and_incomplete_disaggregation(session: Session,
     assert states[h.MISSING[1]] == "missing"
     assert states[h.LATE[1]] == "late"
     assert {s for p, s in states.items() if p not in (h.MISSING[1], h.LATE[1])} == {"on_time"}
-    # aba-roli's assigned indicators: 1.1.a is reported (1 of them); its breakdowns: sex only, or none
+    # aba-roli's assigned indicators: 1.1.a and 1.1.c are reported; 1.1.a's breakdowns: sex only, or none
     assigned = session.scalars(
         select(Indicator).join(indicator_partner).where(indicator_partner.c.partner_id == aba)
     ).all()
     pairs = sum(len(i.dimensions) for i in assigned)
     total_only = grid.cells[(aba, h.TOTAL_ONLY[1])]
-    assert total_only.indicator_share == pytest.approx(1 / len(assigned))
+    assert total_only.indicator_share == pytest.approx(len({"1.1.a", "1.1.c"}) / len(assigned))
     assert total_only.disaggregation_share == 0
     assert grid.cells[(aba, "2017Q2")].disaggregation_share == pytest.approx(1 / pairs)
     assert grid.cells[(aba, h.MISSING[1])].submission_id is None

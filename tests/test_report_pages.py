@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from mel.auth.audit import Actor
 from mel.auth.models import AuditEntry, User
-from mel.catalog.models import Partner, Partnership
+from mel.catalog.models import Indicator, Partner, Partnership
 from mel.db import transaction
 from mel.periods import quarter_of
 from mel.reports import jobs
@@ -146,6 +146,22 @@ def test_upload_with_mistakes_lists_every_error_in_place(client: TestClient, log
     assert issues(page) == expected
     messages = [text(td) for td in page.select("table.issues[data-table='errors'] td.message")]
     assert all(messages)
+    # each error names the indicator of its row (the unknown code has none to name)
+    names = dict(
+        session.execute(
+            select(Indicator.code, Indicator.name).join(Partnership).where(Partnership.code == "peru-cpc")
+        ).all()
+    )
+    named = {
+        text(tr.select_one("td.cell")): text(tr.select_one("td.indicator"))
+        for tr in page.select("table.issues[data-table='errors'] tbody tr.issue")
+    }
+    assert named == {
+        "B2": f"1.b · {names['1.b']}",
+        "A3": "—",
+        "B4": f"1.2.a · {names['1.2.a']}",
+        "B5": f"4.1.a · {names['4.1.a']}",
+    }
     assert submissions(session, "ilo") == []
 
 
@@ -158,11 +174,20 @@ def test_good_upload_is_stored_and_shown(client: TestClient, login_as: Login, se
     stored = submissions(session, "ilo")
     assert [(s.version, s.status, s.period) for s in stored] == [(1, "submitted", PERIOD)]
     assert text(page.select_one("dd.version")) == "1"
+    ilo_name = session.scalar(
+        select(Partner.name).join(Partnership).where(Partnership.code == "peru-cpc", Partner.code == "ilo")
+    )
+    assert text(page.select_one("dd.partner")) == ilo_name
     assert text(page.select_one("dd.values-count")) == str(len(GOOD))
     count = session.scalar(select(Value.id).where(Value.submission_id == stored[0].id).limit(1))
     assert count is not None
     link = page.select_one("a.submission-link")
     assert link is not None and urlsplit(str(link["href"])).path == f"/submissions/{stored[0].id}"
+    # the form's "current version" line is replaced out of band by the new version
+    oob = page.select_one("#current-version[hx-swap-oob] p.current-version")
+    assert oob is not None and (oob["data-version"], oob["data-status"]) == ("1", "submitted")
+    form = soup(client.get(f"/reports?partner=ilo&period={PERIOD}").text)
+    assert form.select_one("#current-version p.current-version")["data-version"] == "1"  # type: ignore[index]
 
     # the same bytes again: recognized, nothing stored twice
     again = finish(client, upload(client, workbook(session, "ilo", GOOD)))
@@ -360,14 +385,17 @@ def test_review_queue_lists_awaiting_reports_oldest_first(
     expected = [p for p, _ in sorted(moments.items(), key=lambda item: item[1])]
     assert [r["data-partner"] for r in rows] == expected
     assert [int(str(r["data-id"])) for r in rows] == [stored[p].id for p in expected]
+    # stored without a user: imported on the command line, and the queue says so
+    assert {text(r.select_one("td.by")) for r in rows} == {"command line"}
     # the htmx filter returns only the queue
     fragment = soup(client.get("/review", params={"partner": "ilo"}, headers=HX).text)
     assert fragment.select_one("h1") is None
     assert [r["data-partner"] for r in fragment.select("tr.queued")] == ["ilo"]
     other = soup(client.get("/review", params={"partnership": "philippines-cpc"}, headers=HX).text)
     assert other.select("tr.queued") == [] and other.select_one("tr.empty") is not None
+    # a prime partner's users see only their sub-recipients' reports awaiting the prime's review
     login_as(client, "partner", partner="ilo")
-    assert client.get("/review").status_code == 403
+    assert [r["data-partner"] for r in soup(client.get("/review").text).select("tr.queued")] == ["chs"]
 
 
 def _review(client: TestClient, sid: int, action: str, comment: str = "", htmx: bool = True) -> Any:

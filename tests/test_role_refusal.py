@@ -14,12 +14,12 @@ MESSAGE = "Your role does not give access to this page. Ask an administrator if 
 
 def test_refused_role_gets_a_page(client: TestClient, login_as: Callable[..., TestClient]) -> None:
     partner = login_as(client, "partner", partner="ilo")
-    response = partner.get("/review")
+    response = partner.get("/p/peru-cpc/quality")
     assert response.status_code == 403
     page = BeautifulSoup(response.text, "html.parser")
     assert page.select_one("p.refused").get_text(strip=True) == MESSAGE  # type: ignore[union-attr]
-    spanish = BeautifulSoup(partner.get("/review?lang=es").text, "html.parser")
+    spanish = BeautifulSoup(partner.get("/p/peru-cpc/quality?lang=es").text, "html.parser")
     assert spanish.select_one("p.refused").get_text(strip=True) == t("es", MESSAGE)  # type: ignore[union-attr]
     assert t("es", MESSAGE) != MESSAGE
-    fragment = partner.get("/review", headers={"HX-Request": "true"})
+    fragment = partner.get("/p/peru-cpc/quality", headers={"HX-Request": "true"})
     assert fragment.status_code == 403 and fragment.text == t("es", MESSAGE)  # the language cookie stays

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from mel.cli import app
+from mel.reports.service import import_workbook
 from mel.settings import Settings
 from mel.workbooks.instructions import ERROR_CODES
-from mel.workbooks.labels import cover_labels, indicator_headers, sheet_names, training_headers
+from mel.workbooks.labels import cover_labels, followup_headers, indicator_headers, sheet_names, training_headers
 from mel.workbooks.spec import PartnerSpec, SpecError, partner_spec
 from mel.workbooks.template import HEADER_ROW, build_template
 
@@ -31,7 +32,8 @@ def test_template_structure(session: Session, lang: str) -> None:
     spec = partner_spec(session, partner_code="ilo", period=PERIOD, lang=lang)
     wb = load_workbook(io.BytesIO(build_template(session=session, partner_code="ilo", period=PERIOD, lang=lang)))
     names = sheet_names(lang)
-    assert wb.sheetnames[:5] == [names[k] for k in ("cover", "indicators", "trainings", "narrative", "instructions")]
+    order = ("cover", "indicators", "trainings", "followup", "narrative", "instructions")
+    assert wb.sheetnames[:6] == [names[k] for k in order]
     assert wb[names["lists"]].sheet_state == "hidden"
 
     cover = wb[names["cover"]]
@@ -55,6 +57,9 @@ def test_template_structure(session: Session, lang: str) -> None:
 
     trainings = wb[names["trainings"]]
     assert _header(trainings) == list(training_headers(lang).values())
+    followup = wb[names["followup"]]  # optional: left empty it adds nothing (the filled template imports)
+    assert _header(followup) == list(followup_headers(lang).values())
+    assert followup.protection.sheet and not followup.cell(row=HEADER_ROW + 1, column=1).protection.locked
 
     for sheet in (ind, trainings, wb[names["narrative"]]):
         assert sheet.protection.sheet, sheet.title
@@ -93,10 +98,12 @@ def fill(data: bytes, spec: PartnerSpec) -> bytes:
     ws = wb[names["indicators"]]
     header = _header(ws)
     value_col = header.index(indicator_headers(lang)["value"]) + 1
-    typed = {"count": 12, "percent": 75, "yes_no": 1}
+    typed: dict[str, object] = {"count": 12, "percent": 75, "yes_no": 1}
     for offset, ind in enumerate(spec.indicators):
         assert ws.cell(row=HEADER_ROW + 1 + offset, column=1).value == ind.code
-        ws.cell(row=HEADER_ROW + 1 + offset, column=value_col, value=typed[ind.unit])
+        # a stage is typed as its dropdown shows it: the second level's name in the sheet's language
+        value = ind.levels[1] if ind.unit == "stage" else typed[ind.unit]
+        ws.cell(row=HEADER_ROW + 1 + offset, column=value_col, value=value)
     cover = wb[names["cover"]]
     cover["B5"] = "M&E"
     cover["B6"] = dt.date(2021, 10, 15)
@@ -118,8 +125,6 @@ def _save(wb: object) -> bytes:
 
 @pytest.mark.parametrize(("partner", "lang"), [("ilo", "en"), ("yanapanakusun", "es"), ("chs", "es"), ("idl", "en")])
 def test_filled_template_imports_without_errors(session: Session, settings: Settings, partner: str, lang: str) -> None:
-    import_workbook = pytest.importorskip("mel.reports.service").import_workbook
-
     spec = partner_spec(session, partner_code=partner, period=PERIOD, lang=lang)
     data = fill(build_template(session=session, partner_code=partner, period=PERIOD, lang=lang), spec)
     result = import_workbook(

@@ -46,6 +46,8 @@ PARTNER_PILLARS = {
     "yanapanakusun": ["prevention"],
 }
 TRAINED = {"prosecution": "1.1.a", "protection": "2.1.a", "prevention": "3.1.b"}
+NEW_ONLY = ("1.1.c", "prosecution", {"ilo", "aba-roli", "idl"})
+"""1.1.c counts the new participants of prosecution courses, reported by the partners it is assigned to."""
 INSTITUTIONS = ["pnp", "mpfn", "judiciary", "minsa", "minedu", "community"]
 REGIONS = ["lima", "cusco", "loreto", "puno"]
 MISMATCH = ("ilo", "2020Q1", "1.1.a", 7)
@@ -96,6 +98,7 @@ def _events(rng: random.Random, partner: str, period: str, tag: str) -> list[Eve
                         hours=rng.choice([None, 4.0, 8.0, 16.0]),
                         pre_score=pre,
                         post_score=round(min(100.0, pre + rng.uniform(-5, 30)), 1) if pre is not None else None,
+                        repeat=female // 3,  # a third of the women had been trained before
                     )
                 )
             events.append(Event(f"{tag} {partner} {period} {pillar} {n}", pillar, rng.choice(REGIONS), modality, rows))
@@ -106,6 +109,8 @@ def _store(session: Session, partner: str, period: str, status: str, events: lis
     totals: dict[str, int] = defaultdict(int)
     for ev in events:
         totals[TRAINED[ev.pillar]] += sum(r.participants for r in ev.rows)
+        if ev.pillar == NEW_ONLY[1] and partner in NEW_ONLY[2]:
+            totals[NEW_ONLY[0]] += sum(r.participants - (r.repeat or 0) for r in ev.rows)
     values: list[tuple[str, Mapping[str, str], float]] = [
         (code, {}, float(n + (diff if code == MISMATCH[2] else 0))) for code, n in totals.items()
     ]
@@ -316,9 +321,19 @@ def test_consistency_flags_the_seeded_difference(client: TestClient, session: Se
         r.row.participants for r in history if (r.partner, r.period, r.pillar) == ("ilo", "2020Q1", "prosecution")
     )
     assert bad.trained == trained and bad.reported == trained + MISMATCH[3] and bad.difference == MISMATCH[3]
-    # every approved partner-quarter-indicator with trainings is compared once
+    # every approved partner-quarter-indicator with trainings is compared once, 1.1.c on new participants
+    code, pillar, assigned = NEW_ONLY
     keys = {(r.partner, r.period, TRAINED[r.pillar]) for r in approved(history)}
+    keys |= {(r.partner, r.period, code) for r in approved(history) if r.pillar == pillar and r.partner in assigned}
     assert {(r.partner, r.period, r.indicator) for r in rows} == keys
+    new: dict[tuple[str, str], int] = defaultdict(int)
+    everyone: dict[tuple[str, str], int] = defaultdict(int)
+    for r in approved(history):
+        if r.pillar == pillar and r.partner in assigned:
+            new[(r.partner, r.period)] += r.row.participants - (r.row.repeat or 0)
+            everyone[(r.partner, r.period)] += r.row.participants
+    assert {(r.partner, r.period): r.trained for r in rows if r.indicator == code} == new
+    assert new != everyone  # repeat participants were there to leave out
 
     page = soup(client.get(URL).text)
     tr = page.select_one("table.consistency tr[data-partner='ilo'][data-period='2020Q1'][data-indicator='1.1.a']")

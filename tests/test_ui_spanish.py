@@ -135,7 +135,7 @@ def test_context_events_in_the_viewers_language_with_region_names(
     assert rows["Cuarentena"].select_one("time").get_text(strip=True) == format_day(dt.date(2020, 3, 16), "es")
     # the indicator chart's events are in Spanish too
     indicator_page = soup(client.get("/p/peru-cpc/indicators/1.1.a?lang=es").text)
-    titles = [s.get_text(strip=True) for s in indicator_page.select("ul.events .event-title")]
+    titles = [s.get_text(strip=True) for s in indicator_page.select("ol.events .event-title")]
     assert "Cuarentena" in titles
 
 
@@ -193,3 +193,18 @@ def test_numbers_follow_the_viewers_locale(value: float | None, digits: int, en:
 def test_dates_follow_the_viewers_locale() -> None:
     assert format_day(dt.date(2019, 9, 30), "en") == "Sep 30, 2019"
     assert format_day("2019-09-30", "es") == "30 sept 2019"
+
+
+def test_account_page_names_role_and_organization(
+    client: TestClient, session: Session, login_as: Callable[..., TestClient]
+) -> None:
+    login_as(client, "partner", partner="chs")
+    page = soup(client.get("/account?lang=es").text)
+    assert page.select_one("dd.role").get_text(strip=True) == "Socio implementador"
+    ship = peru(session)
+    chs = next(p for p in ship.partners if p.code == "chs")
+    assert page.select_one("dd.organization").get_text(strip=True) == f"{chs.name} · {ship.name_es}"
+    login_as(client, "officer")
+    page = soup(client.get("/account?lang=en").text)
+    assert page.select_one("dd.role").get_text(strip=True) == "Program officer"
+    assert page.select_one("dd.organization") is None

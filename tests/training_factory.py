@@ -30,6 +30,7 @@ class Row:
     hours: float | None = None
     pre_score: float | None = None
     post_score: float | None = None
+    repeat: int | None = None  # participants the project had trained before; None: not recorded
 
     @property
     def participants(self) -> int:
@@ -85,6 +86,7 @@ def add_trainings(session: Session, submission: Submission, events: list[Event])
                     "hours": row.hours,
                     "pre_score": row.pre_score,
                     "post_score": row.post_score,
+                    "repeat": row.repeat,
                     "sheet": "Trainings",
                     "row": line,
                 }

@@ -151,7 +151,8 @@ def _indicator_json(ind: Indicator, hide_small: bool) -> dict[str, Any]:
             "source": ind.baseline_source,
             "suppressed": bool(hidden),
         },
-        "targets": [{"period": t.period or "LOP", "value": t.value} for t in ind.targets],
+        # the whole indicator's targets as revised last (per-partner targets stay on the targets page)
+        "targets": [{"period": t.period or "LOP", "value": t.value} for t in ind.targets if t.overall],
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import Request
+from starlette.requests import Request  # fastapi.Request itself; fastapi is not needed to import this
 
 PUBLIC = "public"
 ROLES = ("admin", "officer", "partner", "evaluator")

@@ -6,10 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 
+from mel.auth.policy import CurrentUser
 from mel.auth.service import AccountError, change_password, end_session, login, set_language
 from mel.auth.token_routes import token_context
 from mel.auth.web import actor_of, clear_session_cookie, client_ip, session_token, set_session_cookie
+from mel.catalog.models import Partner, Partnership
 from mel.db import transaction
 from mel.deps import AnyUser, PublicUser, SettingsDep
 from mel.i18n import t
@@ -78,9 +81,25 @@ def logout(request: Request, user: AnyUser) -> Response:
     return response
 
 
+def _account(request: Request, user: CurrentUser) -> dict[str, object]:
+    """The account page's facts: the user, and for a partner user the organization it reports for."""
+    organization = None
+    if user.partner_id is not None:
+        with request.app.state.sessionmaker() as session:
+            row = session.execute(
+                select(Partner.name, Partnership.name, Partnership.name_es)
+                .join(Partnership, Partnership.id == Partner.partnership_id)
+                .where(Partner.id == user.partner_id)
+            ).first()
+        if row is not None:
+            name, ship, ship_es = row
+            organization = f"{name} · {ship_es if request.state.lang == 'es' and ship_es else ship}"
+    return {"account": user, "organization": organization}
+
+
 @router.get("/account", response_class=HTMLResponse, name="account")
 def account_page(request: Request, user: AnyUser) -> HTMLResponse:
-    return render(request, "account.html", {"account": user, **token_context(request, user)})
+    return render(request, "account.html", {**_account(request, user), **token_context(request, user)})
 
 
 @router.post("/account/language", name="account_language")
@@ -92,7 +111,7 @@ def account_language(request: Request, user: AnyUser, lang: Annotated[str, Form(
         return render(
             request,
             "account.html",
-            {"account": user, "error": t(request.state.lang, "Unknown language.")},
+            {**_account(request, user), "error": t(request.state.lang, "Unknown language.")},
             status_code=400,
         )
     response = RedirectResponse(request.url_for("account").path, status_code=status.HTTP_303_SEE_OTHER)
@@ -135,4 +154,4 @@ def account_password(
             error = t(lang, "The current password is wrong.")
         else:
             error = t(lang, "The new password needs at least 10 characters.")
-    return render(request, "account.html", {"account": user, "error": error}, status_code=status_code)
+    return render(request, "account.html", {**_account(request, user), "error": error}, status_code=status_code)

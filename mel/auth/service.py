@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import os
 import secrets
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from argon2 import PasswordHasher
@@ -25,12 +27,26 @@ from mel.catalog.models import Partner
 from mel.reports.models import utcnow
 from mel.settings import Settings
 
-HASHER = PasswordHasher()
+FAST_HASH_ENV = "MEL_TEST_FAST_PASSWORD_HASH"
+"""Set to 1 by test suites only: argon2 at its lowest cost, so that a hundred logins do not take minutes.
+Hashes made either way verify either way (the cost is stored in each hash)."""
+HASHER = (
+    PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    if os.environ.get(FAST_HASH_ENV) == "1"
+    else PasswordHasher()
+)
 MIN_PASSWORD = 10
 KNOWN_ADDRESS_DAYS = 30
 """An address the account logged in from this recently is not locked out by the account-wide throttle."""
-# a hash to verify against when the email is unknown, so both answers take the same time
-_DUMMY_HASH = HASHER.hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the email is unknown, so both answers take the same time.
+
+    Made at the first login, not at import: every command and worker that imports this module
+    would otherwise pay for an argon2 hash it never uses."""
+    return HASHER.hash("not-a-real-password")
 
 
 class AccountError(ValueError):
@@ -311,7 +327,7 @@ def login(
     if wait:
         return LoginResult(throttled_minutes=wait)
     user = session.scalars(select(User).where(User.email == email)).one_or_none()
-    valid = _verify(user.password_hash if user else _DUMMY_HASH, password)
+    valid = _verify(user.password_hash if user else _dummy_hash(), password)
     ok = user is not None and user.active and valid
     session.add(LoginAttempt(email=email, ip=ip, success=ok, at=now))
     if not ok or user is None:

@@ -9,13 +9,15 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request, Response, status
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mel.auth.audit import Actor
 from mel.auth.policy import CurrentUser, NotLoggedIn, RoleRefused
@@ -201,28 +203,37 @@ async def not_logged_in(request: Request, _exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     """Sessions, CSRF and headers for ``app``: call before the routers are included."""
-    settings: Settings = app.state.settings
     app.router.dependencies.append(Depends(csrf_protect))
     app.add_exception_handler(NotLoggedIn, not_logged_in)
     app.add_exception_handler(CsrfRefused, csrf_refused)
     app.add_exception_handler(RoleRefused, role_refused)
 
-    def load_user(token: str) -> CurrentUser | None:
-        with app.state.sessionmaker() as session:
-            return current_user(session, token)
+    app.add_middleware(Authenticate)
 
-    @app.middleware("http")
-    async def authenticate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if request.url.path.startswith(STATIC_PREFIX) or is_api(request):
-            # public, cacheable files, or the token API: no session lookup, no cookies
+
+class Authenticate:
+    """The session of every request (``request.state.user``, ``request.state.csrf_token``) and the
+    security headers of every response.
+
+    A pure ASGI middleware: ``@app.middleware("http")`` would wrap each response in a streaming copy
+    and a task, on every page. Static files and the token API carry no session: no lookup, no cookies.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if scope["path"].startswith(STATIC_PREFIX) or is_api(request):
             request.state.user = None
             request.state.csrf_token = ""
-            response = await call_next(request)
-            for name, value in SECURITY_HEADERS.items():
-                response.headers.setdefault(name, value)
-            return response
+            await self.app(scope, receive, _with_headers(send, []))
+            return
         token = session_token(request)
-        user = await run_in_threadpool(load_user, token) if token else None
+        user = await run_in_threadpool(_load_user, request, token) if token else None
         request.state.user = user
         new_pre: str | None = None
         if user is not None and token is not None:
@@ -232,17 +243,10 @@ def install(app: FastAPI) -> None:
             if not pre or len(pre) > 100:
                 pre = new_pre = secrets.token_urlsafe(24)
             binding = "pre:" + pre
-        request.state.csrf_token = csrf_token_for(settings, binding)
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if user is not None:
-            response.headers["Cache-Control"] = "no-store"
-        sets_session = any(c.startswith(SESSION_COOKIE + "=") for c in response.headers.getlist("set-cookie"))
-        if token and user is None and not sets_session:
-            clear_session_cookie(request, response)
+        request.state.csrf_token = csrf_token_for(request.app.state.settings, binding)
+        cookies = Response()
         if new_pre:
-            response.set_cookie(
+            cookies.set_cookie(
                 PRE_SESSION_COOKIE,
                 new_pre,
                 httponly=True,
@@ -250,4 +254,35 @@ def install(app: FastAPI) -> None:
                 secure=request.url.scheme == "https",
                 path="/",
             )
-        return response
+
+        def finish(headers: MutableHeaders) -> None:
+            if user is not None:
+                headers["Cache-Control"] = "no-store"
+            sets_session = any(c.startswith(SESSION_COOKIE + "=") for c in headers.getlist("set-cookie"))
+            if token and user is None and not sets_session:
+                clear_session_cookie(request, cookies)
+            for name, value in cookies.raw_headers:
+                if name == b"set-cookie":
+                    headers.append("set-cookie", value.decode("latin-1"))
+
+        await self.app(scope, receive, _with_headers(send, [finish]))
+
+
+def _load_user(request: Request, token: str) -> CurrentUser | None:
+    with request.app.state.sessionmaker() as session:
+        return current_user(session, token)
+
+
+def _with_headers(send: Send, extra: list[Callable[[MutableHeaders], None]]) -> Send:
+    """``send`` that adds the security headers (unless the response set its own) and ``extra``."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            for name, value in SECURITY_HEADERS.items():
+                headers.setdefault(name, value)
+            for step in extra:
+                step(headers)
+        await send(message)
+
+    return sending

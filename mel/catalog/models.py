@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
+    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -26,7 +27,8 @@ from mel.db import Base
 
 PILLARS = ("prosecution", "protection", "prevention")
 LEVELS = ("impact", "outcome", "output")
-UNITS = ("count", "percent", "yes_no")
+UNITS = ("count", "percent", "yes_no", "stage")
+"""``stage``: an ordinal value, the number of one of the indicator's named ``levels`` (mel.catalog.stages)."""
 SHEET_TEXTS = ("definition", "rationale", "data_source", "collection_method", "limitations")
 """Reference-sheet texts that the catalog may give in Spanish too (``definition_es``...)."""
 AGGREGATIONS = ("sum", "latest")
@@ -105,6 +107,8 @@ class Partner(Base):
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(200))
     dhis2: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # org_unit (mel.exports.dhis2)
+    starts_on: Mapped[dt.date | None] = mapped_column(Date)  # its agreement: when reports start being due
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
 
     partnership: Mapped[Partnership] = relationship(back_populates="partners")
     parent: Mapped[Partner | None] = relationship(remote_side=[id])
@@ -251,6 +255,7 @@ class Indicator(Base):
     data_source: Mapped[str | None] = mapped_column(Text)
     collection_method: Mapped[str | None] = mapped_column(Text)
     frequency: Mapped[str | None] = mapped_column(String(32))
+    reported_in: Mapped[str | None] = mapped_column(String(16))  # calendar quarters due: "Q4", "Q2,Q4" (calendar)
     limitations: Mapped[str | None] = mapped_column(Text)
     definition_es: Mapped[str | None] = mapped_column(Text)
     rationale_es: Mapped[str | None] = mapped_column(Text)
@@ -269,6 +274,8 @@ class Indicator(Base):
     baseline_year: Mapped[int | None] = mapped_column(Integer)
     baseline_source: Mapped[str | None] = mapped_column(Text)
     baseline_quarters: Mapped[int | None] = mapped_column(Integer)  # span of a flow indicator's baseline
+    levels: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # a stage indicator's ordered levels
+    new_participants_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     dhis2: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # data_element, category option combos
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -294,22 +301,58 @@ class Indicator(Base):
 
     @property
     def lop_target(self) -> float | None:
-        """The life-of-partnership target."""
-        return next((t.value for t in self.targets if t.period == ""), None)
+        """The life-of-partnership target of the whole indicator, as revised last (``mel.catalog.targets``
+        gives the one in force for a period)."""
+        return next((t.value for t in self.targets if t.period == "" and t.overall), None)
 
 
 class Target(Base):
-    """A target for the life of the partnership (period ''), a fiscal year ('FY2021') or a quarter."""
+    """A target for the life of the partnership (period ''), a fiscal year ('FY2021') or a quarter,
+    of the indicator, of one partner or of one category; ``value`` is the latest revision's."""
 
     __tablename__ = "target"
-    __table_args__ = (UniqueConstraint("indicator_id", "period"),)
+    __table_args__ = (UniqueConstraint("indicator_id", "period", "partner_id", "category_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id", ondelete="CASCADE"))
     period: Mapped[str] = mapped_column(String(16), default="")
     value: Mapped[float] = mapped_column(Float)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id", ondelete="CASCADE"), index=True)
 
     indicator: Mapped[Indicator] = relationship(back_populates="targets")
+    revisions: Mapped[list[TargetRevision]] = relationship(
+        back_populates="target", cascade="all, delete-orphan", order_by="TargetRevision.id", lazy="selectin"
+    )
+
+    @property
+    def overall(self) -> bool:
+        """A target of the whole indicator (not of one partner or one category)."""
+        return self.partner_id is None and self.category_id is None
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class TargetRevision(Base):
+    """One value of a target in its history: the original (``effective_from`` None) and each revision,
+    in force from its quarter on, with its reason and who approved it."""
+
+    __tablename__ = "target_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("target.id", ondelete="CASCADE"), index=True)
+    value: Mapped[float] = mapped_column(Float)
+    effective_from: Mapped[str | None] = mapped_column(String(6))  # a quarter, '2020Q2'; None: from the start
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(16), default="catalog")  # catalog | officer
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=lambda: _utcnow())
+
+    target: Mapped[Target] = relationship(back_populates="revisions")
 
 
 class ContextEvent(Base):

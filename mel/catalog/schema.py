@@ -15,8 +15,10 @@ from typing import Any, TypeGuard
 
 import yaml
 
-from mel.catalog import dhis2
+from mel.catalog import dhis2, stages
+from mel.catalog.calendar import check_frequency
 from mel.catalog.models import AGGREGATIONS, DIRECTIONS, LEVELS, PILLARS, UNITS
+from mel.catalog.target_spec import check_target
 from mel.text import norm
 
 
@@ -81,7 +83,7 @@ ALLOWED = {
         "pillars",
         "dhis2",
     },
-    "partner": {"code", "name", "parent", "pillars", "aliases", "contact", "dhis2"},
+    "partner": {"code", "name", "parent", "pillars", "aliases", "contact", "dhis2", "starts_on", "ends_on"},
     "contact": {"name", "email"},
     "dimension": {"label", "aliases", "categories"},
     "label": {"en", "es"},
@@ -94,6 +96,7 @@ ALLOWED = {
         "aggregation",
         "direction",
         "frequency",
+        "reported_in",
         "name",
         "name_es",
         "definition",
@@ -115,10 +118,11 @@ ALLOWED = {
         "baseline",
         "target",
         "dhis2",
+        "levels",  # stage indicators (mel.catalog.stages)
+        "new_participants_only",
     },
     "baseline": {"value", "year", "source", "quarters"},
     "rate": {"numerator", "denominator"},
-    "target": {"value", "fiscal_years"},
     "context_event": {
         "title",
         "title_es",
@@ -141,7 +145,6 @@ REQUIRED = {
     "indicator": {"code", "result", "unit", "aggregation", "direction", "name"},
     "baseline": {"value"},
     "rate": {"numerator", "denominator"},
-    "target": {"value"},
     "context_event": {"title", "starts_on"},
 }
 
@@ -269,6 +272,7 @@ def parse_catalog(path: Path) -> LineDict:
         raise CatalogError(p.items)
     validate(p, data)
     dhis2.check_catalog(p.add, data)
+    stages.check_catalog(p.add, data)
     if p.items:
         raise CatalogError(p.items)
     return data
@@ -303,6 +307,9 @@ def validate(p: Problems, data: LineDict) -> None:
             p.add(_line(partner, "parent"), f"{where}.parent", f"unknown partner {parent!r}")
         if parent is not None and str(parent) == str(partner.get("code")):
             p.add(_line(partner, "parent"), f"{where}.parent", "a partner cannot be its own parent")
+        p_start, p_end = _date(p, partner, "starts_on", where), _date(p, partner, "ends_on", where)
+        if p_start and p_end and p_end < p_start:
+            p.add(_line(partner, "ends_on"), f"{where}.ends_on", "the agreement ends before it starts")
         if "contact" in partner:
             _check_keys(partner["contact"], p, "contact", f"{where}.contact", _line(partner, "contact"))
         for pillar in _as_list(p, partner, "pillars", where):
@@ -430,19 +437,17 @@ def validate(p: Problems, data: LineDict) -> None:
             year = ind["baseline"].get("year")
             if year is not None and not (isinstance(year, int) and 1900 < year < 2200):
                 p.add(_line(ind["baseline"], "year"), f"{where}.baseline.year", "write a four-digit year")
-        if "target" in ind and _check_keys(ind["target"], p, "target", f"{where}.target", _line(ind, "target")):
-            tgt = ind["target"]
-            _number(p, tgt, "value", f"{where}.target")
-            fys = tgt.get("fiscal_years") or {}
-            if not isinstance(fys, dict):
-                p.add(_line(tgt, "fiscal_years"), f"{where}.target.fiscal_years", "expected FY2021: value pairs")
-                fys = {}
-            for fy, value in fys.items():
-                fy_line = _line(fys, fy)
-                if not (str(fy).startswith("FY") and str(fy)[2:].isdigit() and len(str(fy)) == 6):
-                    p.add(fy_line, f"{where}.target.fiscal_years.{fy}", "write the fiscal year as FY2021")
-                if isinstance(value, bool) or not isinstance(value, int | float):
-                    p.add(fy_line, f"{where}.target.fiscal_years.{fy}", f"{value!r} is not a number")
+        if "target" in ind:
+            ind_dims = [str(d) for d in _as_list(p, ind, "dimensions", where)]
+            check_target(
+                p.add,
+                ind["target"],
+                f"{where}.target",
+                _line(ind, "target"),
+                partners={str(x) for x in _as_list(p, ind, "partners", where)},
+                categories={f"{d}.{c}" for d in ind_dims for c in dim_categories.get(d, set())},
+            )
+        check_frequency(p.add, ind, where, _line(ind, "frequency", ind.line))
 
     regions = dim_categories.get("region", set())
     for event in _as_list(p, data, "context_events", "catalog"):

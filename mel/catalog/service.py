@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mel.auth.audit import CLI, Actor, record
-from mel.catalog import dhis2
+from mel.catalog import dhis2, stages
+from mel.catalog.calendar import stored_quarters
 from mel.catalog.models import (
     SHEET_TEXTS,
     Category,
@@ -22,9 +23,10 @@ from mel.catalog.models import (
     Partner,
     Partnership,
     Result,
-    Target,
 )
 from mel.catalog.schema import CatalogError, LineDict, Problems, parse_catalog
+from mel.catalog.target_spec import plan
+from mel.catalog.targets import apply_plan
 from mel.reports.models import Measurement, Submission, TrainingAttendance, TrainingEvent, Value
 
 
@@ -73,11 +75,23 @@ def _category_in_use(session: Session, category_id: int) -> bool:
     return training is not None or attendance is not None
 
 
-def load_catalog(*, session: Session, path: Path, actor: Actor = CLI) -> LoadSummary:
+@dataclass(frozen=True)
+class TargetReason:
+    """Why targets change in this load when the file has no revision entry for it (``--reason``)."""
+
+    reason: str | None = None
+    effective: str | None = None  # the quarter the change applies from; default: the current one
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+def load_catalog(
+    *, session: Session, path: Path, actor: Actor = CLI, target_reason: TargetReason | None = None
+) -> LoadSummary:
     """Validate ``path`` and bring the database in line with it, in the caller's transaction.
 
     Refuses (CatalogError, nothing written) to drop or redefine what stored data depends on:
-    a changed definition is a new indicator.
+    a changed definition is a new indicator; a changed target needs its reason (``TargetReason`` or
+    a revision entry of the file).
     """
     data = parse_catalog(path)
     problems = Problems(str(path))
@@ -110,7 +124,7 @@ def load_catalog(*, session: Session, path: Path, actor: Actor = CLI) -> LoadSum
     partners = _load_partners(session, problems, ship, data, summary)
     _load_dimensions(session, problems, ship, data, summary)
     results = _load_results(session, problems, ship, data, summary)
-    _load_indicators(session, problems, ship, data, summary, partners, results)
+    _load_indicators(session, problems, ship, data, summary, partners, results, target_reason or TargetReason())
     _load_context_events(session, ship, data, summary)
     if problems.items:
         raise CatalogError(problems.items)
@@ -127,6 +141,10 @@ def load_catalog(*, session: Session, path: Path, actor: Actor = CLI) -> LoadSum
             after={"created": summary.created, "updated": summary.updated, "removed": summary.removed},
         )
     return summary
+
+
+def _target_line(item: LineDict) -> int:
+    return int(item.lines.get("target", item.line))
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -166,6 +184,8 @@ def _load_partners(
             aliases=[str(a) for a in item.get("aliases") or []],
             contact_name=contact.get("name"),
             contact_email=contact.get("email"),
+            starts_on=_as_date(item.get("starts_on")),
+            ends_on=_as_date(item.get("ends_on")),
             dhis2=dhis2.stored(item),
         )
         by_code[code] = partner
@@ -306,9 +326,11 @@ def _load_indicators(
     summary: LoadSummary,
     partners: dict[str, Partner],
     results: dict[str, Result],
+    target_reason: TargetReason,
 ) -> None:
     existing = {i.code: i for i in session.scalars(select(Indicator).where(Indicator.partnership_id == ship.id))}
     dims = {d.code: d for d in session.scalars(select(Dimension).where(Dimension.partnership_id == ship.id))}
+    categories = {f"{d.code}.{c.code}": c for d in dims.values() for c in d.categories}
     items: list[LineDict] = data.get("indicators") or []
     seen: set[str] = set()
     for position, item in enumerate(items):
@@ -326,6 +348,10 @@ def _load_indicators(
                 "unit": (ind.unit, item["unit"]),
                 "aggregation": (ind.aggregation, item["aggregation"]),
                 "dimensions": (old_dims, sorted(dim_codes)),
+                "levels": (
+                    [lv["code"] for lv in ind.levels or []],
+                    [lv["code"] for lv in stages.stored_levels(item) or []],
+                ),
             }
             changed = [k for k, (old, new) in fixed.items() if old != new]
             if changed and _indicator_use(session, ind.id):
@@ -337,7 +363,6 @@ def _load_indicators(
                 )
                 continue
         baseline = item.get("baseline") or {}
-        target = item.get("target") or {}
         _set(
             ind,
             summary,
@@ -350,6 +375,7 @@ def _load_indicators(
             data_source=item.get("data_source"),
             collection_method=item.get("collection_method"),
             frequency=item.get("frequency"),
+            reported_in=stored_quarters(item.get("reported_in")),
             limitations=item.get("limitations"),
             **{f"{key}_es": item.get(f"{key}_es") for key in SHEET_TEXTS},
             unit=item["unit"],
@@ -366,6 +392,8 @@ def _load_indicators(
             baseline_quarters=baseline.get("quarters"),
             position=position,
             dhis2=dhis2.stored(item),
+            levels=stages.stored_levels(item),
+            new_participants_only=bool(item.get("new_participants_only", False)),
         )
         new_dims = [dims[d] for d in dim_codes]
         if [d.id for d in ind.dimensions] != [d.id for d in new_dims]:
@@ -375,22 +403,19 @@ def _load_indicators(
             if f"indicator {code}" not in summary.created:
                 summary.updated.append(f"indicator {code} (partners)")
             ind.partners = new_partners
-        wanted_targets: dict[str, float] = {}
-        if target.get("value") is not None:
-            wanted_targets[""] = float(target["value"])
-        wanted_targets.update({str(k): float(v) for k, v in (target.get("fiscal_years") or {}).items()})
-        current = {t.period: t for t in ind.targets}
-        if {k: t.value for k, t in current.items()} != wanted_targets:
-            if f"indicator {code}" not in summary.created:
-                summary.updated.append(f"indicator {code} (targets)")
-            for period, tgt in current.items():
-                if period not in wanted_targets:
-                    ind.targets.remove(tgt)
-            for period, value in wanted_targets.items():
-                if period in current:
-                    current[period].value = value
-                else:
-                    ind.targets.append(Target(period=period, value=value))
+        changes, refusals = apply_plan(
+            ind,
+            plan(item.get("target")),
+            partners=partners,
+            categories=categories,
+            reason=target_reason.reason,
+            effective=target_reason.effective,
+            today=target_reason.today,
+        )
+        for refusal in refusals:
+            problems.add(_target_line(item), f"indicators.{code}.target", refusal.message)
+        if changes and f"indicator {code}" not in summary.created:
+            summary.updated += [f"indicator {code} ({change})" for change in changes]
     for code, ind in existing.items():
         if code in seen:
             continue

@@ -40,6 +40,9 @@ def export_command(
     first: Annotated[str | None, typer.Option("--from", help="trainings, iptt: first quarter (2021Q1).")] = None,
     last: Annotated[str | None, typer.Option("--to", help="trainings, iptt: last quarter.")] = None,
     granularity: Annotated[str, typer.Option(help="iptt, figures: quarter, fy or lop.")] = "fy",
+    original_targets: Annotated[
+        bool, typer.Option("--original-targets", help="iptt: the original target beside each revised one.")
+    ] = False,
     lang: Annotated[str, typer.Option(help="Language of yes/no cells, and of names in the iptt (en or es).")] = "en",
     excel: Annotated[
         bool, typer.Option("--excel", help="csv: start with a UTF-8 byte-order mark, so Excel reads accents.")
@@ -68,6 +71,7 @@ def export_command(
         first_period=first,
         last_period=last,
         granularity=granularity,
+        original_targets=original_targets,
     )
     if reporting_org:
         options = replace(options, reporting_org=reporting_org)

@@ -26,7 +26,7 @@ from mel.results.iptt import Bucket, IpttRow, iptt_table
 
 VERSION = "2.03"
 RESULT_TYPES = {"output": "1", "outcome": "2", "impact": "3"}
-MEASURES = {"count": "1", "percent": "2", "yes_no": "3"}  # unit, percentage, nominal
+MEASURES = {"count": "1", "percent": "2", "yes_no": "3", "stage": "4"}  # unit, percentage, nominal, ordinal
 ROLE_FUNDING, ROLE_IMPLEMENTING = "1", "4"
 STATUS_IMPLEMENTATION, STATUS_CLOSED = "2", "4"
 DATE_PLANNED_START, DATE_PLANNED_END = "1", "3"

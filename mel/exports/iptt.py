@@ -49,20 +49,23 @@ def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
         ),
         options.viewer(),
     )
-    measures = [f"{b.label} {m}" for b in table.buckets for m in ("target", "actual", "%")]
-    measures += ["LOP target", "LOP actual", "LOP %"]
+    kinds = ("target", "original target", "actual", "%") if options.original_targets else ("target", "actual", "%")
+    measures: list[str] = []
+    for label in [*(b.label for b in table.buckets), "LOP"]:
+        measures += [f"{label} {m}" for m in kinds]
     columns = [Column(k, d, width=10 if k not in ("name", "label") else 36) for k, d in FIXED.items()]
     for key in measures:
         kind = "decimal1" if key.endswith("%") else "number"
-        what = "Actual as a percent of the target" if key.endswith("%") else f"{key.split()[-1].capitalize()}"
-        columns.append(
-            Column(key, f"{what} for {key.rsplit(' ', 1)[0]}.", kind, unit="%" if kind == "decimal1" else "")
-        )
+        label, _sep, measure = key.partition(" ")
+        what = "Actual as a percent of the target" if key.endswith("%") else measure.capitalize()
+        if measure == "original target":
+            what = "Original target, where it was revised since"
+        columns.append(Column(key, f"{what} for {label}.", kind, unit="%" if kind == "decimal1" else ""))
     columns.append(Column("suppressed", "true when small cells of a sensitive indicator are hidden.", width=10))
 
     def shaped() -> Iterator[tuple[dict[str, Any], dict[str, str]]]:
         """Each record with the keys that the disclosure gate hid, and what they print."""
-        for row, record in zip(table.flat(), table.records(), strict=True):
+        for row, record in zip(table.flat(), table.records(options.original_targets), strict=True):
             out: dict[str, Any] = {k: record.get(k) for k in FIXED}
             cells = [(f"{b.label} actual", c) for b, c in zip(table.buckets, row.cells, strict=True)]
             gone = {key: mark(c.hidden) for key, c in [*cells, ("LOP actual", row.lop)] if c.hidden}

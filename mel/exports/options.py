@@ -21,6 +21,7 @@ class ExportOptions:
     first_period: str | None = None
     last_period: str | None = None
     granularity: str = "fy"  # iptt: quarter | fy | lop
+    original_targets: bool = False  # iptt: the original target beside each revised one
     reporting_org: str = "US-GOV-11"  # iati: the IATI organisation identifier of the funder
     reporting_org_name: str = "U.S. Department of State, Office to Monitor and Combat Trafficking in Persons"
     base_url: str = "http://127.0.0.1:8000"  # iati: where the document links point

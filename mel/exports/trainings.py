@@ -40,6 +40,16 @@ COLUMNS = [
     Column("hours", "Hours of training.", "number", width=7, unit="hours"),
     Column("pre_score", "Average pre-test score, 0-100.", "number", width=9, unit="points"),
     Column("post_score", "Average post-test score, 0-100.", "number", width=9, unit="points"),
+    Column(
+        "repeat", "Participants the project had trained before (empty: not recorded).", "int", width=8, unit="people"
+    ),
+    Column(
+        "new",
+        "New participants: participants minus repeat (empty: repeat not recorded).",
+        "int",
+        width=8,
+        unit="people",
+    ),
     Column("sheet", "Sheet of the original workbook.", width=11),
     Column("row", "Row of the original workbook.", "int", width=6),
 ]
@@ -68,7 +78,10 @@ def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
 
     def records() -> Iterator[dict[str, Any]]:
         for row in session.connection().execute(query).mappings():
-            yield {k: _plain(row[k]) for k in KEYS}
+            record = {k: _plain(row[k]) for k in KEYS if k != "new"}
+            repeat = record["repeat"]
+            record["new"] = None if repeat is None else record["female"] + record["male"] + record["other"] - repeat
+            yield {k: record[k] for k in KEYS}
 
     def rows() -> Iterator[list[Any]]:
         return (neutralize_row(list(r.values())) for r in records())

@@ -35,7 +35,7 @@ NUMBER_FORMATS = {
     "decimal1": "0.0",
     "text": "@",
 }
-UNIT_FORMATS = {"count": "#,##0", "percent": "0.0", "yes_no": "0"}
+UNIT_FORMATS = {"count": "#,##0", "percent": "0.0", "yes_no": "0", "stage": "0"}
 """A ``number`` column's format follows the row's unit: counts show ``1,480``, not ``1,480.0``."""
 YES_NO = {"en": ("yes", "no"), "es": ("sí", "no")}
 BOM = "\ufeff"

@@ -1,10 +1,12 @@
 """Reporting completeness and timeliness: which reports were expected, received, on time, complete.
 
-A report is expected from every partner with assigned indicators for every quarter of the
-partnership up to now. It is due ``report_due_days`` after the quarter ends; it is on time when its
-first version arrived by then. Completeness is the share of the partner's assigned indicators
-reported; disaggregation completeness the share of (indicator, required dimension) pairs for
-which some value breaks the indicator down by that dimension.
+The reporting calendar (``mel.catalog.calendar``, ``mel.reports.calendar``) says which reports are
+owed: a partner's quarters within its agreement in which one of its indicators is due (an annual
+indicator once a year). A report is due ``report_due_days`` after the quarter ends; it is on time
+when its first version arrived (``received_on``, else the upload date) by then, late otherwise or
+when it has not arrived by then. Completeness is the share of the indicators due that quarter
+reported; disaggregation completeness the share of (indicator, required dimension) pairs for which
+some value breaks the indicator down by that dimension.
 """
 
 from __future__ import annotations
@@ -14,14 +16,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from mel.catalog.calendar import LATE_STATES, due_date
 from mel.catalog.models import CombinationMember, Partner, Partnership, indicator_dimension, indicator_partner
-from mel.periods import quarter_end, quarter_of, quarters
+from mel.reports.calendar import owed_reports
 from mel.reports.models import Submission, Value
 
-CELL_STATES = ("on_time", "late", "missing", "returned", "pending")
+CELL_STATES = ("on_time", "late", "missing", "returned", "pending", "not_due")
 
 
 @dataclass
@@ -32,7 +35,8 @@ class ReportCell:
     period: str
     due: dt.date
     state: str
-    received_at: dt.datetime | None = None
+    received_on: dt.date | None = None  # the first version's arrival (``mel.reports.calendar``)
+    timeliness: str | None = None  # on_time | late | missing | pending, whatever the review said since
     submission_id: int | None = None
     status: str | None = None
     version: int | None = None
@@ -52,23 +56,33 @@ class Grid:
 
     @property
     def expected(self) -> int:
-        return sum(1 for c in self.cells.values() if c.state != "pending")
+        """Reports whose due date has passed."""
+        return sum(1 for c in self.cells.values() if c.timeliness in ("on_time", "late", "missing"))
 
     @property
     def received(self) -> int:
         """Reports that arrived (on time, late or since returned)."""
-        return sum(1 for c in self.cells.values() if c.received_at is not None)
+        return sum(1 for c in self.cells.values() if c.received_on is not None)
+
+    def timely(self, state: str) -> int:
+        """Reports by arrival (on_time, late, missing), whatever their review said since."""
+        return sum(1 for c in self.cells.values() if c.timeliness == state)
+
+    @property
+    def late(self) -> int:
+        """Late, as everywhere (``mel.catalog.calendar``): received after the due date or not received by it."""
+        return sum(1 for c in self.cells.values() if c.timeliness in LATE_STATES)
 
     def share(self, state: str) -> float | None:
-        """The percentage of expected reports in ``state`` (None when none is expected yet)."""
-        return 100.0 * self.count(state) / self.expected if self.expected else None
+        """The percentage of expected reports that arrived ``state`` (None when none is expected yet)."""
+        return 100.0 * self.timely(state) / self.expected if self.expected else None
 
     def partner_cells(self, partner_id: int) -> list[ReportCell]:
         return [self.cells[(partner_id, period)] for period in self.periods]
 
 
 def reporting_partners(session: Session, partnership_id: int) -> list[Partner]:
-    """Partners that have at least one assigned indicator: they owe a report every quarter."""
+    """Partners that have at least one assigned indicator: they owe reports (``mel.catalog.calendar``)."""
     assigned = select(indicator_partner.c.partner_id).distinct()
     return list(
         session.scalars(
@@ -79,12 +93,6 @@ def reporting_partners(session: Session, partnership_id: int) -> list[Partner]:
     )
 
 
-def expected_periods(partnership: Partnership, today: dt.date) -> list[str]:
-    """The partnership's quarters that have ended by ``today``: a quarter under way owes no report yet."""
-    every = quarters(quarter_of(partnership.starts_on), quarter_of(partnership.ends_on))
-    return [q for q in every if quarter_end(q) < today]
-
-
 def reporting_grid(
     session: Session,
     partnership: Partnership,
@@ -93,15 +101,17 @@ def reporting_grid(
     due_days: int,
     partner_ids: list[int] | None = None,
 ) -> Grid:
-    """Every reporting partner × every ended quarter, with its state and completeness scores.
+    """Every reporting partner × every quarter some partner owes a report for, with its state and
+    completeness scores; a quarter outside the partner's calendar reads ``not_due``.
 
-    Three grouped queries (first upload, current version, reported indicators and breakdowns)
-    whatever the history's length.
+    Grouped queries (arrivals, current version, reported indicators and breakdowns) whatever the
+    history's length.
     """
     partners = reporting_partners(session, partnership.id)
     if partner_ids is not None:
         partners = [p for p in partners if p.id in partner_ids]
-    periods = expected_periods(partnership, today)
+    owed = owed_reports(session, partnership, partners, today=today, due_days=due_days)
+    periods = sorted({period for _pid, period in owed})
     grid = Grid(partnership=partnership, partners=partners, periods=periods)
     ids = [p.id for p in partners]
     if not ids:
@@ -109,14 +119,6 @@ def reporting_grid(
 
     # judged as of ``today``: versions uploaded later did not exist yet (``mel report due --as-of``)
     known = and_(Submission.partner_id.in_(ids), Submission.uploaded_at <= dt.datetime.combine(today, dt.time.max))
-    first_upload = dict(
-        ((pid, period), at)
-        for pid, period, at in session.execute(
-            select(Submission.partner_id, Submission.period, func.min(Submission.uploaded_at))
-            .where(known)
-            .group_by(Submission.partner_id, Submission.period)
-        )
-    )
     current: dict[tuple[int, str], Any] = {}
     for version in session.execute(
         select(Submission.id, Submission.partner_id, Submission.period, Submission.status, Submission.version)
@@ -124,21 +126,26 @@ def reporting_grid(
         .order_by(Submission.version)
     ):
         current[(version.partner_id, version.period)] = version  # the highest version known by then
-    shares = _completeness(session, {cur.id: cur.partner_id for cur in current.values()})
+    due_sets = {cur.id: owed[key].indicators for key, cur in current.items() if key in owed}
+    shares = _completeness(session, due_sets)
 
     for partner in partners:
         for period in periods:
-            due = quarter_end(period) + dt.timedelta(days=due_days)
             key = (partner.id, period)
-            received = first_upload.get(key)
+            report = owed.get(key)
+            if report is None:
+                grid.cells[key] = ReportCell(partner.id, period, due_date(period, due_days), "not_due")
+                continue
             row: Any = current.get(key)
-            if row is not None and row.status == "returned":
-                state = "returned"
-            elif received is not None:
-                state = "on_time" if received.date() <= due else "late"
-            else:
-                state = "missing" if today > due else "pending"
-            cell = ReportCell(partner_id=partner.id, period=period, due=due, state=state, received_at=received)
+            state = "returned" if row is not None and row.status == "returned" else report.state
+            cell = ReportCell(
+                partner_id=partner.id,
+                period=period,
+                due=report.due,
+                state=state,
+                received_on=report.received,
+                timeliness=report.state,
+            )
             if row is not None:
                 cell.submission_id, cell.status, cell.version = row.id, row.status, row.version
                 cell.indicator_share, cell.disaggregation_share = shares.get(row.id, (None, None))
@@ -146,21 +153,14 @@ def reporting_grid(
     return grid
 
 
-def _completeness(session: Session, partner_of: dict[int, int]) -> dict[int, tuple[float | None, float | None]]:
-    """(share of assigned indicators reported, share of required breakdowns reported) per submission id."""
-    if not partner_of:
+def _completeness(session: Session, due: dict[int, frozenset[int]]) -> dict[int, tuple[float | None, float | None]]:
+    """(share of the indicators due reported, share of their required breakdowns reported) per
+    submission id; ``due`` maps a submission to the partner's indicators due that quarter."""
+    if not due:
         return {}
-    partner_ids = sorted(set(partner_of.values()))
-    submission_ids = sorted(partner_of)
-    assigned: dict[int, set[int]] = defaultdict(set)
-    for pid, iid in session.execute(
-        select(indicator_partner.c.partner_id, indicator_partner.c.indicator_id).where(
-            indicator_partner.c.partner_id.in_(partner_ids)
-        )
-    ):
-        assigned[pid].add(iid)
+    submission_ids = sorted(due)
+    all_indicators = {i for s in due.values() for i in s}
     required: dict[int, set[int]] = defaultdict(set)
-    all_indicators = {i for s in assigned.values() for i in s}
     for iid, did in session.execute(
         select(indicator_dimension.c.indicator_id, indicator_dimension.c.dimension_id).where(
             indicator_dimension.c.indicator_id.in_(all_indicators or {-1})
@@ -185,7 +185,7 @@ def _completeness(session: Session, partner_of: dict[int, int]) -> dict[int, tup
 
     result: dict[int, tuple[float | None, float | None]] = {}
     for sid in submission_ids:
-        mine = assigned.get(partner_of[sid], set())
+        mine = due[sid]
         ind_share = len(reported[sid] & mine) / len(mine) if mine else None
         pairs = {(i, d) for i in mine for d in required.get(i, set())}
         dis_share = len(broken_down[sid] & pairs) / len(pairs) if pairs else None

@@ -79,7 +79,7 @@ def series_flags(
     flags: list[SeriesFlag] = []
     for (ind_id, partner_id), points in series.items():
         ind, partner = indicators[ind_id], partners[partner_id]
-        if ind.unit == "yes_no" or (hide_sensitive and ind.sensitive):
+        if ind.unit in ("yes_no", "stage") or (hide_sensitive and ind.sensitive):
             continue
         history: list[float] = []
         for period, value, submission_id in points:

@@ -1,7 +1,8 @@
 """Which reports officers should chase: due soon, late, or returned and not yet sent again.
 
 Shown on the data-quality page and printed by ``mel report due`` for a daily cron job, with the
-partner's contact from the catalog.
+partner's contact from the catalog. Only the reports the calendar owes are chased (an annual
+indicator's partner once a year, a partner within its agreement's span).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def due_reports(
     found = []
     for (partner_id, period), cell in grid.cells.items():
         state = {"pending": "due", "missing": "late", "returned": "returned"}.get(cell.state)
-        if state is None or (state == "due" and cell.received_at is not None):
+        if state is None or (state == "due" and cell.received_on is not None):
             continue
         partner = partners[partner_id]
         found.append(

@@ -22,8 +22,10 @@ from mel.quality.consistency import series_flags
 from mel.quality.integrity import integrity_issues
 from mel.quality.reminders import due_reports
 from mel.quality.warnings import WarningNotFound, explain_warning, import_warnings
+from mel.reports.queries_values import open_total
 from mel.results.base import Scope
 from mel.results.disclosure import Viewer, viewer_of
+from mel.results.store import stored
 from mel.results.trainings import training_consistency
 from mel.web.render import is_htmx, render
 
@@ -85,10 +87,34 @@ def _context(
     today = dt.date.today()
     partner_ids = _partner_ids(session, ship, partner)
     due_days, k, min_history = settings.report_due_days, settings.outlier_mad_k, settings.outlier_min_history
-    grid = reporting_grid(session, ship, today=today, due_days=due_days, partner_ids=partner_ids)
+    key = (None if partner_ids is None else tuple(partner_ids), lang, today, due_days, k, min_history)
     return {
         "ship": ship,
         "partnerships": session.scalars(select(Partnership).order_by(Partnership.starts_on, Partnership.code)).all(),
+    } | stored(  # the partnership's checks as this viewer may read them, kept per data version
+        session,
+        ship.id,
+        "quality",
+        viewer,
+        key,
+        lambda: _checks(session, ship, partner, partner_ids, viewer, lang, today, due_days, k, min_history),
+    )
+
+
+def _checks(
+    session: Session,
+    ship: Partnership,
+    partner: str | None,
+    partner_ids: list[int] | None,
+    viewer: Viewer,
+    lang: str,
+    today: dt.date,
+    due_days: int,
+    k: float,
+    min_history: int,
+) -> dict[str, Any]:
+    grid = reporting_grid(session, ship, today=today, due_days=due_days, partner_ids=partner_ids)
+    return {
         "partners": reporting_partners(session, ship.id),
         "selected_partner": partner if partner_ids else "",
         "today": today,
@@ -121,6 +147,7 @@ def _context(
         ),
         "sensitive_withheld": viewer.suppress,
         "integrity": integrity_issues(session, ship.id, lang=lang),
+        "open_queries": open_total(session, ship.id, partner_ids),
     }
 
 

@@ -67,9 +67,10 @@ class _Pending:
     committed: bool = False
 
 
-def keep_file(session: Session, *, upload_dir: Path, sha256: str, data: bytes) -> Path:
-    """Write ``data`` under its digest, atomically; removed again if the session's transaction fails."""
-    final = stored_path(upload_dir, sha256)
+def keep_file(session: Session, *, upload_dir: Path, sha256: str, data: bytes, final: Path | None = None) -> Path:
+    """Write ``data`` under its digest (or at ``final``), atomically; removed again if the session's
+    transaction fails."""
+    final = final or stored_path(upload_dir, sha256)
     final.parent.mkdir(parents=True, exist_ok=True)
     existed = final.exists()
     if not existed:

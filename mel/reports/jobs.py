@@ -66,6 +66,7 @@ class ShownResult:
     status: str
     kind: str = "quarterly_report"
     partner: str | None = None
+    partner_name: str | None = None
     period: str | None = None
     version: int | None = None
     submission_id: int | None = None
@@ -88,10 +89,11 @@ def result_json(result: ImportResult, *, detail: bool = False) -> str:
             "status": result.status,
             "kind": result.kind,
             "partner": result.partner,
+            "partner_name": result.partner_name,
             "period": result.period,
             "version": result.version,
             "submission_id": result.submission_id,
-            "errors": [i.as_json() for i in result.errors],
+            "errors": [{**i.as_json(), "indicator_id": i.indicator_id} for i in result.errors],
             "warnings": [i.as_json() for i in result.warnings],
             "infos": [i.as_json() for i in result.infos],
             "values": len(result.values),
@@ -116,12 +118,16 @@ def shown_result(raw: str) -> ShownResult:
     data: dict[str, Any] = json.loads(raw)
 
     def issues(key: str) -> list[Issue]:
-        return [Issue(i["code"], i["sheet"], i["cell"], i["message"]) for i in data.get(key, [])]
+        return [
+            Issue(i["code"], i["sheet"], i["cell"], i["message"], indicator_id=i.get("indicator_id"))
+            for i in data.get(key, [])
+        ]
 
     return ShownResult(
         status=data["status"],
         kind=data.get("kind", "quarterly_report"),
         partner=data.get("partner"),
+        partner_name=data.get("partner_name"),
         period=data.get("period"),
         version=data.get("version"),
         submission_id=data.get("submission_id"),

@@ -32,6 +32,7 @@ from mel.catalog.models import (
     indicator_partner,
     pooled_rate,
 )
+from mel.catalog.stages import Scale
 from mel.text import norm
 
 
@@ -50,6 +51,7 @@ class IndicatorInfo:
     unit: str
     dimension_ids: frozenset[int]
     pooled: bool = False  # a percent reported as numerator and denominator (REPORT-FORMAT.md v1.1)
+    scale: Scale | None = None  # a stage indicator's levels (mel.catalog.stages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,13 +235,20 @@ def _load_framework(session: Session, partnership_id: int) -> Framework:
         dims_of.setdefault(iid, set()).add(did)
     indicators: dict[str, IndicatorInfo] = {}
     codes: list[str] = []
-    for iid, code, unit, num, den in session.execute(
-        select(Indicator.id, Indicator.code, Indicator.unit, Indicator.numerator_label, Indicator.denominator_label)
+    for iid, code, unit, num, den, levels in session.execute(
+        select(
+            Indicator.id,
+            Indicator.code,
+            Indicator.unit,
+            Indicator.numerator_label,
+            Indicator.denominator_label,
+            Indicator.levels,
+        )
         .where(Indicator.partnership_id == partnership_id)
         .order_by(Indicator.position, Indicator.id)
     ):
         pooled = pooled_rate(unit, num, den)
-        indicator = IndicatorInfo(iid, code, unit, frozenset(dims_of.get(iid, ())), pooled)
+        indicator = IndicatorInfo(iid, code, unit, frozenset(dims_of.get(iid, ())), pooled, Scale.of(levels))
         codes.append(code)
         indicators.setdefault(code.casefold(), indicator)
     normed = Counter(norm(code) for code in codes)

@@ -80,6 +80,7 @@ class Submission(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    received_on: Mapped[dt.date | None] = mapped_column(Date)  # set by an officer; None: the upload date
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     review_comment: Mapped[str | None] = mapped_column(Text)
@@ -92,11 +93,16 @@ class SubmissionReview(Base):
     """The review history of a submission: each approval or return with its comment."""
 
     __tablename__ = "submission_review"
-    __table_args__ = (CheckConstraint("action IN ('approved', 'returned')", name="action"),)
+    __table_args__ = (
+        CheckConstraint("action IN ('approved', 'returned')", name="action"),
+        CheckConstraint("level IN ('prime', 'officer')", name="level"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
     action: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(8), default="officer", server_default="officer")
+    """``prime``: a prime partner's review of its sub-recipient's report; ``officer``: the final one."""
     comment: Mapped[str | None] = mapped_column(Text)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -161,6 +167,7 @@ class TrainingAttendance(Base):
         CheckConstraint("hours IS NULL OR hours > 0", name="hours"),
         CheckConstraint("pre_score IS NULL OR pre_score BETWEEN 0 AND 100", name="pre_score"),
         CheckConstraint("post_score IS NULL OR post_score BETWEEN 0 AND 100", name="post_score"),
+        CheckConstraint('"repeat" IS NULL OR ("repeat" >= 0 AND "repeat" <= female + male + other)', name="repeat"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -173,10 +180,48 @@ class TrainingAttendance(Base):
     hours: Mapped[float | None] = mapped_column(Float)
     pre_score: Mapped[float | None] = mapped_column(Float)
     post_score: Mapped[float | None] = mapped_column(Float)
+    repeat: Mapped[int | None] = mapped_column(Integer)  # participants the project had trained before
     sheet: Mapped[str] = mapped_column(String(64))
     row: Mapped[int] = mapped_column(Integer)
 
     event: Mapped[TrainingEvent] = relationship(back_populates="attendance")
+
+
+class TrainingFollowUp(Base):
+    """Counts, never names, of a training's participants met again some months later.
+
+    One row per training event (title and start date) or per institution and training quarter, from
+    a report's Follow-up sheet (``submission_id``) or entered by an officer (``entered_by_id``).
+    """
+
+    __tablename__ = "training_followup"
+    __table_args__ = (
+        CheckConstraint("months > 0", name="months"),
+        CheckConstraint("reached >= 0 AND in_post >= 0 AND applying >= 0", name="counts"),
+        CheckConstraint("in_post <= reached AND applying <= reached", name="within_reached"),
+        CheckConstraint("participants IS NULL OR reached <= participants", name="participants"),
+        CheckConstraint("title IS NOT NULL OR training_period IS NOT NULL", name="what"),
+        CheckConstraint(
+            "training_period IS NULL OR " + PERIOD_CHECK.replace("period", "training_period"), name="training_period"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
+    period: Mapped[str] = mapped_column(String(6))  # when the follow-up was made (the report's quarter)
+    title: Mapped[str | None] = mapped_column(Text)
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    training_period: Mapped[str | None] = mapped_column(String(6))
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"))
+    months: Mapped[int] = mapped_column(Integer)
+    participants: Mapped[int | None] = mapped_column(Integer)
+    reached: Mapped[int] = mapped_column(Integer)
+    in_post: Mapped[int] = mapped_column(Integer)
+    applying: Mapped[int] = mapped_column(Integer)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    sheet: Mapped[str | None] = mapped_column(String(64))
+    row: Mapped[int | None] = mapped_column(Integer)
 
 
 class NarrativeEntry(Base):

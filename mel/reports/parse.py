@@ -21,6 +21,7 @@ from mel.periods import parse_quarter
 from mel.reports.matching import CatalogIndex, PartnerInfo
 from mel.reports.messages import report_value
 from mel.reports.numbers import display, read_date, special_code
+from mel.reports.parse_followup import parse_followup
 from mel.reports.parse_indicators import Context, parse_indicators
 from mel.reports.parse_measurements import parse_measurements, unknown_partnership
 from mel.reports.parse_trainings import parse_narrative, parse_trainings
@@ -128,7 +129,7 @@ def _parse(
     if "measurements" in roles and "cover" not in roles:
         result = ParsedWorkbook(kind="measurements", lang=lang)
         stated = _stated_partnership(issues, index, partnership_code)
-        for role in ("indicators", "trainings", "narrative"):
+        for role in ("indicators", "trainings", "narrative", "followup"):
             if role in roles:
                 others.insert(0, roles.pop(role))
         _ignore(issues, others, workbook)
@@ -169,7 +170,7 @@ def _parse(
     framework = index.framework(partnership_id) if partnership_id is not None else None
     result.partnership_id = partnership_id
     if partner is not None:
-        result.partner_id, result.partner = partner.id, partner.code
+        result.partner_id, result.partner, result.partner_name = partner.id, partner.code, partner.name
     result.period = quarter
     ctx = Context(lang, issues, framework, partner, quarter)
     if "indicators" in roles:
@@ -178,6 +179,8 @@ def _parse(
         result.trainings = parse_trainings(ctx, roles["trainings"])
     if "narrative" in roles:
         result.narrative = parse_narrative(ctx, roles["narrative"])
+    if "followup" in roles:
+        result.followups = parse_followup(ctx, roles["followup"])
     return _finish(result, issues)
 
 

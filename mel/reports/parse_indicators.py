@@ -7,14 +7,15 @@ once per distinct spelling), so a 100,000-row sheet costs a fraction of reading 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mel.i18n import t
 from mel.reports.matching import CategoryInfo, DimensionInfo, Framework, IndicatorInfo, PartnerInfo
 from mel.reports.messages import report_specials, report_value
 from mel.reports.numbers import NOT_REPORTED, display, plain, read_any, read_value
-from mel.reports.parsed import ParsedValue
+from mel.reports.parsed import Issue, ParsedValue
+from mel.reports.stage_cells import UNKNOWN_STAGE, read_stage, report_unknown_stage
 from mel.reports.tables import Issues, Table, blank, empty_row, locate, missing_column
 from mel.reports.vocab import INDICATOR_COLUMNS, REFERENCE_COLUMNS
 from mel.text import norm
@@ -167,6 +168,8 @@ def parse_indicators(ctx: Context, sheet: Sheet) -> list[ParsedValue]:
     values: list[ParsedValue] = []
     seen: dict[tuple[int, frozenset[int]], str] = {}
     tainted: set[tuple[int, frozenset[str]]] = set()
+    row_indicator: dict[int, int] = {}
+    first_error = len(issues.errors)
 
     for offset, row in enumerate(table.data_rows()):
         r = start + offset
@@ -175,6 +178,8 @@ def parse_indicators(ctx: Context, sheet: Sheet) -> list[ParsedValue]:
             continue
         ok = r not in bad_rows
         ind = find_indicator(fw, memo, raw_ind)
+        if ind is not None:
+            row_indicator[r + 1] = ind.id
         if ind is None:
             if not (r in bad_rows and blank(raw_ind)):
                 unknown_indicator(ctx, name, f"{i_letter}{r + 1}", raw_ind, mine)
@@ -203,6 +208,8 @@ def parse_indicators(ctx: Context, sheet: Sheet) -> list[ParsedValue]:
         special = specials.get((r, vc)) if specials else None
         if ind is not None and special is None and type(raw_val) is float and raw_val >= 0 and ind.unit == "count":
             number, code = (raw_val, None) if raw_val.is_integer() else (None, "not_an_integer")
+        elif ind is not None and ind.unit == "stage":
+            number, code = read_stage(raw_val, special, ind.scale)
         elif ind is not None:
             number, code = read_value(raw_val, special, ind.unit)
         else:
@@ -213,7 +220,11 @@ def parse_indicators(ctx: Context, sheet: Sheet) -> list[ParsedValue]:
             if rate.value is not None and number is None:
                 number = rate.value
             ok = ok and rate.ok
-        if code is not None:
+        if code == UNKNOWN_STAGE and ind is not None:
+            report_unknown_stage(issues, name, cell, raw_val, ind.code, ind.scale)
+            tainted.add((ind.id, frozenset(categories)))
+            ok = False
+        elif code is not None:
             report_value(issues, code, name, cell, raw_val, unit=ind.unit if ind else "count", special=special)
             if code == NOT_REPORTED:
                 continue
@@ -257,7 +268,18 @@ def parse_indicators(ctx: Context, sheet: Sheet) -> list[ParsedValue]:
         )
     if fw is not None:
         check_breakdowns(ctx, name, fw, values, tainted)
+    issues.errors[first_error:] = name_rows(issues.errors[first_error:], name, row_indicator)
     return values
+
+
+def name_rows(found: list[Issue], sheet: str, row_indicator: dict[int, int]) -> list[Issue]:
+    """Each issue of this sheet with the indicator of its row, so the upload page can name it."""
+    named = []
+    for issue in found:
+        digits = issue.cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") if issue.sheet == sheet else ""
+        indicator = row_indicator.get(int(digits)) if digits.isdigit() else None
+        named.append(replace(issue, indicator_id=indicator) if indicator is not None else issue)
+    return named
 
 
 def check_breakdowns(

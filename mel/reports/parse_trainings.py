@@ -18,7 +18,18 @@ from mel.text import norm
 from mel.workbooks.labels import narrative_headers, pillar_labels, section_labels, training_headers
 from mel.workbooks.reader import Sheet, cell_name
 
-_SELF_CHECKED = ("start_date", "end_date", "female", "male", "other", "under_18", "hours", "pre_score", "post_score")
+_SELF_CHECKED = (
+    "start_date",
+    "end_date",
+    "female",
+    "male",
+    "other",
+    "under_18",
+    "hours",
+    "pre_score",
+    "post_score",
+    "repeat",
+)
 """Columns whose readers report formula-without-value and error cells themselves."""
 
 
@@ -141,7 +152,7 @@ def parse_trainings(ctx: Context, sheet: Sheet) -> list[ParsedTraining]:
                 found[dim_code] = (category.code, category.id)
 
         counts: dict[str, int | None] = {}
-        for field_ in ("female", "male", "other", "under_18"):
+        for field_ in ("female", "male", "other", "under_18", "repeat"):
             if field_ not in cols:
                 counts[field_] = None
                 continue
@@ -171,6 +182,21 @@ def parse_trainings(ctx: Context, sheet: Sheet) -> list[ParsedTraining]:
                     "{value} participants under 18 are more than the {people} participants of this row: correct "
                     "the number.",
                     value=under_18,
+                    people=female + male + other,
+                ),
+            )
+            ok = False
+        repeat = counts["repeat"]
+        if repeat is not None and repeat > female + male + other:
+            issues.error(
+                "out_of_range",
+                name,
+                cell("repeat"),
+                t(
+                    lang,
+                    "{value} repeat participants are more than the {people} participants of this row: write how "
+                    "many of them the project had trained before.",
+                    value=repeat,
                     people=female + male + other,
                 ),
             )
@@ -223,6 +249,7 @@ def parse_trainings(ctx: Context, sheet: Sheet) -> list[ParsedTraining]:
                 hours=hours,
                 pre_score=scores["pre_score"],
                 post_score=scores["post_score"],
+                repeat=repeat,
                 sheet=name,
                 row=r + 1,
             )

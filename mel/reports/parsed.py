@@ -23,6 +23,8 @@ class Issue:
     message: str
     params: dict[str, Any] | None = field(default=None, compare=False)
     """For stored warnings: the message's parameters, so each reader sees it in their own language."""
+    indicator_id: int | None = field(default=None, compare=False)
+    """The indicator of the row the cell is on, when known: the upload page names it beside the cell."""
 
     def as_json(self) -> dict[str, str]:
         return {"code": self.code, "sheet": self.sheet, "cell": self.cell, "message": self.message}
@@ -77,6 +79,8 @@ class ParsedTraining:
     sheet: str
     row: int
     """Spreadsheet row number (1-based) of this training row."""
+    repeat: int | None = None
+    """Participants of this row whom the project had trained before (None: not recorded)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +98,38 @@ class ParsedTraining:
             "hours": _plain(self.hours),
             "pre_score": self.pre_score,
             "post_score": self.post_score,
+            "repeat": self.repeat,
+        }
+
+
+@dataclass
+class ParsedFollowUp:
+    """One row of the Follow-up sheet: counts of a training's participants met again (no names)."""
+
+    title: str | None
+    start_date: dt.date | None
+    training_period: str | None
+    institution: str | None
+    institution_id: int | None
+    months: int
+    participants: int | None
+    reached: int
+    in_post: int
+    applying: int
+    sheet: str
+    row: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "start_date": self.start_date.isoformat() if self.start_date else None,
+            "training_period": self.training_period,
+            "institution": self.institution,
+            "months": self.months,
+            "participants": self.participants,
+            "reached": self.reached,
+            "in_post": self.in_post,
+            "applying": self.applying,
         }
 
 
@@ -151,12 +187,14 @@ class ParsedWorkbook:
     partnership_id: int | None = None
     partner_id: int | None = None
     partner: str | None = None
+    partner_name: str | None = None
     period: str | None = None
     prepared_by: str | None = None
     report_date: dt.date | None = None
     values: list[ParsedValue] = field(default_factory=list)
     trainings: list[ParsedTraining] = field(default_factory=list)
     narrative: list[ParsedNarrative] = field(default_factory=list)
+    followups: list[ParsedFollowUp] = field(default_factory=list)
     measurements: list[ParsedMeasurement] = field(default_factory=list)
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)

@@ -36,6 +36,8 @@ from mel.reports.models import (
     TrainingEvent,
     Value,
 )
+from mel.reports.queries_values import open_counts
+from mel.reports.review import level_expression
 from mel.reports.warnings import warning_message
 
 
@@ -141,6 +143,7 @@ class ReviewView:
     comment: str | None
     by: str | None
     at: dt.datetime
+    level: str = "officer"
 
 
 @dataclass
@@ -204,19 +207,20 @@ def reviews_of(session: Session, submission_ids: list[int]) -> dict[int, list[Re
         return {}
     who, who_name = _user_name()
     out: dict[int, list[ReviewView]] = defaultdict(list)
-    for sid, action, comment, by, at in session.execute(
+    for sid, action, comment, by, at, level in session.execute(
         select(
             SubmissionReview.submission_id,
             SubmissionReview.action,
             SubmissionReview.comment,
             who_name,
             SubmissionReview.at,
+            SubmissionReview.level,
         )
         .outerjoin(who, who.id == SubmissionReview.by_id)
         .where(SubmissionReview.submission_id.in_(submission_ids))
         .order_by(SubmissionReview.id)
     ):
-        out[sid].append(ReviewView(action, comment, by, at))
+        out[sid].append(ReviewView(action, comment, by, at, level))
     return out
 
 
@@ -233,6 +237,10 @@ class QueueRow:
     uploaded_by: str | None
     warnings: int
     reason: str | None
+    level: str = "officer"
+    """``prime`` while a sub-recipient's report awaits its prime partner's review."""
+    prime_id: int | None = None
+    open_queries: int = 0
 
 
 def review_queue(session: Session, *, partnership: str | None = None, partner: str | None = None) -> list[QueueRow]:
@@ -254,6 +262,9 @@ def review_queue(session: Session, *, partnership: str | None = None, partner: s
             who_name,
             func.coalesce(warnings.c.n, 0),
             Submission.reason,
+            level_expression(),
+            Partner.parent_id,
+            Submission.partner_id,
         )
         .join(Partner, Partner.id == Submission.partner_id)
         .join(Partnership, Partnership.id == Partner.partnership_id)
@@ -266,9 +277,26 @@ def review_queue(session: Session, *, partnership: str | None = None, partner: s
         query = query.where(Partnership.code == partnership)
     if partner:
         query = query.where(Partner.code == partner)
+    rows = session.execute(query).all()
+    counts = open_counts(session, list({r[-1] for r in rows}))
     return [
-        QueueRow(sid, ship, code, name, period, fiscal_label(period, fy), version, at, by, int(n), reason)
-        for sid, ship, code, name, period, fy, version, at, by, n, reason in session.execute(query)
+        QueueRow(
+            sid,
+            ship,
+            code,
+            name,
+            period,
+            fiscal_label(period, fy),
+            version,
+            at,
+            by,
+            int(n),
+            reason,
+            level,
+            prime,
+            counts.get((pid, period), 0),
+        )
+        for sid, ship, code, name, period, fy, version, at, by, n, reason, level, prime, pid in rows
     ]
 
 
@@ -626,3 +654,11 @@ def submission_counts(session: Session, submission_id: int) -> tuple[int, int]:
         .where(TrainingEvent.submission_id == submission_id)
     )
     return int(values or 0), int(trainings or 0)
+
+
+def indicator_labels(session: Session, indicator_ids: set[int], lang: str) -> dict[int, str]:
+    """ "code · name" of each indicator, in the reader's language: the upload page names an error's row."""
+    rows = session.execute(
+        select(Indicator.id, Indicator.code, Indicator.name, Indicator.name_es).where(Indicator.id.in_(indicator_ids))
+    )
+    return {id_: f"{code} · {_label(lang, name, name_es)}" for id_, code, name, name_es in rows}

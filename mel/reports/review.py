@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Exists, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from mel.auth.audit import Actor, record
@@ -30,7 +30,12 @@ class ReviewError(ValueError):
 def review_submission(
     *, session: Session, submission_id: int, action: str, comment: str | None, actor: Actor
 ) -> Submission:
-    """Approve or return a submitted version; a return must say what to change."""
+    """Approve or return a submitted version at its level; a return must say what to change.
+
+    A sub-recipient's version is first reviewed by a partner user of its prime (``prime`` level):
+    the prime's approval sends it on to the officers, its return ends the version like an officer's.
+    Officers and admins approve at the ``officer`` level only; they may return at either.
+    """
     if action not in ("approved", "returned"):
         raise ReviewError("bad_action", f"unknown review action {action!r}")
     comment = (comment or "").strip() or None
@@ -44,26 +49,38 @@ def review_submission(
     assert submission is not None
     if submission.status != "submitted":
         raise ReviewError("not_reviewable", f"submission {submission_id} is {submission.status}, not submitted")
+    level = review_level(session, submission_id)
+    check_reviewer(session, actor, level, partner_id, action)
     own = own_upload(submission, actor)
     if own and action == "approved" and actor.role != "admin":
         raise ReviewError("own_upload", f"submission {submission_id} was uploaded by {actor.label}: four eyes")
     now = utcnow()
-    submission.status = action
-    submission.reviewed_by_id = actor.user_id
-    submission.reviewed_at = now
-    submission.review_comment = comment
+    moves_on = level == "prime" and action == "approved"  # on to the officers: still awaiting review
+    if not moves_on:
+        submission.status = action
+        submission.reviewed_by_id = actor.user_id
+        submission.reviewed_at = now
+        submission.review_comment = comment
     session.add(
-        SubmissionReview(submission_id=submission_id, action=action, comment=comment, by_id=actor.user_id, at=now)
+        SubmissionReview(
+            submission_id=submission_id, action=action, level=level, comment=comment, by_id=actor.user_id, at=now
+        )
     )
+    verb = "approve" if action == "approved" else "return"
     record(
         session,
         actor=actor,
-        action=f"submission.{'approve' if action == 'approved' else 'return'}",
+        action=f"submission.{'prime_' if level == 'prime' else ''}{verb}",
         entity="submission",
         entity_id=submission_id,
-        summary=f"v{submission.version} {submission.period} {action}",
-        before={"status": "submitted"},
-        after={"status": action, "comment": comment, **({"own_upload": True} if own else {})},
+        summary=f"v{submission.version} {submission.period} {action} ({level} review)",
+        before={"status": "submitted", "level": level},
+        after={
+            "status": submission.status,
+            "level": "officer" if moves_on else level,
+            "comment": comment,
+            **({"own_upload": True} if own else {}),
+        },
     )
     if own and action == "approved":
         record(
@@ -76,6 +93,71 @@ def review_submission(
         )
     session.flush()
     return submission
+
+
+Level = Literal["prime", "officer"]
+
+
+def prime_approved() -> Exists:
+    """SQL: whether a submission has its prime's approval (correlated on ``Submission.id``)."""
+    return (
+        select(SubmissionReview.id)
+        .where(
+            SubmissionReview.submission_id == Submission.id,
+            SubmissionReview.level == "prime",
+            SubmissionReview.action == "approved",
+        )
+        .exists()
+    )
+
+
+def level_expression() -> ColumnElement[str]:
+    """SQL: the review level of a submission awaiting review (needs ``Partner`` joined on its partner)."""
+    return case((and_(Partner.parent_id.is_not(None), ~prime_approved()), "prime"), else_="officer")
+
+
+def review_level(session: Session, submission_id: int) -> Level:
+    """``prime`` while a sub-recipient's version awaits its prime partner's review, else ``officer``."""
+    found = session.scalar(
+        select(level_expression())
+        .select_from(Submission)
+        .join(Partner, Partner.id == Submission.partner_id)
+        .where(Submission.id == submission_id)
+    )
+    return "prime" if found == "prime" else "officer"
+
+
+def prime_of(session: Session, partner_id: int) -> int | None:
+    return session.scalar(select(Partner.parent_id).where(Partner.id == partner_id))
+
+
+def check_reviewer(session: Session, actor: Actor, level: str, partner_id: int, action: str) -> None:
+    """Who may act at a level: the prime's partner users at ``prime`` (another prime's never), staff
+    at ``officer`` (and returns at ``prime``); the command line (no role) at either."""
+    if actor.role is None:
+        return
+    if actor.role == "partner":
+        own_partner = session.scalar(select(User.partner_id).where(User.id == actor.user_id))
+        if level != "prime" or own_partner is None or own_partner != prime_of(session, partner_id):
+            raise ReviewError("not_your_level", "only a partner user of the prime partner reviews at the prime level")
+        return
+    if actor.role not in ("admin", "officer"):
+        raise ReviewError("not_your_level", f"a {actor.role} does not review reports")
+    if level == "prime" and action == "approved":
+        raise ReviewError("awaiting_prime", "the prime partner reviews this sub-recipient's report first")
+
+
+def can_review(session: Session, submission_id: int, user_id: int, role: str, partner_id: int | None) -> bool:
+    """Whether the page offers the review form to this user (the service decides again on POST)."""
+    status, sub_partner = session.execute(
+        select(Submission.status, Submission.partner_id).where(Submission.id == submission_id)
+    ).one()
+    if status != "submitted":
+        return False
+    level = review_level(session, submission_id)
+    if role == "partner":
+        return level == "prime" and partner_id is not None and partner_id == prime_of(session, sub_partner)
+    return role in ("admin", "officer")
 
 
 def approval_refused(session: Session, submission_id: int, user_id: int, role: str) -> bool:
@@ -95,6 +177,7 @@ class ReviewLine:
     comment: str | None
     by: str | None
     at: dt.datetime
+    level: str = "officer"
 
 
 @dataclass
@@ -144,13 +227,14 @@ def submission_history(session: Session, *, partner_id: int, period: str) -> lis
                 SubmissionReview.comment,
                 User.email,
                 SubmissionReview.at,
+                SubmissionReview.level,
             )
             .outerjoin(User, User.id == SubmissionReview.by_id)
             .where(SubmissionReview.submission_id.in_(by_id))
             .order_by(SubmissionReview.id)
         )
-        for sid, action, comment, email, at in reviews:
-            by_id[sid].reviews.append(ReviewLine(action, comment, email, at))
+        for sid, action, comment, email, at, level in reviews:
+            by_id[sid].reviews.append(ReviewLine(action, comment, email, at, level))
     return lines
 
 

@@ -18,11 +18,14 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from mel.auth.policy import Allow, CurrentUser
 from mel.auth.web import actor_of
 from mel.db import transaction
-from mel.deps import PartnerOrStaff, SessionDep, SettingsDep, StaffUser
+from mel.deps import PartnerOrStaff, SessionDep, SettingsDep
 from mel.i18n import t
 from mel.reports import jobs, queries
 from mel.reports.files import content_disposition, safe_filename, stored_path
+from mel.reports.followup_view import followup_context
 from mel.reports.parsed import Issue, Kind
+from mel.reports.queries_values import open_counts
+from mel.reports.received import received_of
 from mel.reports.review import approval_refused
 from mel.reports.service import ImportResult, ReviewError, review_submission, submission_diff
 from mel.settings import Settings
@@ -81,6 +84,7 @@ def _form_context(session: SessionDep, user: CurrentUser, partner: str | None, p
         "period": selected,
         "current": current,
         "needs_reason": current is not None and current.status == "approved",
+        "open_queries": open_counts(session, [chosen.id]).get((chosen.id, selected), 0) if chosen and selected else 0,
     }
 
 
@@ -106,7 +110,9 @@ def report_template(request: Request, session: SessionDep, user: Uploader, partn
     assert chosen is not None
     lang: str = request.state.lang
     try:
-        data = build_template(session=session, partner_code=chosen.code, period=period, lang=lang)
+        data = build_template(
+            session=session, partner_code=chosen.code, period=period, lang=lang, staff=not user.is_partner
+        )
     except SpecError as exc:
         raise HTTPException(status_code=404) from exc
     name = f"{chosen.code}-{period}-{lang}.xlsx"
@@ -220,7 +226,11 @@ def _job_response(request: Request, job_id: str, user_id: int) -> HTMLResponse:
         return render(request, "reports/job.html", {"job": None}, block="job", status_code=status)
     if job.queued:  # after a restart nobody may have woken this process's dispatcher yet
         jobs.dispatcher(request.app).poke()
-    context = {"job": job, "done": job.done, "result": job.result if job.done else None}
+    result = job.result if job.done else None
+    named = {i.indicator_id for i in result.errors if i.indicator_id is not None} if result else set()
+    with factory() as session:
+        indicators = queries.indicator_labels(session, named, request.state.lang) if named else {}
+    context = {"job": job, "done": job.done, "result": result, "indicators": indicators}
     response = render(request, "reports/job.html", context, block="job")
     if job.done:  # shown once: the submission history keeps the lasting record
         with transaction(factory) as session:
@@ -259,14 +269,19 @@ def report_history(request: Request, session: SessionDep, user: Uploader, partne
 def review_queue_page(
     request: Request,
     session: SessionDep,
-    user: StaffUser,
+    user: PartnerOrStaff,
     partnership: str | None = None,
     partner: str | None = None,
 ) -> HTMLResponse:
-    """Reports awaiting review, oldest first."""
+    """Reports awaiting review, oldest first; a prime partner's users see their sub-recipients' reports
+    awaiting the prime's review."""
     ships, partners = queries.queue_filters(session, request.state.lang)
     params = {"partnership": partnership or "", "partner": partner or ""}
     rows = queries.review_queue(session, partnership=partnership or None, partner=partner or None)
+    if user.is_partner:
+        rows = [r for r in rows if r.level == "prime" and r.prime_id == user.partner_id]
+        partners = [p for p in partners if any(r.partner == p.code for r in rows)]  # no other partner's name
+        ships = [s for s in ships if any(r.partnership == s.code for r in rows)]
     context = {"ships": ships, "partners": partners, "params": params, "rows": rows}
     return render(request, "reports/queue.html", context, block="queue")
 
@@ -294,9 +309,11 @@ def _submission_context(
         "warnings": queries.submission_warnings(session, header.id),
         "diff": diff,
         "diff_lines": [(line, queries.labelled(line.categories, labels)) for line in diff.changed],
-        "can_review": user.role in ("admin", "officer") and header.status == "submitted",
         "own_upload": approval_refused(session, header.id, user.id, user.role),
         "review_error": None,
+        **followup_context(session, user, header.id, header.partner_id, header.period, lang),
+        "received": received_of(session, header.id),
+        "can_set_received": user.role in ("admin", "officer"),
     }
 
 
@@ -315,13 +332,17 @@ def _review_message(code: str, lang: str) -> str:
         return t(lang, "This version is no longer awaiting review: reload the page.")
     if code == "own_upload":
         return t(lang, "You uploaded this version: another program officer or an administrator must approve it.")
+    if code == "awaiting_prime":
+        return t(lang, "The prime partner reviews this sub-recipient's report first; you may return it.")
+    if code == "not_your_level":
+        return t(lang, "This report is not awaiting your review.")
     return t(lang, "Choose approve or return.")
 
 
 @router.post("/submissions/{submission_id}/review", response_class=HTMLResponse, name="submission_review")
 def submission_review(
     request: Request,
-    user: StaffUser,
+    user: PartnerOrStaff,
     submission_id: int,
     action: Annotated[str, Form()],
     comment: Annotated[str, Form()] = "",
@@ -344,7 +365,7 @@ def submission_review(
             )
     except ReviewError as exc:
         error = _review_message(exc.code, lang)
-        refused = exc.code == "own_upload"
+        refused = exc.code in ("own_upload", "awaiting_prime", "not_your_level")
     if error is None and not is_htmx(request):
         return RedirectResponse(request.url_for("submission_page", submission_id=submission_id), status_code=303)
     with factory() as session:

@@ -22,6 +22,7 @@ from mel.reports.parse import parse_workbook
 from mel.reports.parsed import (
     Issue,
     Kind,
+    ParsedFollowUp,
     ParsedMeasurement,
     ParsedNarrative,
     ParsedTraining,
@@ -58,6 +59,8 @@ class ImportResult:
     period: str | None = None
     version: int | None = None
     submission_id: int | None = None
+    partner_name: str | None = None
+    """For the upload page only (not part of the ``--json`` contract)."""
     batch_id: int | None = None
     sha256: str | None = None
     dry_run: bool = False
@@ -68,6 +71,7 @@ class ImportResult:
     trainings: list[ParsedTraining] = field(default_factory=list)
     narrative: list[ParsedNarrative] = field(default_factory=list)
     measurements: list[ParsedMeasurement] = field(default_factory=list)
+    followups: list[ParsedFollowUp] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +86,7 @@ class ImportResult:
             "trainings": [tr.as_json() for tr in self.trainings],
             "narrative": [n.as_json() for n in self.narrative],
             "measurements": [m.as_json() for m in self.measurements],
+            "followups": [f.as_json() for f in self.followups],
             "infos": [i.as_json() for i in self.infos],
             "submission_id": self.submission_id,
             "measurement_batch_id": self.batch_id,
@@ -177,6 +182,7 @@ def import_parsed(
         "rejected",
         kind=parsed.kind,
         partner=parsed.partner,
+        partner_name=parsed.partner_name,
         period=parsed.period,
         sha256=sha,
         dry_run=dry_run,
@@ -187,6 +193,7 @@ def import_parsed(
         trainings=parsed.trainings,
         narrative=parsed.narrative,
         measurements=parsed.measurements,
+        followups=parsed.followups,
     )
     reason = (reason or "").strip() or None
     if parsed.kind == "measurements" and not may_import_measurements(actor):
@@ -382,6 +389,7 @@ def _not_allowed(
     result.errors = [Issue("not_allowed", "", "", message)]
     result.warnings, result.infos, result.measurements = [], [], []
     result.values, result.trainings, result.narrative = [], [], []
+    result.followups = []
     return result
 
 

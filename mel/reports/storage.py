@@ -27,10 +27,19 @@ from mel.reports.models import (
     Submission,
     TrainingAttendance,
     TrainingEvent,
+    TrainingFollowUp,
     Value,
     utcnow,
 )
-from mel.reports.parsed import Issue, ParsedMeasurement, ParsedTraining, ParsedValue, ParsedWorkbook
+from mel.reports.parsed import (
+    Issue,
+    ParsedFollowUp,
+    ParsedMeasurement,
+    ParsedTraining,
+    ParsedValue,
+    ParsedWorkbook,
+)
+from mel.results.versions import note_rows
 
 
 def lock_partner(session: Session, partner_id: int) -> None:
@@ -146,6 +155,9 @@ def store_report(
     session.flush()
     insert_values(session, submission_id=submission.id, partner_id=partner_id, period=period, values=parsed.values)
     insert_trainings(session, submission_id=submission.id, trainings=parsed.trainings)
+    insert_followups(
+        session, submission_id=submission.id, partner_id=partner_id, period=period, followups=parsed.followups
+    )
     if parsed.narrative:
         session.execute(
             insert(NarrativeEntry),
@@ -170,6 +182,9 @@ def store_report(
             ],
         )
     stored.submission_id = submission.id
+    from mel.reports.queries_values import on_new_version  # queries import review, which imports this module
+
+    on_new_version(session, submission_id=submission.id, partner_id=partner_id, period=period, version=version)
     return stored
 
 
@@ -183,6 +198,7 @@ def bulk_insert(session: Session, table: FromClause, columns: Sequence[str], row
         return
     connection = session.connection()
     name = str(getattr(table, "name", table))
+    note_rows(session, name, columns, rows)  # below the session's statements: tell the data version
     names = ", ".join(columns)
     if connection.dialect.name == "postgresql":
         driver = connection.connection.driver_connection
@@ -265,14 +281,45 @@ def insert_trainings(session: Session, *, submission_id: int, trainings: list[Pa
             _float(r.post_score),
             r.sheet,
             r.row,
+            r.repeat,
         )
         for r in trainings
     ]
     bulk_insert(session, TrainingAttendance.__table__, ATTENDANCE_COLUMNS, rows)
 
 
+def insert_followups(
+    session: Session, *, submission_id: int | None, partner_id: int, period: str, followups: list[ParsedFollowUp]
+) -> None:
+    """The Follow-up sheet's rows, in one statement."""
+    if not followups:
+        return
+    session.execute(
+        insert(TrainingFollowUp),
+        [
+            {
+                "submission_id": submission_id,
+                "partner_id": partner_id,
+                "period": period,
+                "title": f.title,
+                "start_date": f.start_date,
+                "training_period": f.training_period,
+                "institution_id": f.institution_id,
+                "months": f.months,
+                "participants": f.participants,
+                "reached": f.reached,
+                "in_post": f.in_post,
+                "applying": f.applying,
+                "sheet": f.sheet,
+                "row": f.row,
+            }
+            for f in followups
+        ],
+    )
+
+
 ATTENDANCE_COLUMNS = ["event_id", "institution_id", "female", "male", "other", "under_18", "hours", "pre_score"]
-ATTENDANCE_COLUMNS += ["post_score", "sheet", "row"]
+ATTENDANCE_COLUMNS += ["post_score", "sheet", "row", "repeat"]
 
 
 def _float(number: float | None) -> float | None:

@@ -29,6 +29,7 @@ SHEETS = _keys(
         "indicators": ["Indicators", "Indicadores"],
         "trainings": ["Trainings", "Capacitaciones"],
         "narrative": ["Narrative", "Narrativa"],
+        "followup": ["Follow-up", "Follow up", "Seguimiento"],
         "measurements": ["Measurements", "Mediciones"],
     }
 )
@@ -70,9 +71,25 @@ TRAINING_COLUMNS = _keys(
         "hours": ["horas", "duración"],
         "pre_score": ["pre-test", "puntaje pre", "prueba de entrada"],
         "post_score": ["post-test", "puntaje post", "prueba de salida"],
+        "repeat": ["repetidos", "repeat participants", "participantes repetidos", "ya capacitados"],
     }
 )
 REQUIRED_TRAINING = ("title", "start_date", "pillar", "region", "modality", "institution", "female", "male")
+
+FOLLOWUP_COLUMNS = _keys(
+    {
+        "title": ["título", "event", "evento", "training", "capacitación", "actividad"],
+        "start_date": ["start date", "date", "fecha", "fecha de inicio", "inicio"],
+        "training_period": ["training quarter", "trimestre de la capacitación", "trimestre"],
+        "institution": ["institución", "entidad"],
+        "months": ["months after", "months later", "meses", "meses después"],
+        "participants": ["participantes", "trained", "capacitados"],
+        "reached": ["reached", "contactados", "ubicados", "alcanzados"],
+        "in_post": ["still in post", "in post", "en el puesto", "siguen en el puesto", "permanecen"],
+        "applying": ["applying skills", "applying", "aplican", "aplican lo aprendido"],
+    }
+)
+REQUIRED_FOLLOWUP = ("months", "reached", "in_post", "applying")
 
 NARRATIVE_COLUMNS = _keys({"section": ["sección", "tipo"], "text": ["texto", "descripción"]})
 

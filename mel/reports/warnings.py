@@ -108,7 +108,7 @@ def quality_warnings(
     issues: list[Issue] = []
     for v in values:
         unit, aggregation = kinds.get(v.indicator_id, ("count", "sum"))
-        if unit == "yes_no" or v.category_ids:
+        if unit in ("yes_no", "stage") or v.category_ids:
             continue
         past = history.get((v.indicator_id, TOTAL_KEY))
         if not past:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import resource
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +31,15 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
 _CONTEXT = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 _GRACE_SECONDS = 5
+CRASH_ENV = "MEL_TEST_CRASH_AT"
+"""Fault injection for the crash test only: the worker kills itself (SIGKILL, as a power cut would) when it
+reaches this point: a progress step (``reading:0``, ``checking:1``, ``storing:0.8``...) or ``committed``
+(after its transaction committed, before it answered)."""
+
+
+def _crash_point(name: str) -> None:
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass(frozen=True)
@@ -46,7 +57,9 @@ class ImportRequest:
     reason: str | None = None
 
 
-def _context() -> Any:
+def _context(start_method: str | None = None) -> Any:
+    if start_method is not None:  # the command line forks itself: it has mel loaded, and no threads
+        return multiprocessing.get_context(start_method)
     ctx = multiprocessing.get_context(_CONTEXT)
     if _CONTEXT == "forkserver":
         ctx.set_forkserver_preload(["mel.reports.worker", "mel.reports.service"])
@@ -65,6 +78,10 @@ def _child(conn: Connection, settings: Settings, request: ImportRequest) -> None
     from mel.db import make_engine, make_sessionmaker, transaction
     from mel.reports.service import import_workbook
 
+    def progress(stage: str, fraction: float) -> None:
+        _crash_point(f"{stage}:{fraction:g}")
+        conn.send(("progress", stage, fraction))
+
     try:
         _limit(settings)
         engine = make_engine(settings.database_url)
@@ -82,10 +99,11 @@ def _child(conn: Connection, settings: Settings, request: ImportRequest) -> None
                     actor=request.actor,
                     dry_run=request.dry_run,
                     reason=request.reason,
-                    progress=lambda stage, fraction: conn.send(("progress", stage, fraction)),
+                    progress=progress,
                 )
         finally:
             engine.dispose()
+        _crash_point("committed")
         conn.send(("result", result))
     except MemoryError:
         conn.send(("memory",))
@@ -93,9 +111,15 @@ def _child(conn: Connection, settings: Settings, request: ImportRequest) -> None
         conn.close()
 
 
-def run_isolated(settings: Settings, request: ImportRequest, progress: Progress | None = None) -> ImportResult:
-    """``import_workbook`` in a limited worker process; a crash or a limit becomes a rejection."""
-    ctx = _context()
+def run_isolated(
+    settings: Settings, request: ImportRequest, progress: Progress | None = None, *, start_method: str | None = None
+) -> ImportResult:
+    """``import_workbook`` in a limited worker process; a crash or a limit becomes a rejection.
+
+    ``start_method`` "fork" suits a single-threaded caller that has already imported the importer
+    (``mel import``): no forkserver to start and load mel again. Servers use the forkserver.
+    """
+    ctx = _context(start_method)
     receiver, sender = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_child, args=(sender, settings, request), name="mel-import", daemon=True)
     process.start()

@@ -17,6 +17,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Category, Combination, CombinationMember, Dimension, Indicator, Partnership, Result
+from mel.periods import parse_quarter
 from mel.reports.models import Measurement
 from mel.results.base import Scope
 from mel.results.figures import (
@@ -26,8 +27,10 @@ from mel.results.figures import (
     fold,
     latest_quarter,
     measures,
+    quarter_of_date,
     round1,
     span_ending,
+    target_for,
 )
 from mel.results.series import TOTAL, grouped, index
 
@@ -272,7 +275,10 @@ def _row(
         endline = _reported_endline(ind, cells, partner_code, baseline)
         reported = None
     # a flow's endline over a span (a year against a yearly baseline) has no life-of-partnership target
-    target = ind.lop_target if total and not (endline and endline.span) else None
+    stamp = str(endline.date) if endline and endline.date else None
+    when = (parse_quarter(stamp) or quarter_of_date(stamp)) if stamp else None  # the target then in force
+    scope = None if total else cat
+    target = None if endline and endline.span else target_for(ind, "", at=when, category_id=scope)
     b = baseline.value if baseline else None
     e = endline.value if endline else None
     comparable = all(p.comparable for p in (baseline, endline) if p is not None)

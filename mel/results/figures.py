@@ -28,6 +28,7 @@ from operator import attrgetter
 from typing import Protocol
 
 from mel.catalog.models import Indicator
+from mel.catalog.targets import originals, targets_at
 from mel.periods import quarter_of, quarters
 
 ON_TRACK = 0.9
@@ -241,7 +242,10 @@ def start_of(indicator: Indicator, baseline: float | None) -> float:
 
 
 def pct_of_target(indicator: Indicator, actual: float | None, target: float | None) -> float | None:
-    """actual ÷ target × 100, for direction ``increase`` only (a falling indicator has no such ratio)."""
+    """actual ÷ target × 100, for direction ``increase`` only (a falling indicator has no such ratio,
+    nor has a stage: its numbers are ranks)."""
+    if indicator.unit == "stage":
+        return None
     return pct_of(indicator.direction, actual, target)
 
 
@@ -256,7 +260,7 @@ def progress_pct(
     indicator: Indicator, actual: float | None, baseline: float | None, target: float | None
 ) -> float | None:
     """(actual − start) ÷ (target − start) × 100: the share of the way from baseline to target."""
-    if actual is None or target is None:
+    if actual is None or target is None or indicator.unit == "stage":
         return None
     start = start_of(indicator, baseline)
     if target == start:
@@ -275,8 +279,19 @@ def deviation(pct: float | None) -> str | None:
     return None
 
 
+def stage_status(actual: float | None, target: float | None) -> str:
+    """A stage indicator's status: ``reached`` when its stage is at or beyond the target stage."""
+    if target is None:
+        return "no_target"
+    if actual is None:
+        return "no_data"
+    return "reached" if actual >= target else "not_reached"
+
+
 def status_of(indicator: Indicator, actual: float | None, baseline: float | None, expected: float | None) -> str:
     """on_track / behind / off_track: the share of the progress expected by now that was made."""
+    if indicator.unit == "stage":
+        return stage_status(actual, expected)
     if indicator.direction == "none":
         return "not_applicable"
     if expected is None:
@@ -303,6 +318,8 @@ def measures(
 ) -> Measures:
     """Every measure of ``actual``; ``expected`` is the value the target's path asks for by now
     (None: the period is judged against its own target, as the IPTT does)."""
+    if indicator.unit == "stage":  # ranks: no ratio, no path, only whether the target stage is reached
+        return Measures(None, None, None, stage_status(actual, target), None)
     path = target if expected is None else expected
     return Measures(
         pct_of_target=pct_of_target(indicator, actual, target),
@@ -311,6 +328,38 @@ def measures(
         status=status_of(indicator, actual, baseline, path),
         deviation=deviation(pct_of_target(indicator, actual, target)),
     )
+
+
+# -- targets ---------------------------------------------------------------------------------
+
+
+def target_for(
+    indicator: Indicator,
+    key: str,
+    periods: Collection[str] = (),
+    *,
+    at: str | None = None,
+    partner_id: int | None = None,
+    category_id: int | None = None,
+) -> float | None:
+    """The target in force for a bucket: ``key`` '' (life of partnership), 'FY2021' or '2021Q3', as
+    revised by ``at`` (default: the bucket's last quarter; a revision applies from its quarter on).
+    A fiscal year without its own target adds up its quarters' (sum indicators)."""
+    when = at or (max(periods) if periods else None)
+    found = targets_at(indicator, when, partner_id=partner_id, category_id=category_id)
+    if key in found:
+        return found[key]
+    if key and indicator.aggregation == "sum":
+        parts = [found[p] for p in periods if p in found and p != key]
+        return sum(parts) if parts else None
+    return None
+
+
+def original_target(
+    indicator: Indicator, key: str, *, partner_id: int | None = None, category_id: int | None = None
+) -> float | None:
+    """The original target of a bucket when it has been revised since (else None)."""
+    return originals(indicator, partner_id=partner_id, category_id=category_id).get(key)
 
 
 # -- time ------------------------------------------------------------------------------------
@@ -369,7 +418,7 @@ class Change:
     achieved: bool | None  # yes/no indicators: the endline reads achieved or not
 
 
-CHANGE_UNITS = {"count": "count", "percent": "percentage_points", "yes_no": "yes_no"}
+CHANGE_UNITS = {"count": "count", "percent": "percentage_points", "yes_no": "yes_no", "stage": "stages"}
 
 
 def change_of(
@@ -395,6 +444,9 @@ def change_of(
             trend = "not_comparable"
         return Change(None, unit, None, trend, achieved)
     change = clean(endline - baseline) if endline is not None and baseline is not None else None
+    if indicator.unit == "stage":  # stages moved up (+) or down (−); never a percent change
+        trend = _trend(indicator.direction, change)
+        return Change(change, unit, None, "not_comparable" if not comparable and trend else trend, None)
     percent = round1(change / baseline * 100) if indicator.unit == "count" and change is not None and baseline else None
     trend = _trend(indicator.direction, change)
     stated = [m for m in margins if m is not None]

@@ -18,7 +18,7 @@ from mel.catalog.models import Combination, ContextEvent, Dimension, Indicator, 
 from mel.periods import fiscal_label, quarter_of
 from mel.reports.models import Submission, Value
 from mel.results.base import Scope, submission_filter
-from mel.results.figures import Folded, fold, latest_quarter
+from mel.results.figures import Folded, fold, latest_quarter, target_for
 from mel.results.progress import Timeline, expected
 from mel.results.series import TOTAL, Cell, grouped
 
@@ -92,7 +92,6 @@ def series(
     by_period: dict[str, list[Cell]] = defaultdict(list)
     for c in cells:
         by_period[c.period].append(c)
-    quarter_targets = {t.period: t.value for t in indicator.targets if "Q" in t.period}
     marks: dict[str, list[str]] = defaultdict(list)
     for e in events:
         marks[e.period].append(e.title)
@@ -100,7 +99,7 @@ def series(
     so_far: list[Cell] = []
     for n, period in enumerate(time.periods, start=1):
         so_far.extend(by_period.get(period, []))
-        target = quarter_targets.get(period)
+        target = target_for(indicator, period, at=period)  # the quarter's own target, as in force then
         if target is None:
             target = expected(indicator, baseline, time, elapsed=n)
         out.append(

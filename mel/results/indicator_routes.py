@@ -15,6 +15,7 @@ from mel.auth.policy import CurrentUser
 from mel.catalog.models import Indicator, Partner, Partnership
 from mel.deps import AnyUser, SessionDep, SettingsDep
 from mel.i18n import t
+from mel.reports.evidence import evidence_for
 from mel.results.base import Scope
 from mel.results.disclosure import is_small, viewer_of
 from mel.results.disclosure.indicator import disclose_breakdown, disclose_series
@@ -22,6 +23,8 @@ from mel.results.disclosure.values import hidden_values
 from mel.results.indicator_page import EventMark, SeriesPoint, breakdown, context_events, series, sources
 from mel.results.progress import baseline_measurements, timeline
 from mel.results.progress_routes import common, partnership_or_404, today
+from mel.results.stages import stage_view
+from mel.results.store import stored
 from mel.web.render import is_htmx, render
 
 router = APIRouter()
@@ -71,7 +74,11 @@ def _chart(
                 "kind": "reported",
             }
         )
-    marks = [{"index": labels.index(e.period), "title": e.title} for e in events if e.period in labels]
+    marks = [
+        {"index": labels.index(e.period), "title": e.title, "n": n}
+        for n, e in enumerate(events, start=1)
+        if e.period in labels
+    ]
     return {"labels": labels, "datasets": datasets, "events": marks, "percent": indicator.unit == "percent"}
 
 
@@ -103,26 +110,41 @@ def indicator_page(
         "chosen_partner": chosen_partner,
         "names": names,
         "codes": {p.id: p.code for p in ship.partners},
-        "explorer": breakdown(session, ship, ind, explorer_scope, dim, lang=lang) if dim else None,
         "partner_choices": [p for p in ship.partners if p in ind.partners or not ind.partners],
     }
-    disclose_breakdown(context["explorer"], ind, viewer)
+
+    def explore() -> Any:
+        found = breakdown(session, ship, ind, explorer_scope, dim, lang=lang) if dim else None
+        disclose_breakdown(found, ind, viewer)
+        return found
+
+    chosen_id = chosen_partner.id if chosen_partner else None
+    explorer_key = (ind.id, dim.code if dim else None, chosen_id, lang)
+    context["explorer"] = stored(session, ship.id, "indicator.explorer", viewer, explorer_key, explore)
     context["explorer_chart"] = _explorer_chart(context["explorer"], names, ind)
     if is_htmx(request):  # the explorer form is the page's one htmx control
         return render(request, "indicator.html", context, block="explorer")
-    scope = Scope(include_provisional=include)
-    baseline = baseline_measurements(session, ship.id).get(ind.id, ind.baseline_value)
-    time = timeline(ship, today=today(), due_days=settings.report_due_days)
-    events = context_events(session, ship.id, request.state.lang)
-    points = series(session, ship, ind, scope, time, baseline=baseline, events=events)
-    disclose_series(points, ind, viewer)
-    baseline_hidden = viewer.hides(ind.sensitive) and is_small(baseline)
+    day, due_days = today(), settings.report_due_days
+
+    def chart() -> dict[str, Any]:
+        scope = Scope(include_provisional=include)
+        baseline = baseline_measurements(session, ship.id).get(ind.id, ind.baseline_value)
+        time = timeline(ship, today=day, due_days=due_days)
+        events = context_events(session, ship.id, lang)
+        points = series(session, ship, ind, scope, time, baseline=baseline, events=events)
+        disclose_series(points, ind, viewer)
+        baseline_hidden = viewer.hides(ind.sensitive) and is_small(baseline)
+        return {
+            "baseline": None if baseline_hidden else baseline,
+            "baseline_hidden": baseline_hidden,
+            "points": points,
+            "events": events,
+            "chart": _chart(points, events, ind, names, lang),
+        }
+
+    context |= stored(session, ship.id, "indicator.chart", viewer, (ind.id, day, due_days, lang), chart)
     context |= {
-        "baseline": None if baseline_hidden else baseline,
-        "baseline_hidden": baseline_hidden,
-        "points": points,
-        "events": events,
-        "chart": _chart(points, events, ind, names, lang),
+        "stages": stage_view(session, ship, ind, viewer, lang=lang) if ind.unit == "stage" else None,
     }
     return render(request, "indicator.html", context)
 
@@ -173,5 +195,6 @@ def sources_page(
         "combo": combo,
         "chosen_partner": chosen,
         "limited": viewer.partner_ids is not None,
+        "evidence": evidence_for(session, ind.id, {(r.partner_id, r.period) for r in rows}),
     }
     return render(request, "sources.html", context, block="sources")

@@ -23,7 +23,18 @@ from mel.catalog.models import Category, Combination, Indicator, Partnership
 from mel.periods import fiscal, quarter_of, quarters
 from mel.reports.models import Submission, Value
 from mel.results.base import Scope, submission_filter
-from mel.results.figures import Folded, Rule, deviation, empty, fold, latest_quarter, pct_of, rule_of
+from mel.results.figures import (
+    Folded,
+    Rule,
+    deviation,
+    empty,
+    fold,
+    latest_quarter,
+    original_target,
+    pct_of,
+    rule_of,
+    target_for,
+)
 from mel.results.progress import baseline_measurements, latest_measurements
 from mel.results.series import TOTAL, Cell, grouped
 
@@ -51,6 +62,7 @@ class IpttCell:
     denominator: float | None = None
     explanation: str | None = None  # the partners' comments on the bucket's totals
     quarters: tuple[str, ...] = ()  # of a deviating cell: where its explanation is looked up
+    original_target: float | None = None  # the target before its revisions, where it was revised
 
     @property
     def pct_of_target(self) -> float | None:
@@ -87,16 +99,23 @@ class IpttRow:
     children: list[IpttRow] = field(default_factory=list)
     expandable: bool = False  # the indicator has disaggregation rows to show
     expanded: bool = True  # its disaggregation rows were computed (see ``iptt_table(expand=...)``)
+    levels: list[dict[str, Any]] | None = None  # a stage indicator's levels: cells show their names
 
-    def record(self, buckets: list[Bucket]) -> dict[str, Any]:
-        """A flat dictionary for exports: one key per bucket and measure."""
-        skip = ("cells", "lop", "children", "expandable", "expanded", "partner_id", "baseline_hidden", "category")
+    def record(self, buckets: list[Bucket], originals: bool = False) -> dict[str, Any]:
+        """A flat dictionary for exports: one key per bucket and measure (``originals``: and the
+        original target beside each revised one)."""
+        skip: tuple[str, ...] = ("cells", "lop", "children", "expandable", "expanded", "partner_id")
+        skip += ("baseline_hidden", "category", "levels")
         out = {k: v for k, v in asdict(self).items() if k not in skip}
         for bucket, cell in zip(buckets, self.cells, strict=True):
             out[f"{bucket.label} target"] = cell.target
+            if originals:
+                out[f"{bucket.label} original target"] = cell.original_target
             out[f"{bucket.label} actual"] = cell.actual
             out[f"{bucket.label} %"] = cell.pct_of_target
         out["LOP target"], out["LOP actual"], out["LOP %"] = self.lop.target, self.lop.actual, self.lop.pct_of_target
+        if originals:
+            out["LOP original target"] = self.lop.original_target
         return out
 
 
@@ -111,8 +130,8 @@ class Iptt:
         """Indicator rows followed by their partner and category rows, in table order."""
         return [r for row in self.rows for r in (row, *row.children)]
 
-    def records(self) -> list[dict[str, Any]]:
-        return [r.record(self.buckets) for r in self.flat()]
+    def records(self, originals: bool = False) -> list[dict[str, Any]]:
+        return [r.record(self.buckets, originals) for r in self.flat()]
 
 
 def buckets(ship: Partnership, granularity: str, *, first: str | None = None, last: str | None = None) -> list[Bucket]:
@@ -132,15 +151,9 @@ def buckets(ship: Partnership, granularity: str, *, first: str | None = None, la
     return []
 
 
-def _target(indicator: Indicator, bucket: Bucket) -> float | None:
-    """The catalog's target for a bucket; a fiscal year without one adds up its quarters' (sum indicators)."""
-    by_period = {t.period: t.value for t in indicator.targets}
-    if bucket.target_key in by_period:
-        return by_period[bucket.target_key]
-    if indicator.aggregation == "sum":
-        parts = [by_period[p] for p in bucket.periods if p in by_period]
-        return sum(parts) if parts else None
-    return None
+def _target(indicator: Indicator, bucket: Bucket, partner: int | None, category: int | None) -> float | None:
+    """The target in force for a bucket (as revised by its last quarter), of the row's scope."""
+    return target_for(indicator, bucket.target_key, bucket.periods, partner_id=partner, category_id=category)
 
 
 def _cells(
@@ -151,6 +164,7 @@ def _cells(
     *,
     targets: bool,
     partner: int | None = None,
+    category: int | None = None,
     end: str,
     align: tuple[list[Folded], Folded] | None = None,
 ) -> tuple[list[IpttCell], IpttCell, list[Folded], Folded]:
@@ -171,9 +185,14 @@ def _cells(
         along = align[0][n].periods if align else None
         f = fold(rule, chosen, end=bucket.periods[-1], align=along) if chosen else empty()
         folds.append(f)
-        out.append(_cell(rule, f, _target(indicator, bucket) if targets else None, bucket.periods))
+        out.append(_cell(rule, f, _target(indicator, bucket, partner, category) if targets else None, bucket.periods))
+        out[-1].original_target = (
+            original_target(indicator, bucket.target_key, partner_id=partner, category_id=category) if targets else None
+        )
     whole = fold(rule, mine, end=end or None, align=align[1].periods if align else None)
-    lop = _cell(rule, whole, indicator.lop_target if targets else None, tuple(whole.periods.values()))
+    lop_target = target_for(indicator, "", at=end or None, partner_id=partner, category_id=category)
+    lop = _cell(rule, whole, lop_target if targets else None, tuple(whole.periods.values()))
+    lop.original_target = original_target(indicator, "", partner_id=partner, category_id=category) if targets else None
     return out, lop, folds, whole
 
 
@@ -183,8 +202,9 @@ def _cell(
     target: float | None,
     periods: tuple[str, ...],
 ) -> IpttCell:
+    direction = "none" if rule.unit == "stage" else rule.direction  # a stage has no % of target
     cell = IpttCell(
-        target, f.value, f.provisional, len(f.partners), None, rule.direction, f.as_of, f.numerator, f.denominator
+        target, f.value, f.provisional, len(f.partners), None, direction, f.as_of, f.numerator, f.denominator
     )
     if target is not None and cell.deviation:  # explained once the table is built (``_explain``)
         cell.quarters = periods
@@ -249,6 +269,7 @@ def iptt_table(
             "aggregation": ind.aggregation,
             "baseline": base,
             "sensitive": bool(ind.sensitive),
+            "levels": ind.levels,
         }
         totals = by_key.get((ind.id, TOTAL), [])
         end = latest_quarter(totals) or ""  # the life-of-partnership figure stands at the latest report
@@ -262,7 +283,7 @@ def iptt_table(
             row.lop.actual = measured[ind.id][0]
             row.source = "measurement"
         for pid in sorted(reporting, key=lambda p: names.get(p, "")):  # a stale LOP still has its periods
-            p_cells, p_lop, _, _ = _cells(ind, totals, cols, where, targets=False, partner=pid, end=end)
+            p_cells, p_lop, _, _ = _cells(ind, totals, cols, where, targets=True, partner=pid, end=end)
             row.children.append(
                 IpttRow(
                     kind="partner",
@@ -280,7 +301,14 @@ def iptt_table(
                 if not cat_cells:
                     continue
                 c_cells, c_lop, _, c_whole = _cells(
-                    ind, cat_cells, cols, where, targets=False, end=end, align=(folds, whole) if latest else None
+                    ind,
+                    cat_cells,
+                    cols,
+                    where,
+                    targets=True,
+                    category=cat.id,
+                    end=end,
+                    align=(folds, whole) if latest else None,
                 )
                 dim_label = dim.label_es if lang == "es" else dim.label_en
                 label = f"{dim_label}: {cat.label_es if lang == 'es' else cat.label_en}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from mel.auth.policy import CurrentUser
 from mel.catalog.models import LEVELS, PILLARS, Partnership
+from mel.catalog.stages import Scale
 from mel.deps import AnyUser, SessionDep
 from mel.i18n import format_number, t
 from mel.periods import parse_quarter, quarter_of, quarters
@@ -24,6 +25,7 @@ from mel.results.indicator_routes import partner_or_404
 from mel.results.iptt import GRANULARITIES, Iptt, IpttRow, iptt_table
 from mel.results.iptt_xlsx import iptt_xlsx
 from mel.results.progress_routes import common, partnership_or_404
+from mel.results.store import stored
 from mel.web.render import render
 
 router = APIRouter()
@@ -132,12 +134,15 @@ class Shown:
     explanation: str = ""  # the partners' comments, or '' when none was given
     as_of: str = ""  # a latest value carried from this earlier quarter
     counts: str = ""  # a pooled rate's numerator / denominator
+    original: str = ""  # the original target of a revised one
 
 
-def shown_value(value: float | None, unit: str, lang: str) -> str:
-    """A figure as the viewer reads numbers (``1,480`` / ``1.480``)."""
+def shown_value(value: float | None, unit: str, lang: str, scale: Scale | None = None) -> str:
+    """A figure as the viewer reads numbers (``1,480`` / ``1.480``); a stage by its level's name."""
     if value is None:
         return "—"
+    if unit == "stage" and scale is not None:
+        return scale.label(value, lang) or format_number(value, lang, 0)
     if unit == "percent":
         return f"{format_number(value, lang, 1)} %"
     if unit == "yes_no":
@@ -148,11 +153,12 @@ def shown_value(value: float | None, unit: str, lang: str) -> str:
 def shown_cells(table: Iptt, row: IpttRow, lang: str) -> list[Shown]:
     """Formatted cells; cells the disclosure gate hid read '<5' (small) or 'x' (protecting one)."""
     cols = [b.label for b in table.buckets] + ["LOP"]
+    scale = Scale.of(row.levels)
     out = []
     for col, cell in zip(cols, [*row.cells, row.lop], strict=True):
         per_partner = cell.actual is None and cell.partners > 1
         if cell.hidden:
-            target = shown_value(cell.target, row.unit, lang) if row.kind == "indicator" else ""
+            target = shown_value(cell.target, row.unit, lang, scale) if row.kind == "indicator" else ""
             out.append(
                 Shown(col=col, target=target, actual=mark(cell.hidden), value="", pct="", provisional=cell.provisional)
             )
@@ -164,8 +170,10 @@ def shown_cells(table: Iptt, row: IpttRow, lang: str) -> list[Shown]:
         out.append(
             Shown(
                 col=col,
-                target=shown_value(cell.target, row.unit, lang) if row.kind == "indicator" else "",
-                actual=t(lang, "per partner") if per_partner else shown_value(cell.actual, row.unit, lang),
+                target=shown_value(cell.target, row.unit, lang, scale)
+                if row.kind == "indicator" or cell.target is not None  # a partner's or category's own target
+                else "",
+                actual=t(lang, "per partner") if per_partner else shown_value(cell.actual, row.unit, lang, scale),
                 value="" if cell.actual is None else repr(float(cell.actual)),
                 pct=f"{format_number(pct, lang, 1)} %" if pct is not None else ("—" if row.kind == "indicator" else ""),
                 provisional=cell.provisional,
@@ -173,6 +181,9 @@ def shown_cells(table: Iptt, row: IpttRow, lang: str) -> list[Shown]:
                 explanation=cell.explanation or "",
                 as_of=cell.as_of or "",
                 counts=counts,
+                original=shown_value(cell.original_target, row.unit, lang, scale)
+                if cell.original_target is not None
+                else "",
             )
         )
     return out
@@ -189,6 +200,7 @@ def _cell_words(lang: str) -> tuple[Markup, dict[str, str]]:
         "under": t(lang, "more than 10 percent below the target"),
         "none": t(lang, "No explanation given yet"),
         "as_of": t(lang, "as of"),
+        "original": t(lang, "original target"),
     }
     return mark, words
 
@@ -204,8 +216,15 @@ def cells_html(cells: list[Shown], *, child: bool, lang: str) -> Markup:
         extra = f' <small class="as-of">{words["as_of"]} {escape(c.as_of)}</small>' if c.as_of else ""
         title = f' title="{escape(c.counts)}"' if c.counts else ""
         actual_td = f'<td class="num actual" data-col="{col}" data-value="{c.value}"{title}>{actual}{flag}{extra}</td>'
-        if child:
+        target_td = f'<td class="num target">{escape(c.target)}</td>'
+        if c.original:  # a revised target: the original beside it, as the IPTT shows both
+            said, was = f"{words['original']} {escape(c.original)}", escape(c.original)
+            target_td = f'<td class="num target revised" title="{said}">{escape(c.target)} <del>{was}</del></td>'
+        if child and not c.target:
             parts.append(f"<td></td>{actual_td}<td></td>")
+            continue
+        if child:  # a partner's (or category's) own target and % of target
+            parts.append(f'{target_td}{actual_td}<td class="num pct" data-col="{col}">{escape(c.pct)}</td>')
             continue
         pct_td = f'<td class="num pct" data-col="{col}">{escape(c.pct)}</td>'
         if c.deviation:  # the mark (▲ ▼) comes from the style sheet; the words are the cell's title
@@ -215,7 +234,7 @@ def cells_html(cells: list[Shown], *, child: bool, lang: str) -> Markup:
                 f'data-deviation="{c.deviation}" data-explained="{"1" if c.explanation else "0"}" '
                 f'title="{escape(words[c.deviation])}: {said}">{escape(c.pct)}</td>'
             )
-        parts.append(f'<td class="num target">{escape(c.target)}</td>{actual_td}{pct_td}')
+        parts.append(f"{target_td}{actual_td}{pct_td}")
     return Markup("".join(parts))
 
 
@@ -242,18 +261,25 @@ def iptt_page(
     ship = partnership_or_404(session, code, user)
     f = _filters(user, granularity, pillar, level, partner, first, last, provisional)
     expanded = sorted(set(expand or []))
-    table = _table(session, request, ship, user, f, expand=None if "all" in expanded else expanded)
     lang = request.state.lang
-    context = common(ship, user, lang) | {
-        "table": table,
-        "display": [
+
+    def compute() -> tuple[Iptt, list[Any]]:
+        table = _table(session, request, ship, user, f, expand=None if "all" in expanded else expanded)
+        display = [
             (
                 row,
                 cells_html(shown_cells(table, row, lang), child=False, lang=lang),
                 [(c, cells_html(shown_cells(table, c, lang), child=True, lang=lang)) for c in row.children],
             )
             for row in table.rows
-        ],
+        ]
+        return table, display
+
+    viewer = viewer_of(user, provisional=f.provisional)  # the disclosure gate's key: see mel.results.store
+    table, display = stored(session, ship.id, "iptt.page", viewer, (f, tuple(expanded), lang), compute)
+    context = common(ship, user, lang) | {
+        "table": table,
+        "display": display,
         "filters": f,
         "query": f.query(),
         "expand_links": expand_links(f, expanded, table),
@@ -282,10 +308,19 @@ def iptt_download(
 ) -> Response:
     ship = partnership_or_404(session, code, user)
     f = _filters(user, granularity, pillar, level, partner, first, last, provisional)
-    table = _table(session, request, ship, user, f, download=True)
+    lang = request.state.lang
+    viewer = replace(viewer_of(user, provisional=f.provisional), suppress=True)  # as ``_table(download=True)``
+    data = stored(
+        session,
+        ship.id,
+        "iptt.xlsx",
+        viewer,
+        (f, lang),
+        lambda: iptt_xlsx(_table(session, request, ship, user, f, download=True), lang=lang),
+    )
     name = f"{ship.code}-iptt-{f.granularity}.xlsx"
     return Response(
-        iptt_xlsx(table, lang=request.state.lang),
+        data,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

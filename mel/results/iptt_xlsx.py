@@ -26,7 +26,9 @@ def iptt_xlsx(table: Iptt, *, lang: str = "en") -> bytes:
     Pass a table that went through the disclosure gate: hidden cells are written as '<5' or 'x'.
     """
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    # constant_memory: each row goes to a temporary file as it is written, so the quarterly table of
+    # a large partnership never sits in memory as a grid of cell objects; rows are written in order
+    book = xlsxwriter.Workbook(buffer, {"constant_memory": True})
     sheet = book.add_worksheet("IPTT")
     bold = book.add_format({"bold": True, "bg_color": "#E8EEF5", "border": 1, "text_wrap": True, "valign": "top"})
     center = book.add_format({"bold": True, "bg_color": "#E8EEF5", "border": 1, "align": "center"})
@@ -46,19 +48,27 @@ def iptt_xlsx(table: Iptt, *, lang: str = "en") -> bytes:
     ]
     measures = [t(lang, "Target"), t(lang, "Actual"), t(lang, "% of target")]
     groups = [b.label for b in table.buckets] + [t(lang, "Life of partnership")]
-    for col, head in enumerate(fixed):
-        sheet.merge_range(0, col, 1, col, head, bold)
+    for col, head in enumerate(fixed):  # first row: every cell of it, then the second row
+        sheet.write_string(0, col, head, bold)
     for g, label in enumerate(groups):
         first = len(fixed) + g * 3
         sheet.merge_range(0, first, 0, first + 2, label, center)
+    for col in range(len(fixed)):
+        sheet.write_blank(1, col, None, bold)
+        _merge_down(sheet, col)
+    for g in range(len(groups)):
         for m, measure in enumerate(measures):
-            sheet.write_string(1, first + m, measure, bold)
+            sheet.write_string(1, len(fixed) + g * 3 + m, measure, bold)
     unit_names = {"count": t(lang, "count"), "percent": t(lang, "percent"), "yes_no": t(lang, "yes/no")}
+    unit_names["stage"] = t(lang, "stage")
     level_names = {"impact": t(lang, "Impact"), "outcome": t(lang, "Outcome"), "output": t(lang, "Output")}
     row_no = 2
+    names: list[str] = []  # the stage indicator's level names, for its rows and their children
     for row in table.flat():
         top = row.kind == "indicator"
-        fmt = formats[row.unit]
+        if top:
+            names = [lv["es" if lang == "es" else "en"] for lv in row.levels or ()] if row.unit == "stage" else []
+        fmt = formats.get(row.unit, formats["count"])
         write_cell(sheet, row_no, 0, level_names.get(row.level, row.level), text)
         write_cell(sheet, row_no, 1, row.result, text)
         write_cell(sheet, row_no, 2, row.indicator, text)
@@ -68,9 +78,9 @@ def iptt_xlsx(table: Iptt, *, lang: str = "en") -> bytes:
         if top and row.baseline_hidden:
             sheet.write_string(row_no, 6, mark(row.baseline_hidden))
         elif top and row.baseline is not None:
-            sheet.write_number(row_no, 6, row.baseline, fmt)
+            _write_value(sheet, row_no, 6, row.baseline, fmt, names)
         for g, cell in enumerate([*row.cells, row.lop]):
-            _write_cell(sheet, row_no, len(fixed) + g * 3, cell, fmt, pct)
+            _write_cell(sheet, row_no, len(fixed) + g * 3, cell, fmt, pct, names)
             if top and cell.deviation:  # the explanation travels with the figure, as a cell note
                 why = cell.explanation or t(lang, "No explanation given yet")
                 over, under = (
@@ -93,13 +103,29 @@ def iptt_xlsx(table: Iptt, *, lang: str = "en") -> bytes:
     return buffer.getvalue()
 
 
-def _write_cell(sheet: Any, row: int, col: int, cell: IpttCell, fmt: Any, pct: Any) -> None:
+def _merge_down(sheet: Any, col: int) -> None:
+    """Merge the two header rows of column ``col``. ``merge_range`` cannot: in constant-memory mode
+    it would write the first row again after the second was started, and be ignored. The worksheet
+    writes its list of merged ranges at the end, whatever the mode."""
+    sheet.merge.append([0, col, 1, col])
+
+
+def _write_value(sheet: Any, row: int, col: int, value: float, fmt: Any, names: list[str]) -> None:
+    """A number, or for a stage indicator the name of the level it stands for (a rank is no quantity)."""
+    number = int(value) if float(value).is_integer() else 0
+    if names and 1 <= number <= len(names):
+        write_cell(sheet, row, col, names[number - 1])
+    else:
+        sheet.write_number(row, col, value, fmt)
+
+
+def _write_cell(sheet: Any, row: int, col: int, cell: IpttCell, fmt: Any, pct: Any, names: list[str]) -> None:
     if cell.target is not None:
-        sheet.write_number(row, col, cell.target, fmt)
+        _write_value(sheet, row, col, cell.target, fmt, names)
     if cell.hidden:
         sheet.write_string(row, col + 1, mark(cell.hidden))
         return
     if cell.actual is not None:
-        sheet.write_number(row, col + 1, cell.actual, fmt)
+        _write_value(sheet, row, col + 1, cell.actual, fmt, names)
     if cell.pct_of_target is not None:
         sheet.write_number(row, col + 2, round(cell.pct_of_target, 1), pct)

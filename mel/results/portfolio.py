@@ -1,8 +1,7 @@
 """The portfolio's numbers: each partnership's share of indicators on track and its late reports.
 
-A report is late when its quarter ended more than ``report_due_days`` ago and the partner has no
-current (non-superseded) submission for it. One query fetches every current submission of the
-portfolio; the rest is arithmetic on quarters.
+A report is late, as everywhere, when it was received after its due date (``report_due_days`` after
+its quarter) or has not been received by then; the reporting calendar says which reports are owed.
 """
 
 from __future__ import annotations
@@ -11,15 +10,15 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mel.catalog.calendar import LATE_STATES, days_late
 from mel.catalog.models import Partner, Partnership
 from mel.catalog.queries import PartnershipView, portfolio
-from mel.periods import quarter_end, quarter_of, quarters
-from mel.reports.models import Submission
+from mel.reports.calendar import owed_reports
 from mel.results.base import Scope
 from mel.results.progress import indicator_progress, on_track_share
+from mel.results.store import prefetch, stored
 
 
 @dataclass(frozen=True)
@@ -28,6 +27,7 @@ class LateReport:
     period: str
     due_on: dt.date
     days_late: int
+    received_on: dt.date | None = None  # None: not received yet
 
 
 @dataclass
@@ -42,34 +42,19 @@ class PartnershipSummary:
         return self.on_track / self.judged * 100 if self.judged else None
 
 
-def due_quarters(ship: Partnership, *, today: dt.date, due_days: int) -> list[tuple[str, dt.date]]:
-    """The partnership's quarters whose report is overdue on ``today``, with their due date."""
-    out = []
-    for period in quarters(quarter_of(ship.starts_on), quarter_of(ship.ends_on)):
-        due = quarter_end(period) + dt.timedelta(days=due_days)
-        if due < today:
-            out.append((period, due))
-    return out
-
-
 def late_reports(
     session: Session, ships: list[Partnership], *, today: dt.date, due_days: int
 ) -> dict[int, list[LateReport]]:
-    """Per partnership id, the (partner, quarter) pairs overdue with no current submission."""
-    partner_ids = [p.id for ship in ships for p in ship.partners]
-    rows = session.execute(
-        select(Submission.partner_id, Submission.period).where(
-            Submission.status != "superseded", Submission.partner_id.in_(partner_ids or [-1])
-        )
-    ).all()
-    delivered = {(pid, period) for pid, period in rows}
+    """Per partnership id, its late reports as the calendar says (``mel.reports.calendar``): received
+    after the due date, or not received by it; the data-quality page counts the same ones."""
     out: dict[int, list[LateReport]] = defaultdict(list)
     for ship in ships:
-        due = due_quarters(ship, today=today, due_days=due_days)
-        for partner in ship.partners:
-            for period, due_on in due:
-                if (partner.id, period) not in delivered:
-                    out[ship.id].append(LateReport(partner, period, due_on, (today - due_on).days))
+        owed = owed_reports(session, ship, list(ship.partners), today=today, due_days=due_days)
+        names = {p.id: p for p in ship.partners}
+        for (pid, period), report in sorted(owed.items(), key=lambda kv: (kv[1].due, names[kv[0][0]].code)):
+            if report.state in LATE_STATES:
+                days = days_late(report.received, report.due, today)
+                out[ship.id].append(LateReport(names[pid], period, report.due, days, report.received))
     return out
 
 
@@ -78,11 +63,21 @@ def portfolio_summary(
 ) -> list[PartnershipSummary]:
     """Every partnership with its outline, share of indicators on track and late reports."""
     views = portfolio(session)
-    late = late_reports(session, [v.partnership for v in views], today=today, due_days=due_days)
     scope = Scope(include_provisional=include_provisional)
+    prefetch(session, [v.partnership.id for v in views])
     out = []
     for view in views:
-        progress = indicator_progress(session, view.partnership, scope, today=today, due_days=due_days)
-        on_track, judged = on_track_share(progress)
-        out.append(PartnershipSummary(view, on_track, judged, late.get(view.partnership.id, [])))
+        ship = view.partnership
+
+        def late_of(ship: Partnership = ship) -> dict[int, list[LateReport]]:
+            return late_reports(session, [ship], today=today, due_days=due_days)
+
+        def share_of(ship: Partnership = ship) -> tuple[int, int]:
+            return on_track_share(indicator_progress(session, ship, scope, today=today, due_days=due_days))
+
+        # the whole reporting record (each page shows a viewer only its own partners' lines) and a count
+        # of indicators on track: no figure reaches a reader, so they are stored once for every viewer
+        late = stored(session, ship.id, "portfolio.late", None, (today, due_days), late_of)
+        on_track, judged = stored(session, ship.id, "portfolio.on_track", None, (scope, today, due_days), share_of)
+        out.append(PartnershipSummary(view, on_track, judged, late.get(ship.id, [])))
     return out

@@ -20,15 +20,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from mel.catalog.models import Combination, Dimension, Indicator, Partner, Partnership, Result
+from mel.catalog.targets import targets_at
 from mel.periods import fiscal, quarter_end, quarter_of, quarters
 from mel.reports.models import Measurement
 from mel.results.base import TOTAL_KEY, Scope
-from mel.results.figures import BEHIND, ON_TRACK, fold, latest_quarter, measures, whole
+from mel.results.figures import BEHIND, ON_TRACK, fold, latest_quarter, measures, target_for, whole
 from mel.results.series import Cell, partner_cells
 
 __all__ = ["BEHIND", "ON_TRACK"]
 
-STATUSES = ("on_track", "behind", "off_track", "no_target", "no_data", "not_applicable")
+STATUSES = ("on_track", "behind", "off_track", "no_target", "no_data", "not_applicable", "reached", "not_reached")
 PILLAR_ORDER = ("prosecution", "protection", "prevention", None)
 ROUND_ORDER = {"baseline": 0, "midline": 1, "endline": 2}
 
@@ -106,7 +107,8 @@ class ResultProgress:
 def worst(statuses: Iterable[str]) -> str:
     """The status of a group: its worst judged status; else "no data" when an indicator lacks data,
     else what its indicators share (no target: an impact measured by the evaluators, say)."""
-    found = set(statuses)
+    stages = {"reached": "on_track", "not_reached": "off_track"}  # a stage indicator counts as reached or not
+    found = {stages.get(s, s) for s in statuses}
     for status in ("off_track", "behind", "on_track", "no_data"):
         if status in found:
             return status
@@ -125,14 +127,28 @@ def timeline(partnership: Partnership, *, today: dt.date, due_days: int, last_re
     return Timeline(periods=periods, elapsed=elapsed, fy_start=partnership.fiscal_year_start)
 
 
-def fy_targets(indicator: Indicator) -> dict[int, float]:
-    return {int(t.period[2:]): t.value for t in indicator.targets if t.period.startswith("FY")}
+def fy_targets(indicator: Indicator, at: str | None = None) -> dict[int, float]:
+    """Fiscal year -> the indicator's target for it, as in force in quarter ``at`` (None: the latest)."""
+    return {int(k[2:]): v for k, v in targets_at(indicator, at).items() if k.startswith("FY")}
 
 
 def expected(indicator: Indicator, baseline: float | None, time: Timeline, elapsed: int | None = None) -> float | None:
-    """The value the target's path asks for after ``elapsed`` quarters; whole people or cases for counts."""
+    """The value the target's path asks for after ``elapsed`` quarters; whole people or cases for counts.
+    A stage has no path between ranks: the stage to reach is its target itself."""
+    if indicator.unit == "stage":
+        return _stage_target(indicator, time, elapsed)
     value = _expected(indicator, baseline, time, elapsed)
     return whole(value) if indicator.unit == "count" else value
+
+
+def _stage_target(indicator: Indicator, time: Timeline, elapsed: int | None) -> float | None:
+    """The fiscal year's target stage when the catalog gives one, else the life-of-partnership one."""
+    n = time.elapsed if elapsed is None else elapsed
+    if not time.periods:
+        return target_for(indicator, "")
+    at = time.periods[max(n, 1) - 1]
+    by_fy = fy_targets(indicator, at)
+    return by_fy.get(fiscal(at, time.fy_start)[0], target_for(indicator, "", at=at))
 
 
 def _expected(indicator: Indicator, baseline: float | None, time: Timeline, elapsed: int | None = None) -> float | None:
@@ -144,11 +160,12 @@ def _expected(indicator: Indicator, baseline: float | None, time: Timeline, elap
     or between consecutive fiscal-year targets.
     """
     n = time.elapsed if elapsed is None else elapsed
-    target = indicator.lop_target
-    by_fy = fy_targets(indicator)
+    periods = time.periods
+    at = periods[max(n, 1) - 1] if periods else None  # the targets in force at that quarter
+    target = target_for(indicator, "", at=at)
+    by_fy = fy_targets(indicator, at)
     if target is None and not by_fy:
         return None
-    periods = time.periods
     if indicator.aggregation == "sum":
         if not by_fy:
             return target * n / len(periods) if periods and target is not None else None
@@ -267,16 +284,15 @@ def indicator_progress(
                 actual, rnd, date, msource = measured[ind.id]
                 source, period, measurement = "measurement", None, (rnd, date, msource)
             goal = expected(ind, base, time)
-            m = measures(ind, actual, baseline=base, target=ind.lop_target, expected=goal)
+            lop = target_for(ind, "", at=time.as_of)  # as revised by the latest elapsed quarter
+            m = measures(ind, actual, baseline=base, target=lop, expected=goal)
             status = m.status
             if actual is None and len(values) > 1:  # rates without counts: judged partner by partner
-                status = worst(
-                    measures(ind, v.value, baseline=base, target=ind.lop_target, expected=goal).status for v in values
-                )
+                status = worst(measures(ind, v.value, baseline=base, target=lop, expected=goal).status for v in values)
             out[ind.id] = Progress(
                 indicator=ind,
                 baseline=base,
-                target=ind.lop_target,
+                target=lop,
                 actual=actual,
                 actual_period=period,
                 source=source,

@@ -27,13 +27,14 @@ from mel.results.indicator_page import context_events
 from mel.results.progress import (
     BEHIND,
     ON_TRACK,
+    Progress,
     dashboard,
     indicator_progress,
-    load_partnership,
     on_track_share,
     partner_codes,
     worst,
 )
+from mel.results.store import stored, stored_partnership
 from mel.results.toc import layout
 from mel.web.render import render
 
@@ -43,7 +44,7 @@ router = APIRouter()
 def partnership_or_404(session: Session, code: str, user: CurrentUser) -> Partnership:
     """The partnership named in the path, if ``user`` may see it: a partner user's other
     partnerships answer 404, the same as an unknown code."""
-    ship = load_partnership(session, code)
+    ship = stored_partnership(session, code)  # load_partnership, from a graph kept per data version
     if ship is None or not partnership_visible(session, user, ship):
         raise HTTPException(status_code=404)
     return ship
@@ -89,8 +90,14 @@ def dashboard_page(
     ship = partnership_or_404(session, code, user)
     viewer = viewer_of(user, provisional=provisional)
     include = viewer.provisional
-    progress = indicator_progress(session, ship, viewer.scope(), today=today(), due_days=settings.report_due_days)
-    disclose_progress(progress.values(), viewer)
+    day, due_days = today(), settings.report_due_days
+
+    def compute() -> dict[int, Progress]:
+        lines = indicator_progress(session, ship, viewer.scope(), today=day, due_days=due_days)
+        disclose_progress(lines.values(), viewer)
+        return lines
+
+    progress = stored(session, ship.id, "dashboard", viewer, (day, due_days), compute)  # per viewer: disclosed
     impacts, groups = dashboard(progress, ship)
     on_track, judged = on_track_share(progress)
     context = common(ship, user, request.state.lang) | {
@@ -110,13 +117,20 @@ def theory_of_change_page(
 ) -> HTMLResponse:
     ship = partnership_or_404(session, code, user)
     lang = request.state.lang
-    progress = indicator_progress(session, ship, Scope(), today=today(), due_days=settings.report_due_days)
-    statuses = {
-        r.id: (
-            worst([progress[i.id].status for i in r.indicators if i.id in progress]) if r.indicators else "no_indicator"
-        )
-        for r in ship.results
-    }
+    day, due_days = today(), settings.report_due_days
+
+    def compute() -> dict[int, str]:
+        progress = indicator_progress(session, ship, Scope(), today=day, due_days=due_days)
+        return {
+            r.id: (
+                worst([progress[i.id].status for i in r.indicators if i.id in progress])
+                if r.indicators
+                else "no_indicator"
+            )
+            for r in ship.results
+        }
+
+    statuses = stored(session, ship.id, "toc.statuses", None, (day, due_days), compute)  # statuses: no figure
     diagram = layout(list(ship.results), statuses, lang=lang)
     context = common(ship, user, lang) | {
         "diagram": diagram,

@@ -20,16 +20,18 @@ from mel.periods import quarter_of, quarters
 from mel.reports.models import Submission, TrainingEvent
 from mel.results.base import Scope
 from mel.results.disclosure import partnership_visible, viewer_of, visible_partners
+from mel.results.followup import followup_rates, followups_of_events, rates_by_training_year
 from mel.results.indicator_routes import partner_or_404
+from mel.results.participants import new_and_repeat
 from mel.results.progress_routes import partnership_or_404
+from mel.results.store import stored
 from mel.results.trainings import (
     ATTRIBUTE_DIMENSIONS,
     DIMENSIONS,
     SPLIT_DIMENSIONS,
-    cross_tables,
     dimension_label,
-    knowledge_gain,
     make_training_filter,
+    tables_and_gain,
     training_consistency,
     training_events,
     training_overview,
@@ -39,6 +41,7 @@ from mel.web.render import render
 router = APIRouter()
 
 EVENTS_TARGET = "training-events"
+NEW_REPEAT_BY = ("institution", "region")
 ONE_WAY = ("sex", "age", "institution", "region", "pillar", "modality")
 
 
@@ -130,38 +133,58 @@ def trainings_page(
         "ship": ship,
         "params": params,
         "query": urlencode({k: v for k, v in params.items() if v}),
-        "events": training_events(session, own, page=page, lang=lang),
+        "events": stored(
+            session,
+            ship.id,
+            "trainings.events",
+            viewer,
+            (tuple(sorted(params.items())), page, lang),
+            lambda: training_events(session, own, page=page, lang=lang),
+        ),
         "events_target": EVENTS_TARGET,
     }
+    context["event_followups"] = followups_of_events(session, own, [e.id for e in context["events"].events])
     if request.headers.get("HX-Target") == EVENTS_TARGET:
         return render(request, "trainings.html", context, block="events")
-    last_quarter = quarter_of(ship.ends_on)
-    specs: list[tuple[str, str | None]] = [(rows_dim, cols_dim), *((d, None) for d in ONE_WAY)]
-    tables = cross_tables(session, filt, specs, lang=lang)
-    overview = training_overview(session, filt, lang=lang)
-    by_institution = knowledge_gain(session, filt, "institution", lang=lang)
-    context.update(
-        partners=visible_partners(
-            viewer, session.scalars(select(Partner).where(Partner.partnership_id == ship.id).order_by(Partner.code))
-        ),
-        pillars=PILLARS,
-        quarters=list(quarters(quarter_of(ship.starts_on), last_quarter)),
-        dimensions=[(d, dimension_label(d, lang)) for d in DIMENSIONS],
-        partner_user=own_partners is not None,
-        totals=overview.totals,
-        cross=tables[0],
-        cross_labels=(dimension_label(rows_dim, lang), dimension_label(cols_dim, lang)),
-        one_way=[(d, dimension_label(d, lang), table) for d, table in zip(ONE_WAY, tables[1:], strict=True)],
-        trend=overview.trend,
-        gain_all=overview.gain_all,
-        gain_by=[
-            ("institution", dimension_label("institution", lang), by_institution),
-            ("modality", dimension_label("modality", lang), overview.gain_by_modality),
-        ],
-        consistency=training_consistency(
-            session, partnership_id=ship.id, scope=own.scope, pillar=filt.pillar, lang=lang
-        ),
-    )
+
+    def results() -> dict[str, Any]:
+        last_quarter = quarter_of(ship.ends_on)
+        specs: list[tuple[str, str | None]] = [(rows_dim, cols_dim), *((d, None) for d in ONE_WAY)]
+        # the cross tables and knowledge gain by institution from one grouped pass
+        tables, by_institution = tables_and_gain(session, filt, specs, gain_by="institution", lang=lang)
+        overview = training_overview(session, filt, lang=lang)
+        return dict(
+            partners=visible_partners(
+                viewer, session.scalars(select(Partner).where(Partner.partnership_id == ship.id).order_by(Partner.code))
+            ),
+            pillars=PILLARS,
+            quarters=list(quarters(quarter_of(ship.starts_on), last_quarter)),
+            dimensions=[(d, dimension_label(d, lang)) for d in DIMENSIONS],
+            partner_user=own_partners is not None,
+            totals=overview.totals,
+            cross=tables[0],
+            cross_labels=(dimension_label(rows_dim, lang), dimension_label(cols_dim, lang)),
+            one_way=[(d, dimension_label(d, lang), table) for d, table in zip(ONE_WAY, tables[1:], strict=True)],
+            trend=overview.trend,
+            gain_all=overview.gain_all,
+            gain_by=[
+                ("institution", dimension_label("institution", lang), by_institution),
+                ("modality", dimension_label("modality", lang), overview.gain_by_modality),
+            ],
+            consistency=training_consistency(
+                session, partnership_id=ship.id, scope=own.scope, pillar=filt.pillar, lang=lang
+            ),
+            new_repeat=[
+                (d, dimension_label(d, lang), new_and_repeat(session, filt, d, lang=lang)) for d in NEW_REPEAT_BY
+            ],
+            new_repeat_all=new_and_repeat(session, filt, lang=lang),
+            followup=followup_rates(session, filt),
+            followup_years=rates_by_training_year(session, filt),
+        )
+
+    # figures that went through the viewer's scope and partners: stored per viewer (mel.results.store)
+    key = (tuple(sorted(params.items())), lang)
+    context.update(stored(session, ship.id, "trainings.results", viewer, key, results))
     return render(request, "trainings.html", context, block="results")
 
 

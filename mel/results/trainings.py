@@ -183,6 +183,7 @@ def counted_trainings(filt: TrainingFilter) -> AnySelect:
         TrainingAttendance.post_score,
         TrainingAttendance.sheet,
         TrainingAttendance.row,
+        TrainingAttendance.repeat,
     )
     return (
         _rows_from(query, filt)
@@ -353,6 +354,22 @@ def cross_tables(
     dimensions (a result of at most a few hundred rows, whatever the history's size), rolled up
     here; any other table (by partner or quarter) gets its own GROUP BY.
     """
+    return tables_and_gain(session, filt, specs, lang=lang)[0]
+
+
+def tables_and_gain(
+    session: Session,
+    filt: TrainingFilter,
+    specs: Sequence[tuple[str, str | None]],
+    *,
+    gain_by: str | None = None,
+    lang: str = "en",
+) -> tuple[list[CrossTable], list[GainRow]]:
+    """``cross_tables`` and, from the same grouped pass, ``knowledge_gain(by=gain_by)``.
+
+    ``gain_by`` is one of ``CUBE_DIMENSIONS``: the cube groups by it with region, modality and
+    pillar, which no event spans, so its distinct-event counts add up across the other keys.
+    """
     for row_dim, col_dim in specs:
         for dim in (row_dim, col_dim):
             if dim is not None and dim not in DIMENSIONS:
@@ -361,32 +378,42 @@ def cross_tables(
             raise NotCrossable(f"{row_dim} x {col_dim}")
     cube = [spec for spec in specs if all(d is None or d in SPLIT_DIMENSIONS + CUBE_DIMENSIONS for d in spec)]
     done: dict[tuple[str, str | None], CrossTable] = {}
-    if cube:
-        used = {d for spec in cube for d in spec}
+    gain: list[GainRow] = []
+    if cube or gain_by:
+        if gain_by is not None and gain_by not in CUBE_DIMENSIONS:
+            raise ValueError(f"knowledge gain by {gain_by!r} does not come from the cube")
+        used = {d for spec in cube for d in spec} | {gain_by}
         dims: list[str] = [d for d in CUBE_DIMENSIONS if d in used]
-        facts = _facts(session, filt, dims, lang)
+        facts = _facts(session, filt, dims, lang, gain=gain_by is not None)
         for spec in cube:
             done[spec] = _shape(session, filt, spec, facts, lang)
+        if gain_by is not None:
+            gain = _gain_from(facts, gain_by)
     for spec in specs:
         if spec not in done:
             dims = [str(d) for d in spec if d is not None and d not in SPLIT_DIMENSIONS]
             done[spec] = _shape(session, filt, spec, _facts(session, filt, dims, lang), lang)
-    return [done[spec] for spec in specs]
+    return [done[spec] for spec in specs], gain
 
 
 @dataclass
 class _Facts:
-    """A grouped result: per group, the code of each dimension and every measure; and the buckets seen."""
+    """A grouped result: per group, the code of each dimension and every measure; and the buckets seen.
+
+    ``gains`` holds, per group (with or without participants), the sums of ``_gain_measures``."""
 
     buckets: dict[str, dict[str, Bucket]]
     groups: list[tuple[dict[str, str], dict[str, int]]]
+    gains: list[tuple[dict[str, str], tuple[Any, ...]]] = field(default_factory=list)
 
 
-def _facts(session: Session, filt: TrainingFilter, dims: list[str], lang: str) -> _Facts:
+def _facts(session: Session, filt: TrainingFilter, dims: list[str], lang: str, *, gain: bool = False) -> _Facts:
     names = list(_MEASURES)
+    measures = [*_MEASURES.values(), *(_gain_measures() if gain else [])]
     buckets: dict[str, dict[str, Bucket]] = {d: {} for d in dims}
     groups = []
-    for rec in session.execute(_grouped(filt, dims, list(_MEASURES.values()), lang)):
+    gains = []
+    for rec in session.execute(_grouped(filt, dims, measures, lang)):
         codes = {}
         for n, dim in enumerate(dims):
             code = rec[3 * n]
@@ -396,7 +423,20 @@ def _facts(session: Session, filt: TrainingFilter, dims: list[str], lang: str) -
         numbers = {name: int(rec[3 * len(dims) + m] or 0) for m, name in enumerate(names)}
         if numbers[TOTAL_COLUMN] or not dims:
             groups.append((codes, numbers))
-    return _Facts(buckets, groups)
+        if gain:
+            gains.append((codes, tuple(rec[3 * len(dims) + len(names) :])))
+    return _Facts(buckets, groups, gains)
+
+
+def _gain_from(facts: _Facts, by: str) -> list[GainRow]:
+    """``knowledge_gain(by=...)`` rolled up from the cube's groups (see ``tables_and_gain``)."""
+    sums: dict[str, list[float]] = {}
+    for codes, numbers in facts.gains:
+        total = sums.setdefault(codes[by], [0.0] * len(numbers))
+        for n, number in enumerate(numbers):
+            total[n] += float(number or 0)
+    rows = [_gain_row(facts.buckets[by][code], total) for code, total in sums.items()]
+    return sorted(rows, key=lambda g: g.bucket.order)
 
 
 def _shape(
@@ -616,6 +656,7 @@ class AttendanceLine:
     post_score: float | None
     sheet: str
     row: int
+    repeat: int | None = None  # participants the project had trained before; None: not recorded
 
     @property
     def participants(self) -> int:
@@ -701,6 +742,7 @@ def training_events(
                 _A.post_score,
                 _A.sheet,
                 _A.row,
+                _A.repeat,
             )
             .join(inst, inst.id == _A.institution_id)
             .where(_A.event_id.in_(list(events)))
@@ -748,12 +790,11 @@ def training_indicators(session: Session, partnership_id: int) -> list[tuple[Ind
     """The people-trained indicators of a partnership with the pillar of trainings they count."""
     ship_code = session.scalar(select(Partnership.code).where(Partnership.id == partnership_id))
     codes = TRAINING_INDICATOR_CODES.get(ship_code or "", frozenset())
-    if not codes:
-        return []
+    flagged = Indicator.new_participants_only.is_(True)  # the catalog's flag: new participants only
     rows = session.execute(
         select(Indicator, Result.pillar)
         .join(Result, Result.id == Indicator.result_id)
-        .where(Indicator.partnership_id == partnership_id, Indicator.code.in_(sorted(codes)))
+        .where(Indicator.partnership_id == partnership_id, Indicator.code.in_(sorted(codes)) | flagged)
         .order_by(Indicator.position, Indicator.code)
     )
     return [(ind, pillar) for ind, pillar in rows]
@@ -795,7 +836,8 @@ def training_consistency(
         reported[(ind_id, partner_id, period)] = (float(number), status)
     filt = TrainingFilter(partnership_id, scope, pillar)
     trained: dict[tuple[int, str, str], tuple[int, str]] = {}
-    for partner_id, period, event_pillar, people, status in session.execute(
+    new_only: dict[tuple[int, str, str], int] = {}
+    for partner_id, period, event_pillar, people, status, new in session.execute(
         _rows_from(
             select(
                 Submission.partner_id,
@@ -803,11 +845,13 @@ def training_consistency(
                 TrainingEvent.pillar,
                 func.sum(PARTICIPANTS),
                 func.max(Submission.status),
+                func.sum(PARTICIPANTS - func.coalesce(_A.repeat, 0)),
             ),
             filt,
         ).group_by(Submission.partner_id, Submission.period, TrainingEvent.pillar)
     ):
         trained[(partner_id, period, event_pillar)] = (int(people or 0), status)
+        new_only[(partner_id, period, event_pillar)] = int(new or 0)
     assigned: dict[int, set[int]] = defaultdict(set)
     for ind_id, partner_id in session.execute(
         select(indicator_partner.c.indicator_id, indicator_partner.c.partner_id).where(
@@ -820,6 +864,8 @@ def training_consistency(
     for ind_id, (ind, ind_pillar) in by_id.items():
         sums: dict[tuple[int, str], tuple[int, str]] = {}
         for (partner_id, period, event_pillar), (people, status) in trained.items():
+            if ind.new_participants_only:  # participants minus those the project had trained before
+                people = new_only[(partner_id, period, event_pillar)]
             if ind_pillar not in (None, event_pillar):
                 continue
             if assigned[ind_id] and partner_id not in assigned[ind_id]:

@@ -18,17 +18,44 @@
       ctx.fillStyle = "#b3261e";
       ctx.setLineDash([4, 3]);
       ctx.font = "11px system-ui, sans-serif";
+      /* Each flag carries the event's number in the list under the chart and the start of its title
+         (at most 150 px), on the first of three rows where it does not run into an earlier label;
+         the list under the chart holds the full titles. */
+      var ends = [-Infinity, -Infinity, -Infinity];
       events.forEach(function (e, i) {
         var px = x.getPixelForValue(e.index);
         ctx.beginPath();
         ctx.moveTo(px, area.top);
         ctx.lineTo(px, area.bottom);
         ctx.stroke();
-        ctx.fillText("\u2691 " + e.title, Math.min(px + 3, area.right - 80), area.top + 12 + (i % 3) * 13);
+        var head = "\u2691" + (e.n || i + 1) + " ";
+        var label = head + fit(ctx, e.title, 150 - ctx.measureText(head).width);
+        var width = ctx.measureText(label).width;
+        var left = px + 3 + width > area.right ? Math.max(area.left, px - 3 - width) : px + 3;
+        var row = ends.indexOf(Math.min.apply(null, ends));
+        for (var r = 0; r < 3; r += 1) { if (ends[r] <= left) { row = r; break; } }
+        ctx.fillText(label, left, area.top + 12 + row * 13);
+        ends[row] = left + width + 6;
       });
       ctx.restore();
     }
   };
+
+  /* The longest start of text that fits in width pixels, with an ellipsis when cut. */
+  function fit(ctx, text, width) {
+    if (ctx.measureText(text).width <= width) { return text; }
+    var cut = text.length;
+    while (cut > 0 && ctx.measureText(text.slice(0, cut) + "\u2026").width > width) { cut -= 1; }
+    return cut > 0 ? text.slice(0, cut).trimEnd() + "\u2026" : "";
+  }
+
+  /* Category-axis ticks shortened to about max characters; the tooltip and the table keep the full text. */
+  function shortTicks(max) {
+    return function (value) {
+      var label = String(this.getLabelForValue(value));
+      return label.length > max ? label.slice(0, max - 1).trimEnd() + "\u2026" : label;
+    };
+  }
 
   function series(canvas) {
     var source = document.getElementById(canvas.getAttribute("data-progress-chart"));
@@ -56,6 +83,7 @@
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
+        locale: document.documentElement.lang || "en",
         plugins: { melEvents: { events: spec.events || [] } },
         scales: { y: { beginAtZero: true, suggestedMax: spec.percent ? 100 : undefined } }
       },
@@ -81,8 +109,9 @@
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
+        locale: document.documentElement.lang || "en",
         plugins: { legend: { display: spec.datasets.length > 1 } },
-        scales: { x: { beginAtZero: true } }
+        scales: { x: { beginAtZero: true }, y: { ticks: { callback: shortTicks(28), autoSkip: false } } }
       }
     });
   }

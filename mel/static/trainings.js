@@ -3,6 +3,14 @@
 (function () {
   "use strict";
 
+  /* Category-axis ticks shortened to about max characters; the tooltip and the table keep the full text. */
+  function shortTicks(max) {
+    return function (value) {
+      var label = String(this.getLabelForValue(value));
+      return label.length > max ? label.slice(0, max - 1).trimEnd() + "\u2026" : label;
+    };
+  }
+
   function draw(canvas) {
     var source = document.getElementById(canvas.getAttribute("data-chart"));
     if (!source || typeof window.Chart === "undefined") {
@@ -19,13 +27,14 @@
       data: { labels: spec.labels, datasets: spec.datasets },
       options: {
         indexAxis: horizontal ? "y" : "x",
+        locale: document.documentElement.lang || "en",
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
         plugins: { legend: { display: spec.datasets.length > 1 } },
         scales: {
-          x: { stacked: stacked, beginAtZero: true },
-          y: { stacked: stacked, beginAtZero: true }
+          x: { stacked: stacked, beginAtZero: true, ticks: horizontal ? {} : { callback: shortTicks(18) } },
+          y: { stacked: stacked, beginAtZero: true, ticks: horizontal ? { callback: shortTicks(28), autoSkip: false } : {} }
         }
       }
     });

@@ -7,15 +7,39 @@ from typing import Any
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup
 
+from mel.catalog.stages import Scale
 from mel.i18n import format_day, format_number, translations
 from mel.paths import TEMPLATES_DIR
 from mel.results.figures import round1
+from mel.web import static
 
 
 @pass_context
 def _gettext(context: Context, message: str) -> str:
     return translations(context.get("lang", "en")).gettext(message)
+
+
+_TRANSLATED: dict[tuple[str, str, bool], str] = {}
+_MAX_TRANSLATED = 20_000
+
+
+@pass_context
+def _fast_gettext(context: Context, message: str, /, **variables: Any) -> str:
+    """Jinja's newstyle ``_()`` (``gettext`` translated, marked safe under autoescape, then ``% variables``)
+    in one call, remembering the answers without variables: a page asks for a few hundred."""
+    autoescape = bool(context.eval_ctx.autoescape)
+    key = (context.get("lang", "en"), message, autoescape)
+    if not variables and key in _TRANSLATED:
+        return _TRANSLATED[key]
+    found: str = translations(key[0]).gettext(message)
+    if autoescape:
+        found = Markup(found)
+    found = found % variables
+    if not variables and len(_TRANSLATED) < _MAX_TRANSLATED:
+        _TRANSLATED[key] = found
+    return found
 
 
 @pass_context
@@ -35,6 +59,24 @@ def _date(context: Context, value: Any, style: str = "medium") -> str:
     return format_day(value, context.get("lang", "en"), style)
 
 
+@pass_context
+def _stage(context: Context, value: Any, levels: Any) -> str:
+    """A stage indicator's value by its level's name in the viewer's language (the number when unknown)."""
+    scale = Scale.of(levels)
+    label = scale.label(value, context.get("lang", "en")) if scale else None
+    return label or format_number(value, context.get("lang", "en"), 0)
+
+
+@pass_context
+def _country(context: Context, code: str | None) -> str:
+    """A country's name in the viewer's language (``PE``: Peru / Perú); the code when Babel has no name."""
+    if not code:
+        return "—"
+    from babel import Locale
+
+    return str(Locale.parse(context.get("lang", "en")).territories.get(code.upper(), code))
+
+
 def make_templates() -> Jinja2Blocks:
     templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
     env = templates.env
@@ -42,6 +84,10 @@ def make_templates() -> Jinja2Blocks:
     env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["number"] = _number
     env.filters["date"] = _date
+    env.filters["stage"] = _stage
+    env.filters["country"] = _country
     env.filters["round1"] = round1
     env.globals["languages"] = ("en", "es")
+    env.globals["url_for"] = static.url_for  # static files under a versioned, long-cached URL
+    env.globals["gettext"] = env.globals["_"] = _fast_gettext  # same answers, one call instead of three
     return templates

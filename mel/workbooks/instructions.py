@@ -38,6 +38,7 @@ ERROR_CODES = (
     "personal_data",
     "file_too_large",
     "missing_value",
+    "unknown_stage",
 )
 
 
@@ -74,6 +75,7 @@ def error_meanings(lang: str) -> dict[str, str]:
         ),
         "file_too_large": t(lang, "The file is larger than the upload limit."),
         "missing_value": t(lang, "A training row has no title or no participant numbers: fill them in."),
+        "unknown_stage": t(lang, "The value is not one of the indicator's stages: pick a stage from the dropdown."),
     }
     return {code: meanings[code] for code in ERROR_CODES}
 

@@ -15,6 +15,7 @@ def sheet_names(lang: str) -> dict[str, str]:
         "indicators": t(lang, "Indicators"),
         "trainings": t(lang, "Trainings"),
         "narrative": t(lang, "Narrative"),
+        "followup": t(lang, "Follow-up"),
         "instructions": t(lang, "Instructions"),
         "lists": t(lang, "Lists"),
         "measurements": t(lang, "Measurements"),
@@ -59,6 +60,22 @@ def training_headers(lang: str) -> dict[str, str]:
         "hours": t(lang, "Hours"),
         "pre_score": t(lang, "Pre-test"),
         "post_score": t(lang, "Post-test"),
+        "repeat": t(lang, "Repeat"),
+    }
+
+
+def followup_headers(lang: str) -> dict[str, str]:
+    """The Follow-up (Seguimiento) sheet: counts of a training's participants met again, never names."""
+    return {
+        "title": t(lang, "Title"),
+        "start_date": t(lang, "Start date"),
+        "training_period": t(lang, "Training quarter"),
+        "institution": t(lang, "Institution"),
+        "months": t(lang, "Months after"),
+        "participants": t(lang, "Participants"),
+        "reached": t(lang, "Reached"),
+        "in_post": t(lang, "Still in post"),
+        "applying": t(lang, "Applying skills"),
     }
 
 
@@ -113,4 +130,5 @@ def unit_labels(lang: str) -> dict[str, str]:
         "count": t(lang, "Number (whole)"),
         "percent": t(lang, "Percent (0-100)"),
         "yes_no": t(lang, "Yes or no"),
+        "stage": t(lang, "Stage (choose from the list)"),
     }

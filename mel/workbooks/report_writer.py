@@ -18,6 +18,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from mel.workbooks.labels import (
     cover_labels,
+    followup_headers,
     indicator_headers,
     measurement_headers,
     narrative_headers,
@@ -61,10 +62,25 @@ class TrainingRow:
     hours: float | None = None
     pre_score: float | None = None
     post_score: float | None = None
+    repeat: int | None = None  # participants the project had trained before
 
     @property
     def people(self) -> int:
         return self.female + self.male + self.other
+
+
+@dataclass
+class FollowUpRow:
+    """A Follow-up (Seguimiento) row: counts of an earlier training's participants met again."""
+
+    title: str
+    start_date: dt.date
+    institution: str | None
+    months: int
+    participants: int
+    reached: int
+    in_post: int
+    applying: int
 
 
 @dataclass
@@ -76,6 +92,7 @@ class Report:
     narrative: list[tuple[str, str]] = field(default_factory=list)
     prepared_by: str | None = None
     report_date: dt.date | None = None
+    followups: list[FollowUpRow] = field(default_factory=list)
 
 
 @dataclass
@@ -143,6 +160,8 @@ def write_report(report: Report, dimensions: dict[str, DimensionSpec], lang: str
 
     if report.trainings:
         _write_trainings(book.add_worksheet(names["trainings"]), report.trainings, dimensions, lang, bold, date_format)
+    if report.followups:
+        _write_followups(book.add_worksheet(names["followup"]), report.followups, dimensions, lang, bold, date_format)
     if report.narrative:
         ws = book.add_worksheet(names["narrative"])
         nheads = narrative_headers(lang)
@@ -182,8 +201,27 @@ def _write_trainings(
             "hours": item.hours,
             "pre_score": item.pre_score,
             "post_score": item.post_score,
+            "repeat": item.repeat,
         }
         _write_row(ws, number, [values[k] for k in keys], date_format)
+
+
+def _write_followups(
+    ws: Worksheet,
+    rows: list[FollowUpRow],
+    dimensions: dict[str, DimensionSpec],
+    lang: str,
+    bold: Any,
+    date_format: Any,
+) -> None:
+    heads = followup_headers(lang)
+    keys = ["title", "start_date", "institution", "months", "participants", "reached", "in_post", "applying"]
+    ws.write_row(0, 0, [heads[k] for k in keys], bold)
+    for number, item in enumerate(rows, start=1):
+        institution = dimensions["institution"].label_of(item.institution) if item.institution else None
+        values: list[Any] = [item.title, item.start_date, institution, item.months, item.participants]
+        values += [item.reached, item.in_post, item.applying]
+        _write_row(ws, number, values, date_format)
 
 
 def write_measurements(rows: list[MeasurementRow], dimensions: dict[str, DimensionSpec], lang: str) -> bytes:

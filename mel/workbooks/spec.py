@@ -43,6 +43,7 @@ class IndicatorSpec:
     unit: str
     dimensions: tuple[str, ...]
     pooled: bool = False  # a percent reported as numerator and denominator
+    levels: tuple[str, ...] = ()  # a stage indicator's level names in the workbook's language
 
 
 @dataclass
@@ -115,7 +116,14 @@ def partner_spec(session: Session, *, partner_code: str, period: str, lang: str 
         fiscal_period=fiscal_label(quarter, ship.fiscal_year_start),
         pillars=tuple(ship.pillars),
         indicators=[
-            IndicatorSpec(i.code, i.label(lang), i.unit, tuple(d.code for d in i.dimensions), i.pooled)
+            IndicatorSpec(
+                i.code,
+                i.label(lang),
+                i.unit,
+                tuple(d.code for d in i.dimensions),
+                i.pooled,
+                tuple(lv["es" if lang == "es" else "en"] for lv in i.levels or ()),
+            )
             for i in indicators
         ],
         dimensions=dimension_specs(session, ship.id, lang),

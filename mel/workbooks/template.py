@@ -22,6 +22,7 @@ from mel.i18n import t
 from mel.workbooks import instructions
 from mel.workbooks.labels import (
     cover_labels,
+    followup_headers,
     indicator_headers,
     narrative_headers,
     pillar_labels,
@@ -38,6 +39,7 @@ HEADER_ROW = 4
 BLANK_INDICATOR_ROWS = 200
 TRAINING_ROWS = 300
 NARRATIVE_ROWS = 30
+FOLLOWUP_ROWS = 100
 
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
@@ -48,10 +50,23 @@ UNLOCKED = Protection(locked=False)
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 
-def build_template(*, session: Session, partner_code: str, period: str, lang: str = "en") -> bytes:
-    """The .xlsx bytes of the template for ``partner_code`` and ``period`` (SpecError if impossible)."""
+def build_template(
+    *, session: Session, partner_code: str, period: str, lang: str = "en", prefill: bool = True, staff: bool = False
+) -> bytes:
+    """The .xlsx bytes of the template for ``partner_code`` and ``period`` (SpecError if impossible).
+
+    ``prefill`` adds the read-only reference sheet (targets, values to date, open queries, return
+    comments; ``mel.workbooks.prefill``); ``staff`` shows small counts of sensitive indicators in it.
+    """
     spec = partner_spec(session, partner_code=partner_code, period=period, lang=lang)
-    return reproducible_bytes(render_template(spec))
+    wb = render_template(spec)
+    if prefill:
+        from mel.workbooks import prefill as reference  # reads reports: imported only when asked
+
+        sheet = reference.write(wb, spec, reference.gather(session, spec, staff=staff))
+        wb.move_sheet(sheet, offset=wb.index(wb[sheet_names(lang)["instructions"]]) + 1 - wb.index(sheet))
+        reference.note_in_instructions(wb[sheet_names(lang)["instructions"]], lang)
+    return reproducible_bytes(wb)
 
 
 def render_template(spec: PartnerSpec) -> Workbook:
@@ -66,6 +81,7 @@ def render_template(spec: PartnerSpec) -> Workbook:
     _write_cover(cover, spec)
     _write_indicators(wb.create_sheet(names["indicators"]), spec, lists)
     _write_trainings(wb.create_sheet(names["trainings"]), spec, lists)
+    _write_followup(wb.create_sheet(names["followup"]), spec, lists)
     _write_narrative(wb.create_sheet(names["narrative"]), spec, lists)
     instructions.write(wb.create_sheet(names["instructions"]), lang)
     wb.move_sheet(lists.ws, offset=len(wb.sheetnames) - 1 - wb.index(lists.ws))
@@ -211,6 +227,9 @@ def _write_indicators(ws: Worksheet, spec: PartnerSpec, lists: _Lists) -> None:
         for col in (1, 2, 3):
             ws.cell(row=row, column=col).fill = REFERENCE_FILL
         _number_rule(ws, ind.unit, f"{get_column_letter(value_col)}{row}", lang)
+        if ind.levels:  # a stage: its level names (numbers and aliases are accepted too)
+            ref = lists.add(f"stage:{ind.code}", ind.code, list(ind.levels))
+            _dropdown(ws, ref, f"{get_column_letter(value_col)}{row}", lang)
         if ind.pooled:  # the rate comes from its counts: the value may stay empty
             for col in (value_col + 1, value_col + 2):
                 _number_rule(ws, "count", f"{get_column_letter(col)}{row}", lang)
@@ -273,6 +292,32 @@ def _write_trainings(ws: Worksheet, spec: PartnerSpec, lists: _Lists) -> None:
     for key, (list_key, values) in choices.items():
         ref = lists.add(list_key, heads[key], values)
         letter = get_column_letter(keys.index(key) + 1)
+        _dropdown(ws, ref, f"{letter}{first}:{letter}{last}", lang)
+    _protect(ws)
+
+
+def _write_followup(ws: Worksheet, spec: PartnerSpec, lists: _Lists) -> None:
+    """The optional Follow-up sheet: earlier courses' participants met again, as counts."""
+    lang = spec.lang
+    heads = followup_headers(lang)
+    _titles(
+        ws,
+        t(lang, "Follow-up of earlier trainings: {partner}, {period}", partner=spec.partner_code, period=spec.period),
+        t(
+            lang,
+            "Participants of an earlier course met again months later, as counts, never names: one row per "
+            "course (title and start date as reported) or per institution and training quarter.",
+        ),
+    )
+    keys = list(heads)
+    _header(ws, [heads[k] for k in keys], [40 if k == "title" else 30 if k == "institution" else 13 for k in keys])
+    first, last = HEADER_ROW + 1, HEADER_ROW + FOLLOWUP_ROWS
+    _unlock(ws, first, last, range(1, len(keys) + 1))
+    _unlock(ws, first, last, [keys.index("start_date") + 1], "yyyy-mm-dd")
+    institution = spec.dimensions.get("institution")
+    if institution is not None:
+        ref = lists.add(institution.code, heads["institution"], [c.label for c in institution.categories])
+        letter = get_column_letter(keys.index("institution") + 1)
         _dropdown(ws, ref, f"{letter}{first}:{letter}{last}", lang)
     _protect(ws)
 

@@ -142,3 +142,103 @@ def test_theory_of_change_text_is_readable_in_spanish(page_factory: Any, server:
     overflowing = [c["text"] for c in checks if not c["inside"]]
     assert not small, small[:5]
     assert not overflowing, overflowing[:5]
+
+
+def test_filters_work_from_the_keyboard_and_keep_focus(page_factory: Any, server: Server) -> None:
+    """An htmx filter changed with the arrow keys reloads its results once and leaves focus where it was,
+    also where the swap replaces the form itself (the upload page's quarter)."""
+    page = page_factory()
+    _log_in(page, server, "officer@demo.mel")
+    page.goto(f"{server.url}/p/peru-cpc/iptt")
+    before = page.locator("#iptt-table").inner_html()
+    page.focus("#iptt-granularity")
+    chosen = page.eval_on_selector("#iptt-granularity", "s => s.value")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/iptt" in r.url else None)
+    with page.expect_response(lambda r: "/iptt" in r.url and r.request.headers.get("hx-request") == "true"):
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowUp")
+        page.keyboard.press("ArrowDown")
+    page.wait_for_load_state("networkidle")
+    assert page.eval_on_selector("#iptt-granularity", "s => s.value") != chosen
+    assert page.locator("#iptt-table").inner_html() != before
+    assert len(requests) == 1, requests  # three key presses, one request (the change is debounced)
+    assert page.evaluate("document.activeElement.id") == "iptt-granularity"
+
+    _log_in(page, server, "ilo@demo.mel")
+    page.goto(f"{server.url}/reports?partner=ilo")
+    page.focus("#upload-period")
+    first = page.eval_on_selector("#upload-period", "s => s.value")
+    with page.expect_response(lambda r: "/reports" in r.url and r.request.headers.get("hx-request") == "true"):
+        page.keyboard.press("ArrowDown")
+    page.wait_for_load_state("networkidle")
+    assert page.eval_on_selector("#upload-period", "s => s.value") != first
+    assert page.evaluate("document.activeElement.id") == "upload-period"
+
+
+def test_chart_labels_are_not_cut_off(page_factory: Any, server: Server) -> None:
+    """Long category names are shortened with an ellipsis on the axis (the table keeps them whole), and
+    context-event flags are numbered like the list under the chart."""
+    page = page_factory()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    _log_in(page, server, "officer@demo.mel")
+    page.goto(f"{server.url}/p/peru-cpc/trainings")
+    page.wait_for_load_state("networkidle")
+    ticks = page.evaluate(
+        """() => [...document.querySelectorAll('canvas[data-chart]')].flatMap(c => {
+            const chart = Chart.getChart(c);
+            if (!chart || chart.options.indexAxis !== 'y') return [];
+            const axis = chart.scales.y;
+            return axis.ticks.map((t, i) => ({label: String(axis.getLabelForValue(t.value)),
+                                              shown: [].concat(axis.getLabelItems()[i].label).join(' '),
+                                              left: axis.left}));
+        })"""
+    )
+    assert ticks
+    long_ones = [t for t in ticks if len(t["label"]) > 28]
+    assert long_ones, "the demo has long institution names"
+    assert all(t["shown"].endswith("…") and len(t["shown"]) <= 28 for t in long_ones)
+    assert all(t["left"] >= 0 for t in ticks)
+
+    page.goto(f"{server.url}/p/peru-cpc/indicators/1.b")
+    page.wait_for_load_state("networkidle")
+    numbers = page.evaluate(
+        """() => JSON.parse(document.getElementById('series-data').textContent).events.map(e => e.n)"""
+    )
+    listed = page.locator("figcaption ol.events li").count()
+    assert numbers and all(1 <= n <= listed for n in numbers)
+
+
+WIDE_BY_DESIGN = {"theory-of-change"}  # the diagram keeps 11 px text and scrolls sideways
+NARROW = [p for p in PAGES if p[0] not in WIDE_BY_DESIGN]
+
+
+@pytest.mark.parametrize(("name", "path", "account"), NARROW, ids=[p[0] for p in NARROW])
+def test_page_fits_a_phone(page_factory: Any, server: Server, name: str, path: str, account: str) -> None:
+    """At 390 px nothing but a table or figure's own scroller is wider than the screen: filters, buttons
+    and label/value lists wrap instead of running off the side."""
+    page = page_factory()
+    page.set_viewport_size({"width": 390, "height": 844})
+    _log_in(page, server, account)
+    target = _resolve(page, server, path)
+    for lang in ("en", "es"):
+        page.goto(f"{server.url}{target}{'&' if '?' in target else '?'}lang={lang}")
+        page.wait_for_load_state("networkidle")
+        wide = page.evaluate(
+            """() => {
+                const limit = document.documentElement.clientWidth;
+                const inScroller = el => {
+                    for (let p = el.parentElement; p; p = p.parentElement) {
+                        const o = getComputedStyle(p).overflowX;
+                        if (o === 'auto' || o === 'scroll') return true;
+                    }
+                    return false;
+                };
+                const found = [...document.querySelectorAll('body *')].filter(el => {
+                    const r = el.getBoundingClientRect();
+                    return r.width > 0 && r.right > limit + 1 && !inScroller(el);
+                }).slice(0, 5);
+                return found.map(el => `${el.tagName}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`);
+            }"""
+        )
+        assert not wide, f"{name} ({lang}) runs off a 390 px screen: {wide}"

@@ -57,7 +57,7 @@ def fill_template(template: bytes, lang: str, mistakes: dict[int, Any]) -> tuple
         unit = sheet.cell(row, 3).value
         if sheet.cell(row, 1).value is None or unit is None:
             break
-        good = {units["count"]: 12, units["percent"]: 75, units["yes_no"]: 1}[unit]
+        good = {units["count"]: 12, units["percent"]: 75, units["yes_no"]: 1, units["stage"]: 1}[unit]
         cell = sheet.cell(row, value_col)
         if offset in mistakes and unit == units["count"]:
             cell.value = mistakes[offset]

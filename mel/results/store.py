@@ -1,0 +1,140 @@
+"""Stored figures: what the figures engine computed for a partnership, kept until its data changes.
+
+A page asks ``stored(session, partnership_id, view, viewer, params, compute)``: the answer is
+keyed by the partnership's data stamp (``mel.results.versions``, bumped in the transaction of any
+change to its figures), the day (targets are pro-rated by date), the view, the viewer and the
+view's parameters. While the stamp holds, a page is one indexed read of ``figure_version`` plus
+rendering; the first request after a change computes and keeps the new answer.
+
+The store keeps whatever the engine and the view return, so changes to the engine flow through
+without touching this module. Its rules:
+
+* ``viewer`` is part of the key: figures that went through the disclosure gate are stored per
+  viewer (role, own partners, provisional, suppression) and never reach another one. ``None``
+  is only for results that reach no reader as numbers (a count of indicators on track, statuses);
+* a session with uncommitted changes computes without storing (its figures may never commit);
+* what is stored is shared by every later request: callers must not change it afterwards, and
+  it must not need its session (plain data, or ORM objects whose attributes were already loaded);
+* each server process keeps its own store (at most ``MAX_ENTRIES`` answers, least recently used
+  dropped first); the stamps live in the database, so several processes or machines agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mel.catalog.models import Partnership
+from mel.results.disclosure import Viewer
+from mel.results.store_models import FigureVersion
+from mel.results.versions import pending, stamps
+
+T = TypeVar("T")
+
+MAX_ENTRIES = 512
+"""Answers kept per process (a portfolio of 60 partnerships alone keeps 120 small ones); the largest,
+a quarterly IPTT at a million values, are a few MB."""
+
+
+class FigureStore:
+    """A thread-safe LRU of computed answers."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> tuple[bool, Any]:
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return True, self._entries[key]
+            self.misses += 1
+            return False, None
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+STORE = FigureStore()
+
+
+def prefetch(session: Session, partnership_ids: Iterable[int]) -> None:
+    """Read several partnerships' stamps in one query (a page about many partnerships)."""
+    stamps(session, list(partnership_ids))
+
+
+def stored(
+    session: Session,
+    partnership_id: int,
+    view: str,
+    viewer: Viewer | None,
+    params: Hashable,
+    compute: Callable[[], T],
+    *,
+    store: FigureStore = STORE,
+) -> T:
+    """``compute()``, or what it returned for the same partnership data, day, view, viewer and params."""
+    if pending(session):
+        return compute()
+    stamp = stamps(session, [partnership_id]).get(partnership_id)
+    if stamp is None:  # a partnership without a version row yet: nothing can be trusted to last
+        return compute()
+    key = (partnership_id, stamp, dt.date.today(), view, viewer, params)
+    found, value = store.get(key)
+    if found:
+        return value
+    value = compute()
+    store.put(key, value)
+    return value
+
+
+def stored_partnership(session: Session, code: str, *, store: FigureStore = STORE) -> Partnership | None:
+    """``load_partnership(session, code)``, from a graph loaded once per data version.
+
+    Every page starts by loading its partnership's framework (results, indicators, targets,
+    partners, dimensions): with the ORM's bookkeeping, the costliest part of a stored page. The
+    graph is loaded in a session of its own, kept detached, and merged into ``session`` without
+    SQL (``merge(load=False)``): the caller gets objects of its own session, as from a query, whose
+    further lazy loads work as usual.
+    """
+    from mel.results.progress import load_partnership
+
+    if pending(session):
+        return load_partnership(session, code)
+    found = session.execute(
+        select(Partnership.id, FigureVersion.stamp)
+        .join(FigureVersion, FigureVersion.partnership_id == Partnership.id)
+        .where(Partnership.code == code)
+    ).first()
+    if found is None:  # no such partnership (or no version yet): as the query itself answers
+        return load_partnership(session, code)
+    key = (found.id, found.stamp, "partnership.graph")
+    hit, graph = store.get(key)
+    if not hit:
+        with Session(session.get_bind()) as own:
+            graph = load_partnership(own, code)
+        if graph is None:
+            return None
+        store.put(key, graph)
+    return session.merge(graph, load=False)

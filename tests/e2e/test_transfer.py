@@ -1,0 +1,98 @@
+"""Slow links: what a browser really transfers for a page, counted by Chromium itself.
+
+A first visit (empty cache, already signed in) of any page stays within 150 KB on the wire, the
+HTML, style sheets and scripts (htmx, Chart.js) included; a second visit within 20 KB, since the
+static files are cached for a year under versioned URLs and only the page itself is fetched again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.e2e.conftest import Server
+from tests.e2e.test_journeys import log_in
+
+FIRST_LOAD = 150 * 1024
+REPEAT_LOAD = 20 * 1024
+PAGES = [
+    "/",
+    "/p/peru-cpc",
+    "/p/peru-cpc/theory-of-change",
+    "/p/peru-cpc/indicators/1.1.a",
+    "/p/peru-cpc/iptt",
+    "/p/peru-cpc/iptt?granularity=quarter&expand=all",
+    "/p/peru-cpc/trainings",
+    "/p/peru-cpc/comparison",
+    "/reports",
+]
+
+
+class Wire:
+    """Bytes received per request as Chromium's network layer counts them (compressed body and headers)."""
+
+    def __init__(self, page: Page) -> None:
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("Network.enable")
+        self.received: dict[str, int] = {}
+        self.urls: dict[str, str] = {}
+        self.cdp.on("Network.requestWillBeSent", self._sent)
+        self.cdp.on("Network.loadingFinished", self._finished)
+
+    def _sent(self, event: dict[str, Any]) -> None:
+        self.urls[event["requestId"]] = event["request"]["url"]
+
+    def _finished(self, event: dict[str, Any]) -> None:
+        self.received[event["requestId"]] = int(event["encodedDataLength"])
+
+    def measure(self, page: Page, go: Callable[[], None]) -> tuple[int, dict[str, int]]:
+        self.received.clear()
+        self.urls.clear()
+        go()
+        page.wait_for_load_state("networkidle")
+        per_url = {self.urls.get(rid, rid): size for rid, size in self.received.items()}
+        return sum(self.received.values()), per_url
+
+
+def _fresh_signed_in_page(page_factory: Callable[[], Any], server: Server) -> Page:
+    """A page in a new browser context (empty cache) carrying an officer's session cookie."""
+    login_page = page_factory()
+    log_in(login_page, server, "officer@demo.mel")
+    cookies = login_page.context.cookies()
+    page: Page = page_factory()
+    page.context.add_cookies(cookies)
+    return page
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_first_and_repeat_loads_are_light(page_factory: Callable[[], Any], server: Server, path: str) -> None:
+    page = _fresh_signed_in_page(page_factory, server)
+    wire = Wire(page)
+    first, files = wire.measure(page, lambda: page.goto(f"{server.url}{path}"))
+    assert "form.login" not in page.content() or path == "/login"
+    assert any("/static/_v/" in url and url.endswith("htmx.min.js") for url in files), "htmx was not loaded"
+    assert first <= FIRST_LOAD, f"{path}: first load {first:,} bytes: {sorted(files.items(), key=lambda kv: -kv[1])}"
+    repeat, again = wire.measure(page, lambda: page.goto(f"{server.url}{path}"))
+    assert not [u for u in again if "/static/" in u and again[u] > 0], f"{path}: static files fetched again: {again}"
+    assert repeat <= REPEAT_LOAD, f"{path}: repeat load {repeat:,} bytes: {again}"
+
+
+def test_the_login_page_is_light_for_a_stranger(page_factory: Callable[[], Any], server: Server) -> None:
+    page: Page = page_factory()
+    wire = Wire(page)
+    first, files = wire.measure(page, lambda: page.goto(f"{server.url}/login"))
+    assert first <= FIRST_LOAD, files
+    repeat, again = wire.measure(page, lambda: page.goto(f"{server.url}/login"))
+    assert repeat <= REPEAT_LOAD, again
+
+
+def test_charts_still_draw_from_the_cached_script(page_factory: Callable[[], Any], server: Server) -> None:
+    page = _fresh_signed_in_page(page_factory, server)
+    for _ in range(2):  # first from the network, then from the cache
+        page.goto(f"{server.url}/p/peru-cpc/indicators/1.1.a")
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("typeof window.Chart") == "function"
+        assert page.evaluate("typeof window.htmx") == "object"
