@@ -457,6 +457,7 @@ def test_partner_user_sees_aggregates_but_only_own_submissions(
         for article in part.select("article.event"):
             seen.append(article.select_one("h3").get_text(strip=True))  # type: ignore[union-attr]
             assert article.select_one("a.submission") is not None
+            assert "Centro Yanapanakusun" in article.select_one("p.meta").get_text()  # the name, not the code
     assert sorted(seen) == sorted(own)
     # the consistency table compares only the user's own reports
     partners = {tr["data-partner"] for tr in page.select("table.consistency tbody tr[data-partner]")}

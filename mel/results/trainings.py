@@ -673,6 +673,7 @@ class EventLine:
     region: str
     modality: str
     partner: str
+    """The reporting partner's name."""
     period: str
     status: str
     submission_id: int
@@ -711,7 +712,7 @@ def training_events(
             TrainingEvent.pillar,
             region.label_es if lang == "es" else region.label_en,
             modality.label_es if lang == "es" else modality.label_en,
-            Partner.code,
+            Partner.name,
             Submission.period,
             Submission.status,
             Submission.id,
