@@ -216,7 +216,7 @@ def _heavy_xlsx(path: Path, xml_bytes: int) -> None:
 
 
 PEAK_SCRIPT = """
-import resource, sys
+import sys
 from pathlib import Path
 from mel.settings import Settings
 from mel.workbooks.reader import WorkbookError, read_workbook
@@ -228,7 +228,9 @@ try:
     print("read")
 except WorkbookError as exc:
     print(exc.code, exc.sheet)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+# this process's own peak (VmHWM starts afresh at exec; ru_maxrss may carry the forking parent's peak)
+hwm = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM:"))
+print(int(hwm.split()[1]) // 1024)
 """
 
 
