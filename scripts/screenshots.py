@@ -62,6 +62,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("submission", "/submissions/{submission}", "officer@demo.mel"),
     ("account", "/account", "aba-roli@demo.mel"),
     ("audit", "/admin/audit", "admin@demo.mel"),
+    ("api-docs", "/api/docs", "officer@demo.mel"),
     ("not-found", "/p/nope", "officer@demo.mel"),
 ]
 MEL = Path(sys.executable).with_name("mel")
