@@ -29,7 +29,6 @@ from mel.workbooks.spec import PartnerSpec, dimension_specs, partner_spec
 
 PARTNERSHIP = "peru-cpc"
 PARTNER_ACTOR = Actor("demo partner")
-OFFICER = Actor("demo officer")
 
 
 class DemoError(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel import Locale
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from jinja2_fragments.fastapi import Jinja2Blocks
@@ -72,8 +73,6 @@ def _country(context: Context, code: str | None) -> str:
     """A country's name in the viewer's language (``PE``: Peru / Perú); the code when Babel has no name."""
     if not code:
         return "—"
-    from babel import Locale
-
     return str(Locale.parse(context.get("lang", "en")).territories.get(code.upper(), code))
 
 
