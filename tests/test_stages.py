@@ -143,7 +143,7 @@ def test_stage_measures_are_reached_or_not_never_a_percent(session: Session) -> 
     assert measures(ind, 2.0, baseline=1.0, target=3.0).status == "not_reached"
     assert measures(ind, None, baseline=1.0, target=3.0).status == "no_data"
     moved = change_of(ind, 3.0, 2.0)
-    assert (moved.change, moved.change_unit, moved.percent_change, moved.trend) == (-1.0, "stages", None, "worsened")
+    assert (moved.change, moved.change_unit, moved.percent_change, moved.trend) == (-1.0, "count", None, "worsened")
 
 
 def _training(institution: str, female: int, male: int, repeat: int | None) -> TrainingRow:

@@ -33,7 +33,11 @@ COLUMNS = [
     Column("endline_from", "measurement or reported (partners' approved reports).", width=11),
     Column("comparable", "false when a measurement was marked not comparable with the baseline.", width=10),
     Column("change", "Endline minus baseline (empty without a baseline).", "number", unit="see change_unit"),
-    Column("change_unit", "count, percentage_points (percent indicators) or yes_no.", width=16),
+    Column(
+        "change_unit",
+        "count (for stage indicators: levels moved), percentage_points (percent indicators) or yes_no.",
+        width=16,
+    ),
     Column(
         "percent_change",
         "Change / baseline × 100, count indicators with a non-zero baseline only.",

@@ -418,7 +418,9 @@ class Change:
     achieved: bool | None  # yes/no indicators: the endline reads achieved or not
 
 
-CHANGE_UNITS = {"count": "count", "percent": "percentage_points", "yes_no": "yes_no", "stage": "stages"}
+CHANGE_UNITS = {"count": "count", "percent": "percentage_points", "yes_no": "yes_no", "stage": "count"}
+"""A stage change counts the levels moved: ``count``, one of the export contract's three change units
+(the row's ``unit`` says ``stage``)."""
 
 
 def change_of(
