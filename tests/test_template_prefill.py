@@ -18,6 +18,7 @@ from mel.reports.models import Value
 from mel.reports.queries_values import ask_query
 from mel.reports.review import review_submission
 from mel.reports.service import import_workbook
+from mel.results.disclosure import operator
 from mel.settings import Settings
 from mel.workbooks.labels import indicator_headers, sheet_names
 from mel.workbooks.prefill import sheet_name
@@ -88,7 +89,9 @@ def test_reference_sheet_carries_targets_values_queries_and_returns(session: Ses
 
 def test_staff_template_shows_small_counts(session: Session) -> None:
     history(session)
-    rows = reference_rows(build_template(session=session, partner_code="chs", period=PERIOD, staff=True), "en")
+    rows = reference_rows(
+        build_template(session=session, partner_code="chs", period=PERIOD, viewer=operator(suppress=False)), "en"
+    )
     assert next(r for r in rows if r[0] == "2.a")[5:7] == (9, 2)
 
 

@@ -28,6 +28,7 @@ from mel.reports.queries_values import open_counts
 from mel.reports.received import received_of
 from mel.reports.review import approval_refused
 from mel.reports.service import ImportResult, ReviewError, review_submission, submission_diff
+from mel.results.disclosure import viewer_of
 from mel.settings import Settings
 from mel.web.render import is_htmx, render
 from mel.workbooks.spec import SpecError
@@ -111,7 +112,7 @@ def report_template(request: Request, session: SessionDep, user: Uploader, partn
     lang: str = request.state.lang
     try:
         data = build_template(
-            session=session, partner_code=chosen.code, period=period, lang=lang, staff=not user.is_partner
+            session=session, partner_code=chosen.code, period=period, lang=lang, viewer=viewer_of(user)
         )
     except SpecError as exc:
         raise HTTPException(status_code=404) from exc

@@ -26,6 +26,7 @@ from mel.reports.models import Submission, SubmissionReview
 from mel.reports.queries_values import QueryView, list_queries
 from mel.reports.vocab import is_personal_header
 from mel.results.base import Scope
+from mel.results.disclosure import Viewer
 from mel.results.disclosure.solver import is_small
 from mel.results.figures import fold
 from mel.results.series import TOTAL, Cell, grouped
@@ -78,7 +79,7 @@ def sheet_name(lang: str) -> str:
     return t(lang, "For reference")
 
 
-def gather(session: Session, spec: PartnerSpec, *, staff: bool = False) -> Prefill:
+def gather(session: Session, spec: PartnerSpec, *, viewer: Viewer) -> Prefill:
     """What the sheet shows, from approved reports only; small counts of sensitive indicators are
     withheld as on every page (``<5``, and the value to date ``x`` when last quarter's is withheld)."""
     partner_id, ship_id, fy_start = session.execute(
@@ -122,7 +123,7 @@ def gather(session: Session, spec: PartnerSpec, *, staff: bool = False) -> Prefi
             to_date,
             last_value,
         )
-        if ind.sensitive and not staff:
+        if viewer.hides(ind.sensitive):
             _withhold(line)
         prefill.lines.append(line)
     prefill.queries = list_queries(session, partner_ids=[partner_id], up_to=spec.period, lang=spec.lang, open_only=True)

@@ -19,6 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
 from mel.i18n import t
+from mel.results.disclosure import Viewer, operator
 from mel.workbooks import instructions
 from mel.workbooks.labels import (
     cover_labels,
@@ -51,19 +52,26 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def build_template(
-    *, session: Session, partner_code: str, period: str, lang: str = "en", prefill: bool = True, staff: bool = False
+    *,
+    session: Session,
+    partner_code: str,
+    period: str,
+    lang: str = "en",
+    prefill: bool = True,
+    viewer: Viewer | None = None,
 ) -> bytes:
     """The .xlsx bytes of the template for ``partner_code`` and ``period`` (SpecError if impossible).
 
     ``prefill`` adds the read-only reference sheet (targets, values to date, open queries, return
-    comments; ``mel.workbooks.prefill``); ``staff`` shows small counts of sensitive indicators in it.
+    comments; ``mel.workbooks.prefill``); ``viewer`` (default: suppressed, as a partner reads)
+    decides, through the disclosure gate, whether small counts of sensitive indicators show in it.
     """
     spec = partner_spec(session, partner_code=partner_code, period=period, lang=lang)
     wb = render_template(spec)
     if prefill:
         from mel.workbooks import prefill as reference  # reads reports: imported only when asked
 
-        sheet = reference.write(wb, spec, reference.gather(session, spec, staff=staff))
+        sheet = reference.write(wb, spec, reference.gather(session, spec, viewer=viewer or operator()))
         wb.move_sheet(sheet, offset=wb.index(wb[sheet_names(lang)["instructions"]]) + 1 - wb.index(sheet))
         reference.note_in_instructions(wb[sheet_names(lang)["instructions"]], lang)
     return reproducible_bytes(wb)
