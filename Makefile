@@ -37,11 +37,11 @@ serve: setup
 	$(BIN)/mel serve --host $(HOST) --port $(PORT)
 
 lint: setup-test
-	$(BIN)/ruff check mel tests bench scripts migrations
-	$(BIN)/ruff format --check mel tests bench scripts migrations
+	$(BIN)/ruff check mel demo tests bench scripts migrations
+	$(BIN)/ruff format --check mel demo tests bench scripts migrations
 
 typecheck: setup-test
-	$(BIN)/mypy mel
+	$(BIN)/mypy --strict mel demo
 
 unit: setup-test
 	$(BIN)/python -m pytest -n 2 --dist loadgroup

@@ -25,11 +25,11 @@ import time
 from pathlib import Path
 
 from bench._common import Rounds, busy, load
-from mel.paths import IMPORTS_DIR
+from mel.core.paths import IMPORTS_DIR
 
 REPORT = IMPORTS_DIR / "chs-2021Q3.xlsx"
 EVERY_COMMAND = (
-    "import mel.auth.cli, mel.exports.cli, mel.quality.cli, mel.reports.cli, mel.workbooks.cli, mel.auth.service"
+    "import mel.cli.users, mel.cli.exports, mel.cli.reports, mel.cli.imports, mel.cli.templates, mel.auth.service"
 )
 ISSUE_18 = {"mel --help": "1.7-2.4 s"}
 
@@ -42,9 +42,9 @@ def _wall(command: list[str], env: dict[str, str], cwd: Path) -> float:
 
 def _in_process(database: Path, uploads: Path) -> float:
     """The import's own work: ``import_workbook`` in this (already loaded) process, in ms."""
-    from mel.db import make_engine, make_sessionmaker, transaction
+    from mel.core.db import make_engine, make_sessionmaker, transaction
+    from mel.core.settings import Settings
     from mel.reports.service import import_workbook
-    from mel.settings import Settings
 
     settings = Settings(database_url=f"sqlite:///{database}", upload_dir=uploads)
     engine = make_engine(settings.database_url)

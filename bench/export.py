@@ -22,16 +22,16 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import insert, select
 
-from mel import migrate
 from mel.catalog.combinations import combination_ids
 from mel.catalog.models import Category, Dimension, Indicator, Partner, Partnership
 from mel.catalog.service import load_catalog
-from mel.db import make_engine, make_sessionmaker, transaction
+from mel.core import migrate
+from mel.core.db import make_engine, make_sessionmaker, transaction
+from mel.core.paths import INDICATORS_DIR
+from mel.core.periods import quarters
 from mel.exports import values
 from mel.exports.options import ExportOptions
 from mel.exports.service import export
-from mel.paths import INDICATORS_DIR
-from mel.periods import quarters
 from mel.reports.models import StoredFile, Submission, Value
 from mel.results.progress import load_partnership
 

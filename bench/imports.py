@@ -35,15 +35,15 @@ from typing import Any
 
 import yaml
 
-from mel import migrate
 from mel.catalog.service import load_catalog
-from mel.db import make_engine, make_sessionmaker, transaction
-from mel.paths import INDICATORS_DIR
-from mel.periods import quarter_start
+from mel.core import migrate
+from mel.core.db import make_engine, make_sessionmaker, transaction
+from mel.core.paths import INDICATORS_DIR
+from mel.core.periods import quarter_start
+from mel.core.settings import Settings
 from mel.reports.parse import parse_workbook
 from mel.reports.parsed import ParsedWorkbook
 from mel.reports.service import import_parsed, import_workbook
-from mel.settings import Settings
 from mel.workbooks.reader import read_workbook
 from mel.workbooks.report_writer import IndicatorRow, Report, TrainingRow, write_report
 from mel.workbooks.spec import partner_spec

@@ -36,10 +36,10 @@ from sqlalchemy.engine import make_url
 from bench._common import Rounds, busy, load, timed
 from bench.scale import PARTNERSHIPS, build
 from bench.trainings_page import log_in
-from mel import migrate
-from mel.app import create_app
+from mel.core import migrate
+from mel.core.settings import Settings
 from mel.results.store import STORE
-from mel.settings import Settings
+from mel.web.app import create_app
 
 CODE = "scale-3"
 INDICATOR = "1.1.0"

@@ -21,8 +21,8 @@ from sqlalchemy import insert, select
 from mel.catalog.combinations import combination_ids
 from mel.catalog.models import Category, Dimension, Indicator, Partner, Partnership
 from mel.catalog.service import load_catalog
-from mel.db import make_engine, make_sessionmaker, transaction
-from mel.periods import quarter_end, quarters
+from mel.core.db import make_engine, make_sessionmaker, transaction
+from mel.core.periods import quarter_end, quarters
 from mel.reports.models import StoredFile, Submission, Value
 
 PARTNERSHIPS = 6

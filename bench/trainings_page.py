@@ -27,18 +27,18 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bench._common import Rounds, busy, load, timed
-from mel import migrate
-from mel.app import create_app
-from mel.auth.audit import CLI
 from mel.auth.service import create_user
 from mel.catalog.models import Category, Dimension, Partner, Partnership
 from mel.catalog.service import load_catalog
-from mel.db import make_engine, make_sessionmaker, transaction
-from mel.paths import INDICATORS_DIR
-from mel.periods import quarter_start, quarters
+from mel.core import migrate
+from mel.core.audit import CLI
+from mel.core.db import make_engine, make_sessionmaker, transaction
+from mel.core.paths import INDICATORS_DIR
+from mel.core.periods import quarter_start, quarters
+from mel.core.settings import Settings
 from mel.reports.models import StoredFile, Submission, TrainingAttendance, TrainingEvent
 from mel.results.store import STORE
-from mel.settings import Settings
+from mel.web.app import create_app
 
 PILLARS = {"ilo": ["prosecution", "protection", "prevention"], "chs": ["protection"], "idl": ["prosecution"]}
 PILLARS |= {"yanapanakusun": ["prevention"], "aba-roli": ["prosecution"]}

@@ -1,6 +1,6 @@
 """Every mapped class, imported in one place so that Alembic and tests see the whole schema."""
 
-from mel.auth.models import AuditEntry, LoginAttempt, LoginSession, User
+from mel.auth.models import LoginAttempt, LoginSession, User
 from mel.auth.tokens import ApiToken
 from mel.catalog.models import (
     Category,
@@ -18,7 +18,9 @@ from mel.catalog.models import (
     indicator_partner,
     result_link,
 )
-from mel.db import Base
+from mel.core.audit import AuditEntry
+from mel.core.db import Base
+from mel.core.versions import FigureVersion
 from mel.reports.job_models import ImportJob
 from mel.reports.models import (
     ImportWarning,
@@ -33,7 +35,6 @@ from mel.reports.models import (
     Value,
 )
 from mel.reports.review_models import EvidenceFile, ValueQuery, ValueQueryMessage
-from mel.results.store_models import FigureVersion
 
 __all__ = [
     "ApiToken",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from mel.db import make_engine
+from mel.core.db import make_engine
+from mel.core.settings import Settings
 from mel.models import Base
-from mel.settings import Settings
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,4 +1,4 @@
-"""Write the sample workbooks of imports/ from the catalog (see mel/samples.py and imports/README.md).
+"""Write the sample workbooks of imports/ from the catalog (see demo/samples.py and imports/README.md).
 
 Run after a catalog change and commit the .xlsx files (they are byte-for-byte reproducible):
 
@@ -8,14 +8,17 @@ Run after a catalog change and commit the .xlsx files (they are byte-for-byte re
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 
 from mel.cli import init_database
-from mel.db import make_engine, make_sessionmaker
-from mel.paths import IMPORTS_DIR, INDICATORS_DIR
-from mel.samples import write_samples
-from mel.settings import Settings
+from mel.core.db import make_engine, make_sessionmaker
+from mel.core.paths import IMPORTS_DIR, INDICATORS_DIR
+from mel.core.settings import Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # demo/ sits beside mel/
+from demo.samples import write_samples
 
 
 def main() -> None:

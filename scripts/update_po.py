@@ -13,9 +13,9 @@ import sys
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from mel.i18n import po_files
-from mel.i18n_extract import extracted_messages
-from mel.paths import LOCALE_DIR
+from mel.core.i18n import po_files
+from mel.core.i18n_extract import extracted_messages
+from mel.core.paths import LOCALE_DIR
 
 
 def _read(path: object) -> Catalog:

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from mel.auth.audit import CLI
 from mel.auth.models import User
 from mel.auth.service import create_user
 from mel.auth.tokens import create_token
-from mel.db import transaction
+from mel.core.audit import CLI
+from mel.core.db import transaction
 
 PASSWORD = "test-password-123"
 

@@ -18,12 +18,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from mel import migrate
-from mel.app import create_app
 from mel.catalog.service import load_catalog
-from mel.db import make_engine, make_sessionmaker, transaction
-from mel.paths import INDICATORS_DIR
-from mel.settings import Settings
+from mel.core import migrate
+from mel.core.db import make_engine, make_sessionmaker, transaction
+from mel.core.paths import INDICATORS_DIR
+from mel.core.settings import Settings
+from mel.web.app import create_app
 
 PG_URL = os.environ.get("MEL_TEST_DATABASE_URL", "")
 REQUIRE_PG = os.environ.get("MEL_REQUIRE_POSTGRES") == "1"
@@ -200,9 +200,9 @@ def _log_in(client: TestClient, role: str, partner: str | None = None, email: st
     from bs4 import BeautifulSoup
     from sqlalchemy import select as _select
 
-    from mel.auth.audit import CLI
     from mel.auth.models import User
     from mel.auth.service import create_user
+    from mel.core.audit import CLI
 
     if role == "partner" and partner is None:
         partner = "ilo"

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Indicator, Partner, Partnership
-from mel.periods import quarter_end, quarters
+from mel.core.periods import quarter_end, quarters
 from mel.reports.models import Submission
 from tests.training_factory import Event, Row, add_trainings
 from tests.value_factory import add_submission

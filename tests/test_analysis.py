@@ -1,4 +1,4 @@
-"""Analysis-ready data: Parquet exports equal the CSV exports, ``mel.analysis`` gives tidy frames,
+"""Analysis-ready data: Parquet exports equal the CSV exports, ``mel.exports.analysis`` gives tidy frames,
 and the command line does not pay for pandas."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from mel import analysis
 from mel.cli import app
-from mel.settings import Settings
+from mel.core.settings import Settings
+from mel.exports import analysis
 from tests.test_disclosure_matrix import DATA, sensitive  # noqa: F401 (the fixture)
 from tests.value_factory import add_submission
 
@@ -102,6 +102,6 @@ def test_analysis_figures_add_up(more: None, settings: Settings) -> None:
 
 
 def test_the_command_line_does_not_import_pandas() -> None:
-    code = "import sys, mel.cli, mel.app; print('pandas' in sys.modules, 'pyarrow' in sys.modules)"
+    code = "import sys, mel.cli, mel.web.app; print('pandas' in sys.modules, 'pyarrow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]

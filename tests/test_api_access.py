@@ -16,14 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from mel.api.auth import TokenAllow
-from mel.app import create_app
-from mel.auth.audit import CLI
-from mel.auth.models import AuditEntry
 from mel.auth.service import disable_user
 from mel.auth.tokens import ApiToken
-from mel.auth.web import API_PREFIX
-from mel.settings import Settings
+from mel.core.audit import CLI, AuditEntry
+from mel.core.settings import Settings
+from mel.web.api.auth import TokenAllow
+from mel.web.app import create_app
+from mel.web.sessions import API_PREFIX
 from tests.api_factory import bearer
 from tests.test_route_policy import PATH_VALUES, fill, route_table
 from tests.value_factory import add_submission

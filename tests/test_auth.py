@@ -12,16 +12,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from mel.auth.audit import CLI
-from mel.auth.models import AuditEntry, LoginAttempt, LoginSession, User
-from mel.auth.policy import CurrentUser
+from mel.auth.identity import CurrentUser
+from mel.auth.models import LoginAttempt, LoginSession, User
 from mel.auth.scope import visible_partner_filter
 from mel.auth.service import DEMO_USERS, create_demo_users, create_user, disable_user, visible_partner_ids
-from mel.auth.web import CSP
 from mel.catalog.models import Partner
-from mel.db import transaction
+from mel.core.audit import CLI, AuditEntry
+from mel.core.db import transaction
+from mel.core.settings import Settings
 from mel.reports.models import Submission
-from mel.settings import Settings
+from mel.web.sessions import CSP
 from tests.value_factory import add_submission
 
 PASSWORD = "correct-horse-battery"

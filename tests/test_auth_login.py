@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.auth.models import LoginSession, User
-from mel.settings import Settings
+from mel.core.settings import Settings
 
 
 def soup(html: str) -> BeautifulSoup:

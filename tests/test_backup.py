@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from mel.app import create_app
 from mel.cli import app as cli
+from mel.core.settings import Settings
 from mel.reports.models import Value
-from mel.settings import Settings
+from mel.web.app import create_app
 from tests.value_factory import add_submission
 
 PAGES = ["/", "/p/peru-cpc", "/p/peru-cpc/iptt?granularity=quarter", "/p/peru-cpc/indicators/1.1.a"]

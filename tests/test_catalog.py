@@ -10,11 +10,11 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mel.auth.models import AuditEntry
 from mel.catalog.models import Category, Indicator, Partner, Partnership, Result, Target
 from mel.catalog.schema import CatalogError, find_cycle, parse_catalog
 from mel.catalog.service import TargetReason, load_catalog
-from mel.paths import INDICATORS_DIR
+from mel.core.audit import AuditEntry
+from mel.core.paths import INDICATORS_DIR
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "peru-cpc.yaml"
 
@@ -248,7 +248,7 @@ def _count(session: Session, model: type) -> int:
 
 
 def test_load_is_idempotent_and_updates_in_place(tmp_path: Path, empty_db_url: str) -> None:
-    from mel.db import make_engine, make_sessionmaker, transaction
+    from mel.core.db import make_engine, make_sessionmaker, transaction
 
     engine = make_engine(empty_db_url)
     factory = make_sessionmaker(engine)
@@ -309,7 +309,7 @@ def _store_value(session: Session, indicator_code: str) -> None:
 
 
 def test_reload_refuses_to_lose_or_redefine_stored_data(tmp_path: Path, empty_db_url: str) -> None:
-    from mel.db import make_engine, make_sessionmaker, transaction
+    from mel.core.db import make_engine, make_sessionmaker, transaction
 
     engine = make_engine(empty_db_url)
     factory = make_sessionmaker(engine)
@@ -347,7 +347,7 @@ def test_reload_refuses_to_lose_or_redefine_stored_data(tmp_path: Path, empty_db
 
 
 def test_indicator_without_values_can_be_removed(tmp_path: Path, empty_db_url: str) -> None:
-    from mel.db import make_engine, make_sessionmaker, transaction
+    from mel.core.db import make_engine, make_sessionmaker, transaction
 
     engine = make_engine(empty_db_url)
     factory = make_sessionmaker(engine)

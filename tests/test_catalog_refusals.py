@@ -16,7 +16,7 @@ from mel.catalog.combinations import combination_id
 from mel.catalog.models import Dimension, Indicator, Partnership
 from mel.catalog.schema import CatalogError
 from mel.catalog.service import load_catalog
-from mel.db import make_engine, make_sessionmaker, transaction
+from mel.core.db import make_engine, make_sessionmaker, transaction
 from mel.reports.models import Measurement, MeasurementBatch, StoredFile
 from tests.test_catalog import BASE, refusal, write
 from tests.value_factory import add_submission

@@ -9,7 +9,7 @@ import pytest
 
 from mel.catalog.models import PILLARS
 from mel.catalog.schema import LineDict, parse_catalog
-from mel.paths import INDICATORS_DIR
+from mel.core.paths import INDICATORS_DIR
 
 PIRS = ("definition", "rationale", "data_source", "collection_method", "limitations")
 CATALOGS = sorted(INDICATORS_DIR.glob("*.yaml"))

@@ -10,8 +10,8 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from mel.cli import app
-from mel.db import make_engine
-from mel.paths import INDICATORS_DIR
+from mel.core.db import make_engine
+from mel.core.paths import INDICATORS_DIR
 
 CATALOG_TABLES = (
     "partnership",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from mel.results.base import Scope
 from mel.results.comparison import ComparisonRow, as_json, comparison, round1
+from mel.results.counting import Scope
 from mel.results.disclosure import operator
 from mel.results.disclosure.comparison import disclose_comparison
 from mel.results.progress import load_partnership

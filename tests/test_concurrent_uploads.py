@@ -12,9 +12,9 @@ from collections import Counter
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from mel.auth.audit import Actor
+from mel.core.audit import Actor
+from mel.core.settings import Settings
 from mel.reports.service import ImportResult, import_workbook
-from mel.settings import Settings
 from mel.workbooks.report_writer import IndicatorRow, Report, write_report
 from mel.workbooks.spec import partner_spec
 

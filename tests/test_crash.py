@@ -22,14 +22,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from mel.app import create_app
-from mel.auth.audit import CLI
 from mel.catalog.models import Partner
+from mel.core.audit import CLI
+from mel.core.settings import Settings
 from mel.reports.files import stored_path, sweep_upload_dir
 from mel.reports.models import StoredFile, Submission, TrainingAttendance, TrainingEvent, Value
 from mel.reports.service import import_workbook
 from mel.reports.worker import CRASH_ENV
-from mel.settings import Settings
+from mel.web.app import create_app
 from mel.workbooks.report_writer import IndicatorRow, Report, TrainingRow, write_report
 from mel.workbooks.spec import partner_spec
 

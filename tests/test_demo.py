@@ -10,10 +10,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from demo.build import build_demo, reporting_partners
+from demo.history import CORRECTED, MISMATCH, PENDING, PERIODS
 from mel.cli import app
-from mel.demo import build_demo, reporting_partners
-from mel.demo_history import CORRECTED, MISMATCH, PENDING, PERIODS
-from mel.settings import Settings
+from mel.core.settings import Settings
 
 
 def test_demo_history(

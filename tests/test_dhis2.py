@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 from mel.catalog.schema import CatalogError
 from mel.catalog.service import load_catalog
 from mel.cli import app
-from mel.paths import INDICATORS_DIR
-from mel.settings import Settings
+from mel.core.paths import INDICATORS_DIR
+from mel.core.settings import Settings
 from tests.test_exports import golden
 from tests.value_factory import add_submission
 

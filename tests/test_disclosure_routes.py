@@ -21,8 +21,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from mel.app import create_app
-from mel.settings import Settings
+from mel.core.settings import Settings
+from mel.web.app import create_app
 from tests.test_disclosure_matrix import store_sensitive
 from tests.test_route_policy import api_routes
 

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from mel.cli import app
+from mel.core.settings import Settings
 from mel.reports.models import Submission, TrainingEvent, Value
-from mel.settings import Settings
 from tests import comparison_scenario
 from tests.training_factory import Event, Row, add_trainings
 

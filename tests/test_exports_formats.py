@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from mel.cli import app
+from mel.core.settings import Settings
 from mel.exports.writer import BOM, UNIT_FORMATS, Column, Table, YesNo, flag, write
-from mel.settings import Settings
 from tests import comparison_scenario
 
 

@@ -11,15 +11,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from mel.auth.audit import CLI, Actor
 from mel.auth.service import create_user
 from mel.catalog.models import Indicator, Partner, Partnership, Target
-from mel.db import transaction
+from mel.core.audit import CLI, Actor
+from mel.core.db import transaction
+from mel.core.versions import FigureVersion
 from mel.reports.models import Submission, Value
 from mel.reports.review import review_submission
 from mel.reports.storage import VALUE_COLUMNS, bulk_insert
 from mel.results.store import STORE, FigureStore, stored
-from mel.results.store_models import FigureVersion
 from tests.test_disclosure_matrix import NAMES, _iptt_cells, sensitive  # noqa: F401 (the fixture)
 from tests.value_factory import add_submission
 

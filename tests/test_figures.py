@@ -15,12 +15,12 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from demo.build import build_demo
 from mel.catalog.models import Indicator
-from mel.demo import build_demo
+from mel.core.settings import Settings
 from mel.results.figures import carried_from, change_of, deviation, fold, measures, span_ending, whole
 from mel.results.progress import Timeline, expected, load_partnership
 from mel.results.series import Cell
-from mel.settings import Settings
 from tests.value_factory import add_submission
 
 Login = Callable[..., TestClient]

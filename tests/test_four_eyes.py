@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mel.auth.audit import Actor
-from mel.auth.models import AuditEntry, User
+from mel.auth.models import User
+from mel.core.audit import Actor, AuditEntry
 from mel.reports.models import Submission
 from mel.reports.review import ReviewError, review_submission
 from tests.test_report_pages import PERIOD, _review, csrf
@@ -115,8 +115,8 @@ def test_admin_may_approve_own_upload_and_it_is_audited(client: TestClient, logi
 
 
 def test_review_service_refuses_officer_own_upload(session: Session) -> None:
-    from mel.auth.audit import CLI
     from mel.auth.service import create_user
+    from mel.core.audit import CLI
 
     officer = create_user(session=session, email="o@example.org", password="long-enough-pw", role="officer", actor=CLI)
     sub = add_submission(session, partner="ilo", period=PERIOD, values=[("1.2.a", {}, 3.0)], status="submitted")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from babel.messages.pofile import read_po
 
-from mel.i18n import pick_language, po_files, t
-from mel.i18n_extract import extracted_messages
+from mel.core.i18n import pick_language, po_files, t
+from mel.core.i18n_extract import extracted_messages
 
 
 def _spanish() -> list:

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from mel.cli import app
-from mel.paths import IMPORTS_DIR
-from mel.settings import Settings
+from mel.core.paths import IMPORTS_DIR
+from mel.core.settings import Settings
 
 TOP_KEYS = ["status", "kind", "partner", "period", "version", "errors", "warnings", "values", "trainings"]
 TOP_KEYS += ["narrative", "measurements"]

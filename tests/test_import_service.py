@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from mel.auth.audit import Actor
-from mel.db import transaction
+from mel.core.audit import Actor
+from mel.core.db import transaction
+from mel.core.settings import Settings
 from mel.reports import storage
 from mel.reports.files import stored_path
 from mel.reports.parsed import Issue
@@ -27,7 +28,6 @@ from mel.reports.service import (
     submission_diff,
     submission_history,
 )
-from mel.settings import Settings
 from tests.import_factory import parsed_measurements, parsed_report, training
 
 ACTOR = Actor("tester")

@@ -9,11 +9,11 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from mel.db import transaction
-from mel.paths import IMPORTS_DIR
+from mel.core.db import transaction
+from mel.core.paths import IMPORTS_DIR
+from mel.core.settings import Settings
 from mel.reports.files import stored_path
 from mel.reports.service import ImportResult, import_workbook
-from mel.settings import Settings
 from mel.workbooks.template import HEADER_ROW
 
 SAMPLE = IMPORTS_DIR / "ilo-2021Q3.xlsx"

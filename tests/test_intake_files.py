@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mel.core.settings import Settings
 from mel.reports.files import safe_filename, stored_path
 from mel.reports.models import StoredFile, Submission
 from mel.reports.service import import_workbook
-from mel.settings import Settings
 from mel.workbooks.reader import read_workbook
 from tests.test_report_pages import GOOD, csrf, finish, issues, workbook
 

@@ -18,14 +18,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mel.app import create_app
-from mel.auth.audit import Actor
 from mel.auth.models import User
-from mel.db import transaction
+from mel.core.audit import Actor
+from mel.core.db import transaction
+from mel.core.settings import Settings
 from mel.reports import jobs
 from mel.reports.job_models import ImportJob
 from mel.reports.models import Submission
-from mel.settings import Settings
+from mel.web.app import create_app
 from tests.test_report_pages import GOOD, HX, finish, upload, workbook
 
 Login = Callable[..., TestClient]

@@ -15,8 +15,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from mel.app import create_app
-from mel.settings import Settings
+from mel.core.settings import Settings
+from mel.web.app import create_app
 from tests.test_report_pages import csrf
 
 CHUNK = 1 << 20

@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from mel.cli import app as cli
+from mel.core.settings import Settings
 from mel.reports.worker import ImportRequest, run_isolated
-from mel.settings import Settings
+from mel.results.prefill import build_template
 from mel.workbooks.extent import sheet_extent
 from mel.workbooks.reader import WorkbookError, read_workbook
-from mel.workbooks.template import build_template
 from tests.test_report_pages import GOOD, finish, issues, upload, workbook
 
 PERIOD = "2021Q3"
@@ -218,7 +218,7 @@ def _heavy_xlsx(path: Path, xml_bytes: int) -> None:
 PEAK_SCRIPT = """
 import sys
 from pathlib import Path
-from mel.settings import Settings
+from mel.core.settings import Settings
 from mel.workbooks.reader import WorkbookError, read_workbook
 s = Settings()
 data = Path(sys.argv[1]).read_bytes()

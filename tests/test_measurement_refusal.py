@@ -13,13 +13,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mel.auth.audit import CLI, Actor
-from mel.auth.models import AuditEntry
 from mel.auth.service import create_user
+from mel.core.audit import CLI, Actor, AuditEntry
+from mel.core.settings import Settings
 from mel.reports.files import sha256_of
 from mel.reports.models import Measurement, StoredFile
 from mel.reports.service import import_workbook
-from mel.settings import Settings
 from tests.parse_factory import xlsx
 from tests.test_report_pages import finish, issues, upload
 

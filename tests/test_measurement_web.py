@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mel.auth.models import AuditEntry
-from mel.paths import IMPORTS_DIR
+from mel.core.audit import AuditEntry
+from mel.core.paths import IMPORTS_DIR
 from mel.reports.models import Measurement, Submission
 from tests.test_report_pages import HX, csrf, finish, issues
 

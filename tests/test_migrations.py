@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from mel import migrate
-from mel.db import make_engine
+from mel.core import migrate
+from mel.core.db import make_engine
 from mel.models import Base
 
 

@@ -7,7 +7,7 @@ import random
 import pytest
 from babel.numbers import format_decimal
 
-from mel.i18n import format_number
+from mel.core.i18n import format_number
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])

@@ -14,11 +14,12 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy.orm import Session
 
-from mel.paths import PACKAGE_DIR
+from mel.core.paths import PACKAGE_DIR
 from mel.reports.parsed import ParsedWorkbook
+from mel.results.prefill import build_template
 from mel.workbooks.labels import indicator_headers, sheet_names, training_headers
 from mel.workbooks.spec import partner_spec
-from mel.workbooks.template import HEADER_ROW, build_template
+from mel.workbooks.template import HEADER_ROW
 from tests.parse_factory import COVER, TRAINING_HEADER, TRAINING_ROW, parse, parse_bytes, report, xlsx
 
 IMPORTS = PACKAGE_DIR.parent / "imports"

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from mel.periods import fiscal_label, parse_quarter, quarter_end, quarter_of, quarter_start, quarters
+from mel.core.periods import fiscal_label, parse_quarter, quarter_end, quarter_of, quarter_start, quarters
 
 
 @pytest.mark.parametrize(

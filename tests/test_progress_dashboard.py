@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Partner, Partnership, indicator_partner
-from mel.periods import quarter_end, quarter_of, quarters
+from mel.core.periods import quarter_end, quarter_of, quarters
 from mel.reports.models import Submission
 from tests.progress_data import OFFICIAL_11A, OFFICIAL_11B, PROVISIONAL_11A, PROVISIONAL_11B, store_history
 

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from mel.auth.models import AuditEntry
 from mel.catalog.models import ContextEvent, Partnership, Result, result_link
-from mel.i18n import t
+from mel.core.audit import AuditEntry
+from mel.core.i18n import t
 from mel.quality.integrity import integrity_issues
 from mel.results.progress import load_partnership
 from tests.progress_data import store_history

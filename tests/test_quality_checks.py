@@ -15,7 +15,7 @@ from mel.catalog.models import Indicator, Partner, Partnership, indicator_partne
 from mel.quality.completeness import reporting_grid
 from mel.quality.consistency import series_flags
 from mel.quality.reminders import due_reports
-from mel.results.base import Scope
+from mel.results.counting import Scope
 from mel.results.trainings import training_consistency
 from tests import quality_history as h
 

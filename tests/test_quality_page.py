@@ -11,12 +11,12 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from mel.auth.models import AuditEntry
 from mel.catalog.models import Partnership
 from mel.cli import app as cli_app
+from mel.core.audit import AuditEntry
+from mel.core.settings import Settings
 from mel.quality.integrity import integrity_issues
 from mel.reports.models import ImportWarning
-from mel.settings import Settings
 from tests import quality_history as h
 
 URL = "/p/peru-cpc/quality"

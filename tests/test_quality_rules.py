@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mel.quality.rules import decreased, looks_cumulative, outlier
+from mel.reports.plausibility import decreased, looks_cumulative, outlier
 
 
 def test_short_history_never_flags() -> None:

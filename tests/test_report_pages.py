@@ -20,11 +20,11 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from mel.auth.audit import Actor
-from mel.auth.models import AuditEntry, User
+from mel.auth.models import User
 from mel.catalog.models import Indicator, Partner, Partnership
-from mel.db import transaction
-from mel.periods import quarter_of
+from mel.core.audit import Actor, AuditEntry
+from mel.core.db import transaction
+from mel.core.periods import quarter_of
 from mel.reports import jobs
 from mel.reports.files import stored_path
 from mel.reports.job_models import ImportJob
@@ -546,7 +546,7 @@ def test_staff_choose_a_partner_and_see_its_history(client: TestClient, login_as
 def test_long_reports_show_their_first_rows(
     client: TestClient, login_as: Login, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mel.reports import routes
+    from mel.web.routes import submissions as routes
 
     values: list[Row] = [("1.b", {}, 9.0), ("1.b", {"region": "lima"}, 4.0), ("1.b", {"region": "cusco"}, 5.0)]
     sub = add_submission(session, partner="ilo", period=PERIOD, values=values, status="submitted")

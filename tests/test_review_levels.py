@@ -12,15 +12,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mel.auth.audit import Actor
-from mel.auth.models import AuditEntry, User
+from mel.auth.models import User
 from mel.catalog.models import Indicator
+from mel.core.audit import Actor, AuditEntry
+from mel.core.settings import Settings
 from mel.reports.models import Submission, SubmissionReview, Value
 from mel.reports.queries_values import ask_query, open_counts
 from mel.reports.review import ReviewError, review_level, review_submission
 from mel.reports.review_models import ValueQuery, ValueQueryMessage
 from mel.reports.service import import_workbook
-from mel.settings import Settings
 from mel.workbooks.report_writer import IndicatorRow
 from tests.test_report_pages import PERIOD, _review, csrf, workbook
 from tests.value_factory import add_submission

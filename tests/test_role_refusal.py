@@ -7,7 +7,7 @@ from collections.abc import Callable
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
-from mel.i18n import t
+from mel.core.i18n import t
 
 MESSAGE = "Your role does not give access to this page. Ask an administrator if you need it."
 

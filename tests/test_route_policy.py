@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from mel.app import create_app
-from mel.auth.models import AuditEntry
-from mel.auth.policy import PUBLIC, Allow
-from mel.auth.web import API_PREFIX, SECURITY_HEADERS, csrf_protect
-from mel.settings import Settings
+from mel.auth.identity import PUBLIC
+from mel.core.audit import AuditEntry
+from mel.core.settings import Settings
+from mel.web.app import create_app
+from mel.web.policy import Allow
+from mel.web.sessions import API_PREFIX, SECURITY_HEADERS, csrf_protect
 from tests.value_factory import add_submission
 
 ROLES = ("anonymous", "admin", "officer", "evaluator", "partner")

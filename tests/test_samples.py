@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from mel.paths import IMPORTS_DIR
+from demo.samples import MISTAKES, write_samples
+from mel.core.paths import IMPORTS_DIR
+from mel.core.settings import Settings
 from mel.reports.service import import_workbook
-from mel.samples import MISTAKES, write_samples
-from mel.settings import Settings
 
 PARTNER_SAMPLES = sorted(p.name for p in IMPORTS_DIR.glob("*-2021Q3.xlsx"))
 MEASUREMENTS = "measurements-peru-cpc.xlsx"

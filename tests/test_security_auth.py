@@ -13,11 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from mel.auth.models import AuditEntry, LoginAttempt, User
-from mel.auth.web import forwarded_client
+from mel.auth.models import LoginAttempt, User
 from mel.cli import app as cli
 from mel.cli import dev_secret_warning
-from mel.settings import DEV_SECRET, Settings
+from mel.core.audit import AuditEntry
+from mel.core.settings import DEV_SECRET, Settings
+from mel.web.sessions import forwarded_client
 from tests.test_auth import PASSWORD, add_user, client_at, form_token, post_login, soup
 
 

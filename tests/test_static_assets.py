@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from mel.paths import STATIC_DIR
+from mel.core.paths import STATIC_DIR
 from mel.web.static import VENDORED, MissingAssets, require_vendored
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,15 +12,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from mel.auth.models import AuditEntry
 from mel.catalog.models import Indicator, Partner, Partnership, Target, TargetRevision, indicator_partner
 from mel.catalog.schema import CatalogError
 from mel.catalog.service import TargetReason, load_catalog
-from mel.db import transaction
-from mel.periods import quarter_end
+from mel.core.audit import AuditEntry
+from mel.core.db import transaction
+from mel.core.periods import quarter_end
 from mel.quality.completeness import reporting_grid
 from mel.quality.reminders import due_reports
-from mel.results.base import Scope
+from mel.results.counting import Scope
 from mel.results.iptt import iptt_table
 from mel.results.portfolio import late_reports
 from mel.results.progress import load_partnership

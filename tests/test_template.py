@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from mel.cli import app
+from mel.core.settings import Settings
 from mel.reports.service import import_workbook
-from mel.settings import Settings
+from mel.results.prefill import build_template
 from mel.workbooks.instructions import ERROR_CODES
 from mel.workbooks.labels import cover_labels, followup_headers, indicator_headers, sheet_names, training_headers
 from mel.workbooks.spec import PartnerSpec, SpecError, partner_spec
-from mel.workbooks.template import HEADER_ROW, build_template
+from mel.workbooks.template import HEADER_ROW
 
 PERIOD = "2021Q3"
 

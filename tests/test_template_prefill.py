@@ -12,17 +12,18 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mel.auth.audit import CLI
 from mel.catalog.models import Indicator
+from mel.core.audit import CLI
+from mel.core.settings import Settings
 from mel.reports.models import Value
 from mel.reports.queries_values import ask_query
 from mel.reports.review import review_submission
 from mel.reports.service import import_workbook
 from mel.results.disclosure import operator
-from mel.settings import Settings
+from mel.results.prefill import build_template
 from mel.workbooks.labels import indicator_headers, sheet_names
 from mel.workbooks.prefill import sheet_name
-from mel.workbooks.template import HEADER_ROW, build_template
+from mel.workbooks.template import HEADER_ROW
 from tests.value_factory import add_submission
 
 PERIOD = "2021Q3"

@@ -14,11 +14,11 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mel.auth.models import AuditEntry
 from mel.catalog.models import Partnership
+from mel.core.audit import AuditEntry
 from mel.reports.models import TrainingEvent, TrainingFollowUp
 from mel.reports.training_followup import FollowUpCounts, followup_period
-from mel.results.base import Scope
+from mel.results.counting import Scope
 from mel.results.followup import followup_rates
 from mel.results.trainings import TrainingFilter
 from tests.training_factory import Event, Row, add_trainings

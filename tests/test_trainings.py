@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mel.app import create_app
 from mel.catalog.models import Partner, Partnership
+from mel.core.settings import Settings
 from mel.reports.models import TrainingAttendance
-from mel.results.base import Scope
+from mel.results.counting import Scope
 from mel.results.trainings import (
     NotCrossable,
     TrainingFilter,
@@ -33,7 +33,7 @@ from mel.results.trainings import (
     training_overview,
     training_totals,
 )
-from mel.settings import Settings
+from mel.web.app import create_app
 from tests.training_factory import Event, Row, add_trainings
 from tests.value_factory import add_submission
 

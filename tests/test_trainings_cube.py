@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Partnership
-from mel.results.base import Scope
+from mel.results.counting import Scope
 from mel.results.trainings import TrainingFilter, cross_tables, knowledge_gain, make_training_filter, tables_and_gain
 from tests.test_trainings import Flat, history  # noqa: F401 (the fixture)
 

@@ -9,9 +9,10 @@ from bs4 import BeautifulSoup
 from fastapi import Depends
 from fastapi.testclient import TestClient
 
-from mel.app import create_app
-from mel.auth.policy import PUBLIC, Allow
-from mel.settings import Settings
+from mel.auth.identity import PUBLIC
+from mel.core.settings import Settings
+from mel.web.app import create_app
+from mel.web.policy import Allow
 
 
 def soup(html: str) -> BeautifulSoup:

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.models import ContextEvent, Indicator, Partnership
 from mel.catalog.service import load_catalog
-from mel.i18n import format_day, format_number
+from mel.core.i18n import format_day, format_number
+from mel.reports.import_warnings import warning_message
 from mel.reports.models import ImportWarning
-from mel.reports.warnings import warning_message
 from tests.progress_data import store_history
 from tests.test_catalog import BASE, write
 
@@ -74,7 +74,7 @@ def test_catalog_loads_spanish_sheet_and_event_fields(empty_session: Session, tm
 
 @pytest.fixture
 def empty_session(empty_db_url: str) -> Session:
-    from mel.db import make_engine, make_sessionmaker
+    from mel.core.db import make_engine, make_sessionmaker
 
     engine = make_engine(empty_db_url)
     with make_sessionmaker(engine)() as session:

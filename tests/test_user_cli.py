@@ -7,12 +7,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from mel.auth.models import AuditEntry, LoginSession, User
+from mel.auth.models import LoginSession, User
 from mel.auth.service import HASHER
 from mel.catalog.models import Partner
 from mel.cli import app
-from mel.reports.models import utcnow
-from mel.settings import Settings
+from mel.core.audit import AuditEntry
+from mel.core.db import utcnow
+from mel.core.settings import Settings
 
 runner = CliRunner()
 

@@ -19,13 +19,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from mel.auth.audit import CLI, Actor
 from mel.auth.models import User
 from mel.catalog.models import Indicator, Partner, Partnership, Result
+from mel.core.audit import CLI, Actor
+from mel.core.settings import Settings
 from mel.reports.models import Submission
 from mel.reports.review import review_submission
 from mel.reports.service import import_workbook
-from mel.settings import Settings
 from mel.workbooks.report_writer import (
     IndicatorRow,
     MeasurementRow,

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Partner
-from mel.periods import quarter_start
+from mel.core.periods import quarter_start
 from mel.reports.models import Submission, TrainingAttendance, TrainingEvent
 from tests.value_factory import category_ids
 

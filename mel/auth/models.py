@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mel.catalog.models import Partner, _in
-from mel.db import Base
-from mel.reports.models import BigId, utcnow
+from mel.catalog.models import Partner
+from mel.core.db import Base, BigId, in_list, utcnow
 
 ROLES = ("admin", "officer", "partner", "evaluator")
 
@@ -18,7 +16,7 @@ ROLES = ("admin", "officer", "partner", "evaluator")
 class User(Base):
     __tablename__ = "user_account"
     __table_args__ = (
-        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint(in_list("role", ROLES), name="role"),
         CheckConstraint("(role = 'partner') = (partner_id IS NOT NULL)", name="partner_role"),
         CheckConstraint("lang IN ('en', 'es')", name="lang"),
     )
@@ -64,23 +62,3 @@ class LoginAttempt(Base):
     ip: Mapped[str] = mapped_column(String(64))
     success: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-
-
-class AuditEntry(Base):
-    """An append-only record of a state change: who, when, what, before and after."""
-
-    __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_at", "at"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    actor: Mapped[str] = mapped_column(String(254))
-    action: Mapped[str] = mapped_column(String(64), index=True)
-    entity: Mapped[str | None] = mapped_column(String(64))
-    entity_id: Mapped[str | None] = mapped_column(String(64))
-    summary: Mapped[str | None] = mapped_column(Text)
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    ip: Mapped[str | None] = mapped_column(String(64))
-    count: Mapped[int] = mapped_column(Integer, default=1)

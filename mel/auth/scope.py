@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, true
 
-from mel.auth.policy import CurrentUser
+from mel.auth.identity import CurrentUser
 
 
 def visible_partner_filter(user: CurrentUser, column: Any) -> ColumnElement[bool]:
@@ -18,4 +18,5 @@ def visible_partner_filter(user: CurrentUser, column: Any) -> ColumnElement[bool
     """
     if not user.is_partner:
         return true()
-    return column.in_(sorted(user.visible_partner_ids))
+    allowed: ColumnElement[bool] = column.in_(sorted(user.visible_partner_ids))
+    return allowed

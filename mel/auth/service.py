@@ -20,12 +20,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from mel.auth.audit import Actor, record
+from mel.auth.identity import CurrentUser
 from mel.auth.models import ROLES, LoginAttempt, LoginSession, User
-from mel.auth.policy import CurrentUser
 from mel.catalog.models import Partner
-from mel.reports.models import utcnow
-from mel.settings import Settings
+from mel.core.audit import Actor, record
+from mel.core.db import utcnow
+from mel.core.settings import Settings
 
 FAST_HASH_ENV = "MEL_TEST_FAST_PASSWORD_HASH"
 """Set to 1 by test suites only: argon2 at its lowest cost, so that a hundred logins do not take minutes.
@@ -411,7 +411,7 @@ DEMO_USERS: tuple[tuple[str, str, str | None, str], ...] = (
 
 def create_demo_users(session: Session) -> list[tuple[str, str, str]]:
     """The demo's accounts (fixed, documented demo passwords): one per role, a Spanish prime, a sub-recipient."""
-    from mel.auth.audit import CLI
+    from mel.core.audit import CLI
 
     created = []
     for email, role, partner, lang in DEMO_USERS:

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from mel.auth.audit import Actor, record
-from mel.auth.models import AuditEntry, User
-from mel.auth.policy import CurrentUser
+from mel.auth.identity import CurrentUser
+from mel.auth.models import User
 from mel.auth.service import hash_token, visible_partner_ids
-from mel.db import Base
-from mel.reports.models import utcnow
+from mel.core.audit import Actor, AuditEntry, record
+from mel.core.db import Base, utcnow
 
 SCOPES = ("read", "submit")
 TOKEN_PREFIX = "mel_"

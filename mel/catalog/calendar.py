@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from mel.periods import quarter_end, quarter_of, quarters, split
+from mel.core.periods import quarter_end, quarter_of, quarters, split
 
 FREQUENCIES = ("quarterly", "semiannual", "annual")
 TIMELINESS = ("on_time", "late", "missing", "pending")

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mel.db import Base
+from mel.core.db import Base, in_list
 
 PILLARS = ("prosecution", "protection", "prevention")
 LEVELS = ("impact", "outcome", "output")
@@ -62,10 +62,6 @@ def localized(english: str | None, spanish: str | None, lang: str) -> Localized:
             return Localized(spanish)
         return Localized(english, fallback=bool(english))
     return Localized(english)
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class Partnership(Base):
@@ -191,8 +187,8 @@ class Result(Base):
     __tablename__ = "result"
     __table_args__ = (
         UniqueConstraint("partnership_id", "code"),
-        CheckConstraint(_in("level", LEVELS), name="level"),
-        CheckConstraint("pillar IS NULL OR " + _in("pillar", PILLARS), name="pillar"),
+        CheckConstraint(in_list("level", LEVELS), name="level"),
+        CheckConstraint("pillar IS NULL OR " + in_list("pillar", PILLARS), name="pillar"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -238,9 +234,9 @@ class Indicator(Base):
     __tablename__ = "indicator"
     __table_args__ = (
         UniqueConstraint("partnership_id", "code"),
-        CheckConstraint(_in("unit", UNITS), name="unit"),
-        CheckConstraint(_in("aggregation", AGGREGATIONS), name="aggregation"),
-        CheckConstraint(_in("direction", DIRECTIONS), name="direction"),
+        CheckConstraint(in_list("unit", UNITS), name="unit"),
+        CheckConstraint(in_list("aggregation", AGGREGATIONS), name="aggregation"),
+        CheckConstraint(in_list("direction", DIRECTIONS), name="direction"),
         CheckConstraint("unit = 'count' OR aggregation = 'latest'", name="no_summed_rates"),
     )
 

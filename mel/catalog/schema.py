@@ -19,7 +19,7 @@ from mel.catalog import dhis2, stages
 from mel.catalog.calendar import check_frequency
 from mel.catalog.models import AGGREGATIONS, DIRECTIONS, LEVELS, PILLARS, UNITS
 from mel.catalog.target_spec import check_target
-from mel.text import norm
+from mel.core.text import norm
 
 
 class CatalogError(Exception):

@@ -7,16 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mel.auth.audit import CLI, Actor, record
 from mel.catalog import dhis2, stages
 from mel.catalog.calendar import stored_quarters
 from mel.catalog.models import (
     SHEET_TEXTS,
     Category,
-    CombinationMember,
     ContextEvent,
     Dimension,
     Indicator,
@@ -27,7 +25,8 @@ from mel.catalog.models import (
 from mel.catalog.schema import CatalogError, LineDict, Problems, parse_catalog
 from mel.catalog.target_spec import plan
 from mel.catalog.targets import apply_plan
-from mel.reports.models import Measurement, Submission, TrainingAttendance, TrainingEvent, Value
+from mel.core.audit import CLI, Actor, record
+from mel.core.db import Base, referring_rows
 
 
 @dataclass
@@ -54,25 +53,24 @@ def _set(obj: Any, summary: LoadSummary, label: str, **values: Any) -> None:
         summary.updated.append(f"{label} ({', '.join(changed)})")
 
 
-def _indicator_use(session: Session, indicator_id: int) -> int:
-    values = session.scalar(select(func.count()).select_from(Value).where(Value.indicator_id == indicator_id))
-    measurements = session.scalar(
-        select(func.count()).select_from(Measurement).where(Measurement.indicator_id == indicator_id)
+def _catalog_tables() -> frozenset[str]:
+    """The catalog's own tables: rows there (targets, links, levels) go with what they describe."""
+    return frozenset(
+        m.persist_selectable.description or ""
+        for m in Base.registry.mappers
+        if m.class_.__module__ == "mel.catalog.models"
     )
-    return int(values or 0) + int(measurements or 0)
+
+
+def _indicator_use(session: Session, indicator_id: int) -> int:
+    """Stored rows (values, measurements, queries) that refer to the indicator."""
+    return referring_rows(session, "indicator", indicator_id, skip=_catalog_tables())
 
 
 def _category_in_use(session: Session, category_id: int) -> bool:
-    member = session.scalar(select(CombinationMember.category_id).where(CombinationMember.category_id == category_id))
-    if member is not None:
-        return True
-    training = session.scalar(
-        select(TrainingEvent.id).where(
-            (TrainingEvent.region_id == category_id) | (TrainingEvent.modality_id == category_id)
-        )
-    )
-    attendance = session.scalar(select(TrainingAttendance.id).where(TrainingAttendance.institution_id == category_id))
-    return training is not None or attendance is not None
+    """Whether a stored value's combination or a training row names the category."""
+    skip = _catalog_tables() - {"combination_member"}
+    return referring_rows(session, "category", category_id, skip=skip) > 0
 
 
 @dataclass(frozen=True)
@@ -198,12 +196,11 @@ def _load_partners(
     for code, partner in existing.items():
         if code in by_code:
             continue
-        used = session.scalar(select(Submission.id).where(Submission.partner_id == partner.id))
-        if used is not None:
+        if referring_rows(session, "partner", partner.id, skip=_catalog_tables()):
             problems.add(
                 data.lines.get("partners", 1),
                 f"partners.{code}",
-                "this partner has submissions and cannot be removed from the catalog",
+                "this partner has submissions or accounts and cannot be removed from the catalog",
             )
         else:
             session.delete(partner)

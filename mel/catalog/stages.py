@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mel.text import norm
+from mel.core.text import norm
 
 LEVEL_KEYS = frozenset({"code", "en", "es", "description", "description_es", "aliases"})
 REQUIRED_LEVEL_KEYS = frozenset({"code", "en", "es"})

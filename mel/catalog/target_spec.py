@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mel.periods import parse_quarter
+from mel.core.periods import parse_quarter
 
 Add = Callable[[int, str, str], None]
 TargetKey = tuple[str, str, str]

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from mel.auth.audit import Actor, record
 from mel.catalog.models import Category, Indicator, Partner, Target, TargetRevision
 from mel.catalog.target_spec import TargetKey, TargetPlan
-from mel.periods import parse_quarter, quarter_of
+from mel.core.audit import Actor, record
+from mel.core.periods import parse_quarter, quarter_of
 
 
 class TargetChangeRefused(ValueError):

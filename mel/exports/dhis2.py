@@ -22,10 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Category, Dimension, Indicator, Partner, Partnership
+from mel.core.periods import quarter_start
 from mel.exports.options import ExportOptions
 from mel.exports.values import combination_categories, value_query
-from mel.periods import quarter_start
-from mel.results.base import Scope
+from mel.results.counting import Scope
 from mel.results.disclosure.values import hidden_values
 
 ADX_NS = "urn:ihe:qrph:adx:2015"
@@ -170,7 +170,8 @@ def adx(found: Dhis2Export) -> bytes:
                 {"dataElement": element, "categoryOptionCombo": coc, "value": _number(value)},
             )
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return body + b"\n"
 
 
 def write(session: Session, ship: Partnership, fmt: str, options: ExportOptions, out: IO[Any]) -> list[str]:

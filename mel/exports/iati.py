@@ -17,8 +17,8 @@ from xml.etree import ElementTree as ET
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Indicator, Partnership
+from mel.core.periods import quarter_end, quarter_start
 from mel.exports.options import ExportOptions
-from mel.periods import quarter_end, quarter_start
 from mel.results.comparison import Point, comparison
 from mel.results.disclosure.comparison import disclose_comparison
 from mel.results.disclosure.iptt import disclose_iptt
@@ -172,4 +172,5 @@ def iati_xml(session: Session, ship: Partnership, options: ExportOptions, *, bas
     )
     root.append(iati_activity(session, ship, options, base_url=base_url or options.base_url))
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return body

@@ -17,9 +17,9 @@ from mel.exports.figures import HIDDEN, long_form
 from mel.exports.options import ExportOptions
 from mel.exports.safe import neutralize_row
 from mel.exports.writer import SUPPRESSION_RULE, Column, Table, flag, number
-from mel.results.comparison import round1
 from mel.results.disclosure import mark
 from mel.results.disclosure.iptt import disclose_iptt
+from mel.results.figures import round1
 from mel.results.iptt import GRANULARITIES, iptt_table
 
 FIXED = {

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Category, CombinationMember, Dimension, Indicator, Partner, Partnership
+from mel.core.periods import fiscal_label
 from mel.exports.options import ExportOptions
 from mel.exports.safe import DANGEROUS_PREFIXES, neutralize
 from mel.exports.writer import SUPPRESSION_RULE, Column, Table, flag
-from mel.periods import fiscal_label
 from mel.reports.models import Submission, Value
-from mel.results.base import Scope, submission_filter
+from mel.results.counting import Scope, submission_filter
 from mel.results.disclosure import mark
 from mel.results.disclosure.values import hidden_values
 

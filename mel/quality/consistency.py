@@ -3,7 +3,7 @@
 The import writes warnings for what it sees in one file; these checks look at a partner's whole
 stored history (the reported totals of the versions that count, reports awaiting review included:
 a data-quality page is where a doubtful figure should show before approval). One grouped query;
-the rules of ``mel.quality.rules`` run on the small per-series result.
+the rules of ``mel.reports.plausibility`` run on the small per-series result.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Indicator, Partner
-from mel.quality.rules import decreased, looks_cumulative, outlier
-from mel.results.base import Scope, counted_values
+from mel.reports.plausibility import decreased, looks_cumulative, outlier
+from mel.results.counting import Scope, counted_values
 
 FLAGS = ("outlier", "cumulative_by_mistake", "decreased")
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Indicator, Result, Target, result_link
-from mel.i18n import t
+from mel.core.i18n import t
 from mel.reports.models import Measurement
 
 

@@ -19,11 +19,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from mel.auth.audit import Actor, record
 from mel.auth.models import User
 from mel.catalog.models import Indicator
+from mel.core.audit import Actor, record
+from mel.core.db import utcnow
 from mel.reports.files import keep_file, safe_filename, sha256_of
-from mel.reports.models import Submission, Value, utcnow
+from mel.reports.models import Submission, Value
 from mel.reports.review import ReviewError
 from mel.reports.review_models import EvidenceFile
 from mel.reports.tables import HEADER_ROWS

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mel.auth.policy import CurrentUser
+from mel.auth.identity import CurrentUser
 from mel.catalog.models import Partner
 from mel.reports.evidence import list_evidence, missing_evidence
 from mel.reports.models import Submission, Value

@@ -6,7 +6,7 @@ thing in English and Spanish (``mel/locale/es/LC_MESSAGES/intake.po``).
 
 from __future__ import annotations
 
-from mel.i18n import t
+from mel.core.i18n import t
 from mel.reports.parsed import Issue
 
 

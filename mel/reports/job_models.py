@@ -8,11 +8,7 @@ from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, Lar
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.expression import false
 
-from mel.db import Base
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+from mel.core.db import Base, utcnow
 
 
 class ImportJob(Base):

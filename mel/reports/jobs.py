@@ -27,14 +27,14 @@ from typing import Any
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from mel.auth.audit import Actor
-from mel.db import transaction
+from mel.core.audit import Actor
+from mel.core.db import transaction, utcnow
+from mel.core.settings import Settings
 from mel.reports.intake_messages import interrupted_issue
-from mel.reports.job_models import ImportJob, utcnow
+from mel.reports.job_models import ImportJob
 from mel.reports.parsed import Issue
 from mel.reports.service import ImportResult
 from mel.reports.worker import ImportRequest, run_isolated
-from mel.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from mel.auth.audit import Actor
-from mel.i18n import LANGUAGES, t
+from mel.core.audit import Actor
+from mel.core.i18n import LANGUAGES, t
+from mel.core.settings import Settings
 from mel.reports.parse import parse_workbook
 from mel.reports.parsed import Issue
 from mel.reports.service import ImportResult, import_parsed
-from mel.settings import Settings
 from mel.workbooks.reader import Sheet, Workbook, cell_name
 
 JSON_SHEET = "json"

@@ -33,7 +33,7 @@ from mel.catalog.models import (
     pooled_rate,
 )
 from mel.catalog.stages import Scale
-from mel.text import norm
+from mel.core.text import norm
 
 
 @dataclass(frozen=True, slots=True)

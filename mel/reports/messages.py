@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mel.i18n import t
+from mel.core.i18n import t
 from mel.reports.numbers import NOT_REPORTED, display
 from mel.reports.tables import Issues
 from mel.workbooks.reader import Special, cell_name

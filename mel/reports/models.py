@@ -23,19 +23,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mel.catalog.models import PILLARS, _in
-from mel.db import Base
+from mel.catalog.models import PILLARS
+from mel.core.db import Base, BigId, in_list, utcnow
 
 STATUSES = ("submitted", "approved", "returned", "superseded")
 SECTIONS = ("achievements", "challenges", "adaptations", "context")
 ROUNDS = ("baseline", "midline", "endline")
 PERIOD_CHECK = "length(period) = 6 AND substr(period, 5, 1) = 'Q' AND substr(period, 6, 1) IN ('1','2','3','4')"
-
-BigId = BigInteger().with_variant(Integer, "sqlite")
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class StoredFile(Base):
@@ -55,7 +49,7 @@ class Submission(Base):
     __tablename__ = "submission"
     __table_args__ = (
         UniqueConstraint("partner_id", "period", "version"),
-        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(in_list("status", STATUSES), name="status"),
         CheckConstraint(PERIOD_CHECK, name="period"),
         CheckConstraint("version >= 1", name="version"),
         Index(
@@ -141,7 +135,7 @@ class TrainingEvent(Base):
     """A training event of a submission; its participants are counted per institution in attendance rows."""
 
     __tablename__ = "training_event"
-    __table_args__ = (CheckConstraint(_in("pillar", PILLARS), name="pillar"),)
+    __table_args__ = (CheckConstraint(in_list("pillar", PILLARS), name="pillar"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
@@ -226,7 +220,7 @@ class TrainingFollowUp(Base):
 
 class NarrativeEntry(Base):
     __tablename__ = "narrative_entry"
-    __table_args__ = (CheckConstraint(_in("section", SECTIONS), name="section"),)
+    __table_args__ = (CheckConstraint(in_list("section", SECTIONS), name="section"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
@@ -273,7 +267,7 @@ class Measurement(Base):
     __tablename__ = "measurement"
     __table_args__ = (
         UniqueConstraint("indicator_id", "round", "date", "combination_id"),
-        CheckConstraint(_in("round", ROUNDS), name="round"),
+        CheckConstraint(in_list("round", ROUNDS), name="round"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from mel.core.text import norm
 from mel.reports.vocab import NO, YES, not_reported
-from mel.text import norm
 from mel.workbooks.reader import Special
 
 NOT_REPORTED = "not_reported"

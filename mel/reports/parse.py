@@ -16,8 +16,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from mel.i18n import LANGUAGES, t
-from mel.periods import parse_quarter
+from mel.core.i18n import LANGUAGES, t
+from mel.core.periods import parse_quarter
+from mel.core.text import norm
 from mel.reports.matching import CatalogIndex, PartnerInfo
 from mel.reports.messages import report_value
 from mel.reports.numbers import display, read_date, special_code
@@ -28,7 +29,6 @@ from mel.reports.parse_trainings import parse_narrative, parse_trainings
 from mel.reports.parsed import Issue, ParsedWorkbook
 from mel.reports.tables import Issues, blank, scan_personal_data
 from mel.reports.vocab import COVER_LABELS, SHEETS
-from mel.text import norm
 from mel.workbooks.labels import sheet_names
 from mel.workbooks.reader import Sheet, Workbook, WorkbookError, cell_name, read_workbook
 

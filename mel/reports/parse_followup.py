@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mel.i18n import t
-from mel.periods import parse_quarter, quarter_end
+from mel.core.i18n import t
+from mel.core.periods import parse_quarter, quarter_end
+from mel.core.text import norm
 from mel.reports.messages import report_specials, report_value
 from mel.reports.numbers import NOT_REPORTED, display, read_count, read_date
 from mel.reports.parse_indicators import Context, unknown_category
@@ -19,7 +20,6 @@ from mel.reports.parse_trainings import _date_error
 from mel.reports.parsed import ParsedFollowUp
 from mel.reports.tables import blank, empty_row, locate, missing_column
 from mel.reports.vocab import FOLLOWUP_COLUMNS, REQUIRED_FOLLOWUP
-from mel.text import norm
 from mel.workbooks.labels import followup_headers
 from mel.workbooks.reader import Sheet, cell_name
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
-from mel.i18n import t
+from mel.core.i18n import t
+from mel.core.text import norm
 from mel.reports.matching import CategoryInfo, DimensionInfo, Framework, IndicatorInfo, PartnerInfo
 from mel.reports.messages import report_specials, report_value
 from mel.reports.numbers import NOT_REPORTED, display, plain, read_any, read_value
@@ -18,7 +19,6 @@ from mel.reports.parsed import Issue, ParsedValue
 from mel.reports.stage_cells import UNKNOWN_STAGE, read_stage, report_unknown_stage
 from mel.reports.tables import Issues, Table, blank, empty_row, locate, missing_column
 from mel.reports.vocab import INDICATOR_COLUMNS, REFERENCE_COLUMNS
-from mel.text import norm
 from mel.workbooks.labels import indicator_headers
 from mel.workbooks.reader import Sheet, column_letter
 
@@ -62,7 +62,7 @@ class CategoryColumns:
             text = display(raw) if isinstance(raw, float) else str(raw)
             found = dim.categories.get(norm(text))
             memo[raw] = found
-        return found
+        return cast("CategoryInfo | None", found)
 
     def read(
         self, ctx: Context, sheet: str, r: int, row: list[Any], indicator: IndicatorInfo | None

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mel.i18n import t
+from mel.core.i18n import t
+from mel.core.text import norm
 from mel.reports.matching import CatalogIndex, CategoryInfo, IndicatorInfo
 from mel.reports.messages import report_specials, report_value
 from mel.reports.numbers import NOT_REPORTED, display, read_date_or_year, read_value, read_yes_no
@@ -16,7 +17,6 @@ from mel.reports.parse_indicators import Context, find_indicator, unknown_catego
 from mel.reports.parsed import ParsedMeasurement
 from mel.reports.tables import Issues, blank, empty_row, locate, missing_column
 from mel.reports.vocab import MEASUREMENT_COLUMNS, REQUIRED_MEASUREMENT, ROUNDS
-from mel.text import norm
 from mel.workbooks.labels import measurement_headers, round_labels
 from mel.workbooks.reader import Sheet, cell_name
 

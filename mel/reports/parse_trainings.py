@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from mel.i18n import t
-from mel.periods import quarter_end, quarter_start
+from mel.core.i18n import t
+from mel.core.periods import quarter_end, quarter_start
+from mel.core.text import norm
 from mel.reports.matching import DimensionInfo
 from mel.reports.messages import report_specials, report_value
 from mel.reports.numbers import NOT_REPORTED, display, plain, read_count, read_date, read_number, read_percent
@@ -14,7 +15,6 @@ from mel.reports.parse_indicators import Context, unknown_category
 from mel.reports.parsed import ParsedNarrative, ParsedTraining
 from mel.reports.tables import blank, empty_row, locate, missing_column
 from mel.reports.vocab import NARRATIVE_COLUMNS, PILLARS, REQUIRED_TRAINING, SECTIONS, TRAINING_COLUMNS
-from mel.text import norm
 from mel.workbooks.labels import narrative_headers, pillar_labels, section_labels, training_headers
 from mel.workbooks.reader import Sheet, cell_name
 

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
 
+from mel.auth.identity import CurrentUser
 from mel.auth.models import User
-from mel.auth.policy import CurrentUser
 from mel.catalog.models import (
     Category,
     CombinationMember,
@@ -25,7 +25,8 @@ from mel.catalog.models import (
     Partnership,
     indicator_partner,
 )
-from mel.periods import fiscal_label, quarter_of, quarter_start, quarters
+from mel.core.periods import fiscal_label, quarter_of, quarter_start, quarters
+from mel.reports.import_warnings import warning_message
 from mel.reports.models import (
     ImportWarning,
     NarrativeEntry,
@@ -38,7 +39,6 @@ from mel.reports.models import (
 )
 from mel.reports.queries_values import open_counts
 from mel.reports.review import level_expression
-from mel.reports.warnings import warning_message
 
 
 def _label(lang: str, en: str, es: str | None) -> str:

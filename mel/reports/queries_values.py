@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from mel.auth.audit import Actor, record
 from mel.auth.models import User
 from mel.catalog.models import Indicator, Partner
-from mel.reports.models import Submission, Value, utcnow
+from mel.core.audit import Actor, record
+from mel.core.db import utcnow
+from mel.reports.models import Submission, Value
 from mel.reports.review import ReviewError, prime_of
 from mel.reports.review_models import ValueQuery, ValueQueryMessage
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from mel.auth.audit import Actor, record
-from mel.periods import quarter_start
+from mel.core.audit import Actor, record
+from mel.core.periods import quarter_start
 from mel.reports.models import Submission
 
 

@@ -10,10 +10,11 @@ from typing import Literal
 from sqlalchemy import ColumnElement, Exists, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from mel.auth.audit import Actor, record
 from mel.auth.models import User
 from mel.catalog.models import Category, CombinationMember, Dimension, Indicator, Partner
-from mel.reports.models import StoredFile, Submission, SubmissionReview, Value, utcnow
+from mel.core.audit import Actor, record
+from mel.core.db import utcnow
+from mel.reports.models import StoredFile, Submission, SubmissionReview, Value
 from mel.reports.storage import lock_partner
 
 Action = Literal["approved", "returned"]

@@ -11,8 +11,8 @@ import datetime as dt
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mel.db import Base
-from mel.reports.models import PERIOD_CHECK, utcnow
+from mel.core.db import Base, utcnow
+from mel.reports.models import PERIOD_CHECK
 
 LEVELS = ("prime", "officer")
 """Review levels: a sub-recipient's report goes to its prime partner first, then to the officer."""

@@ -13,10 +13,12 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from mel.auth.audit import CLI, Actor, record
-from mel.i18n import t
+from mel.core.audit import CLI, Actor, record
+from mel.core.i18n import t
+from mel.core.settings import Settings
 from mel.reports import storage
 from mel.reports.files import keep_file, safe_filename, sha256_of
+from mel.reports.import_warnings import quality_warnings
 from mel.reports.intake_messages import external_links_warning, macros_message, too_large_issue
 from mel.reports.parse import parse_workbook
 from mel.reports.parsed import (
@@ -30,8 +32,6 @@ from mel.reports.parsed import (
     ParsedWorkbook,
 )
 from mel.reports.review import ReviewError, review_submission, submission_diff, submission_history
-from mel.reports.warnings import quality_warnings
-from mel.settings import Settings
 from mel.workbooks.reader import WorkbookError, read_workbook
 from mel.workbooks.sanitize import strip_external_links
 

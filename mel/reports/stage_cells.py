@@ -7,9 +7,10 @@ what to write, in English or Spanish like every other message of the import.
 from __future__ import annotations
 
 from mel.catalog.stages import Scale
-from mel.i18n import t
-from mel.reports.numbers import NOT_REPORTED, Read, display, not_reported, special_code
+from mel.core.i18n import t
+from mel.reports.numbers import NOT_REPORTED, Read, display, special_code
 from mel.reports.tables import Issues
+from mel.reports.vocab import not_reported
 from mel.workbooks.reader import Special
 
 UNKNOWN_STAGE = "unknown_stage"

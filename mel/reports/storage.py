@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.combinations import combination_ids
 from mel.catalog.models import Partner, Partnership
+from mel.core.db import utcnow
+from mel.core.versions import note_rows
 from mel.reports.models import (
     ImportWarning,
     Measurement,
@@ -29,7 +31,6 @@ from mel.reports.models import (
     TrainingEvent,
     TrainingFollowUp,
     Value,
-    utcnow,
 )
 from mel.reports.parsed import (
     Issue,
@@ -39,7 +40,6 @@ from mel.reports.parsed import (
     ParsedValue,
     ParsedWorkbook,
 )
-from mel.results.versions import note_rows
 
 
 def lock_partner(session: Session, partner_id: int) -> None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mel.i18n import t
+from mel.core.i18n import t
+from mel.core.text import norm
 from mel.reports.parsed import Issue
 from mel.reports.vocab import is_personal_header
-from mel.text import norm
 from mel.workbooks.reader import Sheet, cell_name, column_letter
 
 HEADER_ROWS = 15

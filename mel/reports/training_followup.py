@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mel.auth.audit import Actor, record
 from mel.catalog.models import Partner
-from mel.periods import quarter_of
+from mel.core.audit import Actor, record
+from mel.core.periods import quarter_of
 from mel.reports.models import Submission, TrainingAttendance, TrainingEvent, TrainingFollowUp
 
 

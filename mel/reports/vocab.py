@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from mel.text import norm
+from mel.core.text import norm
 
 
 def _keys(table: dict[str, Iterable[str]]) -> dict[str, str]:

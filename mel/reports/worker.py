@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from mel.auth.audit import CLI, Actor
+from mel.core.audit import CLI, Actor
+from mel.core.settings import Settings
 from mel.reports.intake_messages import could_not_read_issue
 from mel.reports.service import ImportResult
-from mel.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def _limit(settings: Settings) -> None:
 
 def _child(conn: Connection, settings: Settings, request: ImportRequest) -> None:
     """The worker process: limits first, then the import in its own transaction."""
-    from mel.db import make_engine, make_sessionmaker, transaction
+    from mel.core.db import make_engine, make_sessionmaker, transaction
     from mel.reports.service import import_workbook
 
     def progress(stage: str, fraction: float) -> None:

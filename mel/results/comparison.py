@@ -17,9 +17,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Category, Combination, CombinationMember, Dimension, Indicator, Partnership, Result
-from mel.periods import parse_quarter
+from mel.core.periods import parse_quarter
 from mel.reports.models import Measurement
-from mel.results.base import Scope
+from mel.results.counting import Scope
 from mel.results.figures import (
     CHANGE_UNITS,
     baseline_span,

@@ -10,8 +10,8 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from mel.auth.audit import Actor, record
 from mel.catalog.models import PILLARS, ContextEvent, Partnership
+from mel.core.audit import Actor, record
 
 
 def N_(message: str) -> str:

@@ -29,7 +29,7 @@ from typing import Protocol
 
 from mel.catalog.models import Indicator
 from mel.catalog.targets import originals, targets_at
-from mel.periods import quarter_of, quarters
+from mel.core.periods import quarter_of, quarters
 
 ON_TRACK = 0.9
 """On track: at least 90 % of the progress expected by now."""

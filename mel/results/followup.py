@@ -3,7 +3,7 @@
 Follow-up rows are counts per training event (or per institution and training quarter): reached,
 still in post, applying the skills. Rates pool the counts (Σ in post ÷ Σ reached), never average
 event rates, and always travel with their numerator and denominator. Rows count when their report
-counts (``mel.results.base.submission_filter``); rows an officer entered beside an event
+counts (``mel.results.counting.submission_filter``); rows an officer entered beside an event
 (``mel.reports.training_followup``) count like approved ones.
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.models import Partner
 from mel.reports.models import Submission, TrainingEvent, TrainingFollowUp
-from mel.results.base import Scope, submission_filter
+from mel.results.counting import Scope, submission_filter
 from mel.results.trainings import TrainingFilter
 
 _F = TrainingFollowUp

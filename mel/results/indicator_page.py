@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.combinations import TOTAL_KEY
 from mel.catalog.models import Combination, ContextEvent, Dimension, Indicator, Partner, Partnership
-from mel.periods import fiscal_label, quarter_of
+from mel.core.periods import fiscal_label, quarter_of
 from mel.reports.models import Submission, Value
-from mel.results.base import Scope, submission_filter
+from mel.results.counting import Scope, submission_filter
 from mel.results.figures import Folded, fold, latest_quarter, target_for
 from mel.results.progress import Timeline, expected
 from mel.results.series import TOTAL, Cell, grouped

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.combinations import TOTAL_KEY
 from mel.catalog.models import Category, Combination, Indicator, Partnership
-from mel.periods import fiscal, quarter_of, quarters
+from mel.core.periods import fiscal, quarter_of, quarters
 from mel.reports.models import Submission, Value
-from mel.results.base import Scope, submission_filter
+from mel.results.counting import Scope, submission_filter
 from mel.results.figures import (
     Folded,
     Rule,

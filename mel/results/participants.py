@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import case, func
 from sqlalchemy.orm import Session
 
-from mel.i18n import t
+from mel.core.i18n import t
 from mel.reports.models import TrainingAttendance
 from mel.results.trainings import PARTICIPANTS, Bucket, TrainingFilter, _bucket, _grouped
 

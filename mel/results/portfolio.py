@@ -16,7 +16,7 @@ from mel.catalog.calendar import LATE_STATES, days_late
 from mel.catalog.models import Partner, Partnership
 from mel.catalog.queries import PartnershipView, portfolio
 from mel.reports.calendar import owed_reports
-from mel.results.base import Scope
+from mel.results.counting import Scope
 from mel.results.progress import indicator_progress, on_track_share
 from mel.results.store import prefetch, stored
 

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from mel.catalog.models import Combination, Dimension, Indicator, Partner, Partnership, Result
 from mel.catalog.targets import targets_at
-from mel.periods import fiscal, quarter_end, quarter_of, quarters
+from mel.core.periods import fiscal, quarter_end, quarter_of, quarters
 from mel.reports.models import Measurement
-from mel.results.base import TOTAL_KEY, Scope
+from mel.results.counting import TOTAL_KEY, Scope
 from mel.results.figures import BEHIND, ON_TRACK, fold, latest_quarter, measures, target_for, whole
 from mel.results.series import Cell, partner_cells
 

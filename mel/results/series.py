@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from mel.catalog.combinations import TOTAL_KEY
 from mel.catalog.models import Combination, CombinationMember, Dimension, Indicator, pooled_rate
 from mel.reports.models import Submission, Value
-from mel.results.base import Scope, submission_filter
+from mel.results.counting import Scope, submission_filter
 
 TOTAL = 0
 """The category id under which totals are grouped."""

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.models import Indicator, Partnership
 from mel.catalog.stages import Level, Scale
-from mel.results.base import Scope
+from mel.results.counting import Scope
 from mel.results.disclosure import Viewer
 from mel.results.disclosure.indicator import disclose_breakdown
 from mel.results.figures import fold, latest_quarter

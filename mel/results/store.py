@@ -1,7 +1,7 @@
 """Stored figures: what the figures engine computed for a partnership, kept until its data changes.
 
 A page asks ``stored(session, partnership_id, view, viewer, params, compute)``: the answer is
-keyed by the partnership's data stamp (``mel.results.versions``, bumped in the transaction of any
+keyed by the partnership's data stamp (``mel.core.versions``, bumped in the transaction of any
 change to its figures), the day (targets are pro-rated by date), the view, the viewer and the
 view's parameters. While the stamp holds, a page is one indexed read of ``figure_version`` plus
 rendering; the first request after a change computes and keeps the new answer.
@@ -25,15 +25,14 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Partnership
+from mel.core.versions import FigureVersion, pending, stamps
 from mel.results.disclosure import Viewer
-from mel.results.store_models import FigureVersion
-from mel.results.versions import pending, stamps
 
 T = TypeVar("T")
 
@@ -103,7 +102,7 @@ def stored(
     key = (partnership_id, stamp, dt.date.today(), view, viewer, params)
     found, value = store.get(key)
     if found:
-        return value
+        return cast(T, value)
     value = compute()
     store.put(key, value)
     return value
@@ -137,4 +136,5 @@ def stored_partnership(session: Session, code: str, *, store: FigureStore = STOR
         if graph is None:
             return None
         store.put(key, graph)
-    return session.merge(graph, load=False)
+    merged: Partnership = session.merge(graph, load=False)
+    return merged

@@ -16,7 +16,7 @@ from grandalf.graphs import Edge, Graph, Vertex
 from grandalf.layouts import SugiyamaLayout
 
 from mel.catalog.models import Result
-from mel.i18n import t
+from mel.core.i18n import t
 
 
 def N_(message: str) -> str:

@@ -4,7 +4,7 @@ Evaluations asked above all for "proper disaggregation of training data". Every 
 aggregated in SQL (GROUP BY over the attendance rows, CASE for the splits that are columns in the
 workbook: sex and under-18) and only the small grouped result is shaped in Python.
 
-Which trainings count follows ``mel.results.base.submission_filter``: the rows of current
+Which trainings count follows ``mel.results.counting.submission_filter``: the rows of current
 submissions, approved only unless the scope includes provisional ones. ``training_filter`` adds
 the partnership and the pillar; ``counted_trainings`` is the one query of counted training rows
 that pages and exports share.
@@ -31,10 +31,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from mel.catalog.models import PILLARS, Category, Dimension, Indicator, Partner, Partnership, Result, indicator_partner
-from mel.i18n import t
-from mel.periods import parse_quarter, quarters
+from mel.core.i18n import t
+from mel.core.periods import parse_quarter, quarters
 from mel.reports.models import Submission, TrainingAttendance, TrainingEvent
-from mel.results.base import Scope, counted_values, submission_filter
+from mel.results.counting import Scope, counted_values, submission_filter
 
 TRAINING_INDICATOR_CODES: Final[Mapping[str, frozenset[str]]] = {
     "peru-cpc": frozenset({"1.1.a", "2.1.a", "3.1.b"}),

@@ -16,9 +16,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mel.auth.web import SECURITY_HEADERS
-from mel.i18n import t
+from mel.core.i18n import t
 from mel.web.render import render
+from mel.web.sessions import SECURITY_HEADERS
 
 log = logging.getLogger("mel.errors")
 

@@ -17,9 +17,9 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mel.auth.service import hash_token
-from mel.auth.web import API_PREFIX, CSRF_HEADER, PRE_SESSION_COOKIE, SAFE_METHODS, csrf_token_for, session_token
-from mel.i18n import pick_language, t
-from mel.settings import Settings
+from mel.core.i18n import pick_language, t
+from mel.core.settings import Settings
+from mel.web.sessions import API_PREFIX, CSRF_HEADER, PRE_SESSION_COOKIE, SAFE_METHODS, csrf_token_for, session_token
 
 FORM_ROOM_BYTES = 2 * 1024 * 1024
 """Multipart framing and the other fields of the upload form, beyond the file itself."""
@@ -54,7 +54,7 @@ class BodyLimit:
         if sent is not None and not self._csrf_plausible(request, token, sent):
             await self._answer(scope, receive, send, 403)
             return
-        # the token API's bodies are read by its routes only after the token is checked (mel.api)
+        # the token API's bodies are read by its routes only after the token is checked (mel.web.api)
         bearer = scope["path"].startswith(API_PREFIX) and request.headers.get("authorization", "").startswith("Bearer ")
         limit = body_limit(self.settings, signed_in=token is not None or bearer)
         declared = Headers(scope=scope).get("content-length")

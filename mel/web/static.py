@@ -26,7 +26,7 @@ from jinja2 import pass_context
 from starlette.datastructures import URL, Headers, URLPath
 from starlette.types import Receive, Scope, Send
 
-from mel.paths import STATIC_DIR
+from mel.core.paths import STATIC_DIR
 
 VERSION_PREFIX = "_v/"
 IMMUTABLE = "public, max-age=31536000, immutable"

@@ -11,8 +11,8 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup
 
 from mel.catalog.stages import Scale
-from mel.i18n import format_day, format_number, translations
-from mel.paths import TEMPLATES_DIR
+from mel.core.i18n import format_day, format_number, translations
+from mel.core.paths import TEMPLATES_DIR
 from mel.results.figures import round1
 from mel.web import static
 

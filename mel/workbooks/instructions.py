@@ -9,7 +9,7 @@ from __future__ import annotations
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from mel.i18n import t
+from mel.core.i18n import t
 
 ERROR_CODES = (
     "not_a_workbook",

@@ -6,7 +6,7 @@ so whatever mel writes, mel reads back. Keys are the contract's canonical names.
 
 from __future__ import annotations
 
-from mel.i18n import t
+from mel.core.i18n import t
 
 
 def sheet_names(lang: str) -> dict[str, str]:

@@ -1,9 +1,10 @@
-"""The read-only "For reference" sheet of a quarterly template: what a partner working offline needs
+"""Writing the read-only "For reference" sheet of a quarterly template: what a partner working offline needs
 beside the blank report (the period's targets, its approved values to date and last quarter, the
 open queries on its values and the officers' return comments).
 
 It is a separate sheet because REPORT-FORMAT.md ignores sheets it does not know (listed as
 information), so nothing typed or left here can change an import; the Instructions sheet says so.
+What goes in it is gathered by ``mel.results.prefill`` (figures through the disclosure gate).
 """
 
 from __future__ import annotations
@@ -15,21 +16,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
-from mel.catalog.models import Indicator, Partner, Partnership
-from mel.catalog.targets import targets_at
-from mel.i18n import t
-from mel.periods import fiscal
-from mel.reports.models import Submission, SubmissionReview
-from mel.reports.queries_values import QueryView, list_queries
-from mel.reports.vocab import is_personal_header
-from mel.results.base import Scope
-from mel.results.disclosure import Viewer
-from mel.results.disclosure.solver import is_small
-from mel.results.figures import fold
-from mel.results.series import TOTAL, Cell, grouped
+from mel.core.i18n import t
 from mel.workbooks.spec import PartnerSpec
 
 HEADER_ROW = 4
@@ -62,11 +50,22 @@ class ReturnLine:
 
 
 @dataclass
+class QueryLine:
+    period: str
+    indicator: str
+    categories: list[tuple[str, str]]
+    value: float | None
+    question: str | None
+    answered: bool
+    last_message: str | None
+
+
+@dataclass
 class Prefill:
     previous: str
     fiscal_year: str
     lines: list[IndicatorLine] = field(default_factory=list)
-    queries: list[QueryView] = field(default_factory=list)
+    queries: list[QueryLine] = field(default_factory=list)
     returns: list[ReturnLine] = field(default_factory=list)
 
 
@@ -77,87 +76,6 @@ def previous_quarter(period: str) -> str:
 
 def sheet_name(lang: str) -> str:
     return t(lang, "For reference")
-
-
-def gather(session: Session, spec: PartnerSpec, *, viewer: Viewer) -> Prefill:
-    """What the sheet shows, from approved reports only; small counts of sensitive indicators are
-    withheld as on every page (``<5``, and the value to date ``x`` when last quarter's is withheld)."""
-    partner_id, ship_id, fy_start = session.execute(
-        select(Partner.id, Partnership.id, Partnership.fiscal_year_start)
-        .join(Partnership, Partnership.id == Partner.partnership_id)
-        .where(Partner.code == spec.partner_code)
-    ).one()
-    previous = previous_quarter(spec.period)
-    prefill = Prefill(previous, f"FY{fiscal(spec.period, fy_start)[0]}")
-    codes = [i.code for i in spec.indicators]
-    indicators = {
-        ind.code: ind
-        for ind in session.scalars(
-            select(Indicator).where(Indicator.partnership_id == ship_id, Indicator.code.in_(codes))
-        )
-    }
-    cells = grouped(
-        session,
-        Scope(partner_ids=[partner_id], last_period=previous),
-        partnership_id=ship_id,
-        indicator_ids=[i.id for i in indicators.values()],
-        dimension_ids=[],
-    )
-    by_indicator: dict[int, list[Cell]] = {}
-    for c in cells:
-        if c.category_id == TOTAL:
-            by_indicator.setdefault(c.indicator_id, []).append(c)
-    for spec_ind in spec.indicators:
-        ind = indicators[spec_ind.code]
-        mine = by_indicator.get(ind.id, [])
-        to_date = fold(ind, mine, end=previous).value if mine else None
-        last = [c for c in mine if c.period == previous]
-        last_value = fold(ind, last, end=previous).value if last else None
-        targets = targets_at(ind, spec.period, partner_id=partner_id) or targets_at(ind, spec.period)
-        line = IndicatorLine(
-            ind.code,
-            spec_ind.name,
-            targets.get(spec.period),
-            targets.get(prefill.fiscal_year),
-            targets.get(""),
-            to_date,
-            last_value,
-        )
-        if viewer.hides(ind.sensitive):
-            _withhold(line)
-        prefill.lines.append(line)
-    prefill.queries = list_queries(session, partner_ids=[partner_id], up_to=spec.period, lang=spec.lang, open_only=True)
-    prefill.returns = [
-        ReturnLine(*row)
-        for row in session.execute(
-            select(Submission.period, Submission.version, SubmissionReview.comment, SubmissionReview.at)
-            .join(Submission, Submission.id == SubmissionReview.submission_id)
-            .where(
-                Submission.partner_id == partner_id,
-                SubmissionReview.action == "returned",
-                Submission.period <= spec.period,
-                or_(Submission.period == spec.period, Submission.status == "returned"),
-            )
-            .order_by(Submission.period, SubmissionReview.id)
-        )
-    ]
-    return prefill
-
-
-def _withhold(line: IndicatorLine) -> None:
-    if isinstance(line.last_quarter, float) and is_small(line.last_quarter):
-        line.last_quarter = "<5"
-        if line.to_date is not None:
-            line.to_date = "x"  # else to date minus the previous template's would give it away
-    if isinstance(line.to_date, float) and is_small(line.to_date):
-        line.to_date = "<5"
-
-
-def _inert(text: str | None) -> str | None:
-    """Free text never reads as a personal-data header to the importer's scan of ignored sheets."""
-    if text and is_personal_header(text):
-        return f"“{text}” (?)".replace("“", "« ").replace("”", " »") + " …"
-    return text
 
 
 def write(wb: Workbook, spec: PartnerSpec, prefill: Prefill) -> Worksheet:
@@ -203,9 +121,8 @@ def write(wb: Workbook, spec: PartnerSpec, prefill: Prefill) -> Worksheet:
     )
     for q in prefill.queries:
         cats = "; ".join(f"{d}: {c}" for d, c in q.categories) or t(lang, "Total")
-        status = t(lang, "Answered") if q.status == "answered" else t(lang, "Open")
-        last = q.messages[-1].body if q.messages else None
-        _row(ws, row, [q.period, q.indicator, cats, q.value, _inert(q.question), status, _inert(last)])
+        status = t(lang, "Answered") if q.answered else t(lang, "Open")
+        _row(ws, row, [q.period, q.indicator, cats, q.value, q.question, status, q.last_message])
         row += 1
     if not prefill.queries:
         ws.cell(row=row, column=1, value=t(lang, "No open queries.")).font = HINT
@@ -214,7 +131,7 @@ def write(wb: Workbook, spec: PartnerSpec, prefill: Prefill) -> Worksheet:
     ws.cell(row=row, column=1, value=t(lang, "Comments of returned reports")).font = BOLD
     row = _table(ws, row + 1, [t(lang, "Quarter"), t(lang, "Version"), t(lang, "Comment"), t(lang, "Date")])
     for r in prefill.returns:
-        _row(ws, row, [r.period, r.version, _inert(r.comment), r.at.date()])
+        _row(ws, row, [r.period, r.version, r.comment, r.at.date()])
         row += 1
     if not prefill.returns:
         ws.cell(row=row, column=1, value=t(lang, "No returned report.")).font = HINT

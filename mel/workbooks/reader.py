@@ -432,7 +432,10 @@ class _Layout:
 def _parse_xml(blob: bytes, name: str) -> ElementTree.Element:
     """Parse a small, already scanned XML part; defusedxml refuses DTDs and entities once more."""
     try:
-        return _defused_fromstring(blob, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root: ElementTree.Element = _defused_fromstring(
+            blob, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
+        return root
     except (ElementTree.ParseError, DefusedXmlException, ValueError) as exc:
         raise _refuse(f"XML part {name!r} is not well-formed: {exc}") from exc
 

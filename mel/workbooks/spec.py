@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from mel.catalog.models import Dimension, Indicator, Partner, Partnership, indicator_partner
-from mel.periods import fiscal_label, parse_quarter
+from mel.core.periods import fiscal_label, parse_quarter
 
 
 class SpecError(Exception):

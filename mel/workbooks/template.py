@@ -8,7 +8,7 @@ name that REPORT-FORMAT.md accepts, so a filled template always reads back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -18,9 +18,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
-from mel.i18n import t
-from mel.results.disclosure import Viewer, operator
-from mel.workbooks import instructions
+from mel.core.i18n import t
+from mel.workbooks import instructions, prefill
 from mel.workbooks.labels import (
     cover_labels,
     followup_headers,
@@ -32,6 +31,7 @@ from mel.workbooks.labels import (
     training_headers,
     unit_labels,
 )
+from mel.workbooks.prefill import Prefill
 from mel.workbooks.spec import PartnerSpec, partner_spec
 from mel.workbooks.xlsx import reproducible_bytes
 
@@ -51,29 +51,25 @@ UNLOCKED = Protection(locked=False)
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 
-def build_template(
+def write_template(
     *,
     session: Session,
     partner_code: str,
     period: str,
     lang: str = "en",
-    prefill: bool = True,
-    viewer: Viewer | None = None,
+    reference: Callable[[PartnerSpec], Prefill] | None = None,
 ) -> bytes:
     """The .xlsx bytes of the template for ``partner_code`` and ``period`` (SpecError if impossible).
 
-    ``prefill`` adds the read-only reference sheet (targets, values to date, open queries, return
-    comments; ``mel.workbooks.prefill``); ``viewer`` (default: suppressed, as a partner reads)
-    decides, through the disclosure gate, whether small counts of sensitive indicators show in it.
+    ``reference`` gives the content of the read-only reference sheet (targets, values to date, open
+    queries, return comments: ``mel.results.prefill``); without it the template has no such sheet.
     """
     spec = partner_spec(session, partner_code=partner_code, period=period, lang=lang)
     wb = render_template(spec)
-    if prefill:
-        from mel.workbooks import prefill as reference  # reads reports: imported only when asked
-
-        sheet = reference.write(wb, spec, reference.gather(session, spec, viewer=viewer or operator()))
+    if reference is not None:
+        sheet = prefill.write(wb, spec, reference(spec))
         wb.move_sheet(sheet, offset=wb.index(wb[sheet_names(lang)["instructions"]]) + 1 - wb.index(sheet))
-        reference.note_in_instructions(wb[sheet_names(lang)["instructions"]], lang)
+        prefill.note_in_instructions(wb[sheet_names(lang)["instructions"]], lang)
     return reproducible_bytes(wb)
 
 

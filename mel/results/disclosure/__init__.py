@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mel.auth.policy import STAFF, CurrentUser
+from mel.auth.identity import STAFF, CurrentUser
 from mel.catalog.models import Partner, Partnership
-from mel.results.base import Scope
+from mel.results.counting import Scope
 from mel.results.disclosure.solver import (
     SECONDARY,
     SMALL,

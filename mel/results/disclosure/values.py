@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.models import Category, CombinationMember, Dimension, Indicator, Partnership
 from mel.reports.models import Value
-from mel.results.base import Scope, counted_values
+from mel.results.counting import Scope, counted_values
 from mel.results.disclosure import Viewer, breakdown_relations, protect
 
 ValueKey = tuple[int, int, str, int]

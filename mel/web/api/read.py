@@ -1,0 +1,327 @@
+"""Read routes of the API: partnerships, results framework, indicators, figures, values, trainings, comparison.
+
+Thin routes: they check the token (``TokenAllow``), decide the viewer (``viewer_of``: partner tokens
+see their partnership only, and their own organization's rows; evaluators approved data with
+suppression; staff everything, provisional when asked) and shape what already passed the gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mel.auth.identity import CurrentUser
+from mel.catalog.models import LEVELS, PILLARS, Indicator, Partner, Partnership
+from mel.core.periods import parse_quarter
+from mel.exports.figures import FigureQuery, figure_records
+from mel.exports.trainings import KEYS as TRAINING_KEYS
+from mel.exports.trainings import _plain
+from mel.results.comparison import as_json, comparison, dimension_of
+from mel.results.disclosure import is_small, partnership_visible, viewer_of
+from mel.results.disclosure.comparison import disclose_comparison
+from mel.results.progress import load_partnership
+from mel.results.trainings import counted_trainings, make_training_filter
+from mel.web.api.auth import ApiEvaluatorOrStaff, ApiReader, not_found
+from mel.web.api.http import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, json_answer, keyset_page, listing, page_of
+from mel.web.api.values import value_page
+from mel.web.deps import SessionDep
+
+router = APIRouter(tags=["read"])
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Objects per page.")]
+Cursor = Annotated[str | None, Query(description="The next_cursor of the previous page.")]
+Provisional = Annotated[bool, Query(description="Staff only: add reports awaiting review (ignored for others).")]
+First = Annotated[str | None, Query(alias="from", description="First quarter, e.g. 2021Q1.")]
+Last = Annotated[str | None, Query(alias="to", description="Last quarter, e.g. 2022Q2.")]
+
+
+def partnership_for(request: Request, session: Session, code: str, user: CurrentUser) -> Partnership:
+    """The partnership in the path, if this token may see it (another one answers 404, as an unknown code)."""
+    ship = load_partnership(session, code)
+    if ship is None or not partnership_visible(session, user, ship):
+        raise not_found(request)
+    return ship
+
+
+def partner_for(request: Request, ship: Partnership, user: CurrentUser, code: str | None) -> Partner | None:
+    """A partner filter: a partner token may name only its own organization (or its sub-recipients)."""
+    if not code:
+        return None
+    found = next((p for p in ship.partners if p.code == code), None)
+    if found is None or not user.sees_partner(found.id):
+        raise not_found(request)
+    return found
+
+
+def _quarter(value: str | None) -> str | None:
+    return parse_quarter(value) if value else None
+
+
+def _ship_json(ship: Partnership, user: CurrentUser) -> dict[str, Any]:
+    return {
+        "code": ship.code,
+        "name": ship.name,
+        "name_es": ship.name_es,
+        "country": ship.country,
+        "starts_on": ship.starts_on.isoformat(),
+        "ends_on": ship.ends_on.isoformat(),
+        "fiscal_year_start": ship.fiscal_year_start,
+        "pillars": list(ship.pillars or []),
+        "partners": [
+            {
+                "code": p.code,
+                "name": p.name,
+                "parent": p.parent.code if p.parent else None,
+                "own": user.is_partner and user.sees_partner(p.id),
+            }
+            for p in ship.partners
+        ],
+    }
+
+
+@router.get("/partnerships", name="api_partnerships")
+def partnerships(request: Request, session: SessionDep, user: ApiReader) -> Response:
+    """The partnerships this token may read."""
+    ships = session.scalars(select(Partnership).order_by(Partnership.starts_on, Partnership.code))
+    data = [_ship_json(s, user) for s in ships if partnership_visible(session, user, s)]
+    return listing(request, data, None)
+
+
+@router.get("/partnerships/{code}", name="api_partnership")
+def partnership(request: Request, session: SessionDep, user: ApiReader, code: str) -> Response:
+    return json_answer(request, _ship_json(partnership_for(request, session, code, user), user))
+
+
+@router.get("/partnerships/{code}/framework", name="api_framework")
+def framework(request: Request, session: SessionDep, user: ApiReader, code: str) -> Response:
+    """The theory of change: results (impact, outcomes, outputs), their links and indicator codes."""
+    ship = partnership_for(request, session, code, user)
+    data = [
+        {
+            "code": r.code,
+            "level": r.level,
+            "pillar": r.pillar,
+            "statement": r.statement,
+            "statement_es": r.statement_es,
+            "contributes_to": [c.code for c in r.contributes_to],
+            "indicators": [i.code for i in r.indicators],
+        }
+        for r in ship.results
+    ]
+    return listing(request, data, None)
+
+
+def _indicator_json(ind: Indicator, hide_small: bool) -> dict[str, Any]:
+    baseline = ind.baseline_value
+    hidden = hide_small and ind.sensitive and is_small(baseline)
+    return {
+        "code": ind.code,
+        "result": ind.result.code,
+        "level": ind.result.level,
+        "pillar": ind.result.pillar,
+        "name": ind.name,
+        "name_es": ind.name_es,
+        "definition": ind.definition,
+        "rationale": ind.rationale,
+        "data_source": ind.data_source,
+        "collection_method": ind.collection_method,
+        "frequency": ind.frequency,
+        "limitations": ind.limitations,
+        "unit": ind.unit,
+        "aggregation": ind.aggregation,
+        "direction": ind.direction,
+        "sensitive": bool(ind.sensitive),
+        "cumulative": bool(ind.cumulative),
+        "dimensions": [
+            {
+                "code": d.code,
+                "label_en": d.label_en,
+                "label_es": d.label_es,
+                "categories": [c.code for c in d.categories],
+            }
+            for d in ind.dimensions
+        ],
+        "partners": [p.code for p in ind.partners],
+        "baseline": {
+            "value": None if hidden else baseline,
+            "year": ind.baseline_year,
+            "source": ind.baseline_source,
+            "suppressed": bool(hidden),
+        },
+        # the whole indicator's targets as revised last (per-partner targets stay on the targets page)
+        "targets": [{"period": t.period or "LOP", "value": t.value} for t in ind.targets if t.overall],
+    }
+
+
+@router.get("/partnerships/{code}/indicators", name="api_indicators")
+def indicators(
+    request: Request,
+    session: SessionDep,
+    user: ApiReader,
+    code: str,
+    pillar: str | None = None,
+    level: str | None = None,
+) -> Response:
+    """Indicators with their reference sheet, dimensions, baseline and targets."""
+    ship = partnership_for(request, session, code, user)
+    hide = viewer_of(user).suppress
+    data = [
+        _indicator_json(i, hide)
+        for r in ship.results
+        for i in r.indicators
+        if (pillar is None or r.pillar == pillar or (pillar == "-" and r.pillar is None))
+        and (level is None or r.level == level)
+    ]
+    return listing(request, data, None)
+
+
+@router.get("/partnerships/{code}/indicators/{indicator}", name="api_indicator")
+def indicator(request: Request, session: SessionDep, user: ApiReader, code: str, indicator: str) -> Response:
+    ship = partnership_for(request, session, code, user)
+    found = next((i for r in ship.results for i in r.indicators if i.code == indicator), None)
+    if found is None:
+        raise not_found(request)
+    return json_answer(request, _indicator_json(found, viewer_of(user).suppress))
+
+
+@router.get("/partnerships/{code}/figures", name="api_figures")
+def figures(
+    request: Request,
+    session: SessionDep,
+    user: ApiReader,
+    code: str,
+    granularity: Annotated[str, Query(pattern="^(quarter|fy|lop)$")] = "quarter",
+    first: First = None,
+    last: Last = None,
+    indicator: str | None = None,
+    partner: str | None = None,
+    scope: Annotated[str | None, Query(pattern="^(partnership|partner|category)$")] = None,
+    pillar: str | None = None,
+    level: str | None = None,
+    provisional: Provisional = False,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Response:
+    """Target, actual and % of target per indicator x scope x period, after the disclosure gate."""
+    ship = partnership_for(request, session, code, user)
+    chosen = partner_for(request, ship, user, partner)
+    query = FigureQuery(
+        granularity=granularity,
+        first_period=_quarter(first),
+        last_period=_quarter(last),
+        pillar=pillar if pillar in (*PILLARS, "-") else None,
+        level=level if level in LEVELS else None,
+        indicator=indicator,
+        partner=chosen.code if chosen else None,
+        scope=scope,
+    )
+    records = figure_records(session, ship, viewer_of(user, provisional=provisional), query)
+    data, next_cursor = page_of(request, records, cursor, limit)
+    return listing(request, data, next_cursor)
+
+
+@router.get("/partnerships/{code}/values", name="api_values")
+def values(
+    request: Request,
+    session: SessionDep,
+    user: ApiReader,
+    code: str,
+    indicator: str | None = None,
+    partner: str | None = None,
+    first: First = None,
+    last: Last = None,
+    provisional: Provisional = False,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Response:
+    """Stored values of the report versions that count: partner tokens get their own organization's."""
+    ship = partnership_for(request, session, code, user)
+    chosen = partner_for(request, ship, user, partner)
+    ind = None
+    if indicator:
+        ind = next((i for i in ship.indicators if i.code == indicator), None)
+        if ind is None:
+            raise not_found(request)
+    viewer = viewer_of(user, provisional=provisional)
+    after = decode_cursor(request, cursor)
+    rows = value_page(
+        session,
+        ship,
+        viewer,
+        partner_ids=[chosen.id] if chosen else None,
+        indicator_id=ind.id if ind else None,
+        first=_quarter(first),
+        last=_quarter(last),
+        after=after if isinstance(after, int) else None,
+        limit=limit + 1,
+    )
+    data, next_cursor = keyset_page(rows, limit, key=lambda r: r["_id"])
+    return listing(request, [{k: v for k, v in r.items() if k != "_id"} for r in data], next_cursor)
+
+
+@router.get("/partnerships/{code}/trainings", name="api_trainings")
+def trainings(
+    request: Request,
+    session: SessionDep,
+    user: ApiReader,
+    code: str,
+    partner: str | None = None,
+    pillar: str | None = None,
+    first: First = None,
+    last: Last = None,
+    provisional: Provisional = False,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Response:
+    """Training rows that count (the fields of ``mel import --json``): partner tokens get their own events."""
+    ship = partnership_for(request, session, code, user)
+    chosen = partner_for(request, ship, user, partner)
+    viewer = viewer_of(user, provisional=provisional)
+    filt = make_training_filter(
+        session,
+        partnership_id=ship.id,
+        partner=chosen.code if chosen else None,
+        pillar=pillar,
+        first_period=first,
+        last_period=last,
+        include_provisional=viewer.provisional,
+    )
+    if viewer.partner_ids is not None:
+        wanted = (
+            set(viewer.partner_ids)
+            if filt.scope.partner_ids is None
+            else set(filt.scope.partner_ids) & viewer.partner_ids
+        )
+        filt = replace(filt, scope=replace(filt.scope, partner_ids=sorted(wanted)))
+    rows = [{k: _plain(row[k]) for k in TRAINING_KEYS} for row in session.execute(counted_trainings(filt)).mappings()]
+    data, next_cursor = page_of(request, rows, cursor, limit)
+    return listing(request, data, next_cursor)
+
+
+@router.get("/partnerships/{code}/comparison", name="api_comparison")
+def comparison_rows(
+    request: Request,
+    session: SessionDep,
+    user: ApiEvaluatorOrStaff,
+    code: str,
+    dimension: str | None = None,
+    pillar: str | None = None,
+    level: str | None = None,
+    provisional: Provisional = False,
+) -> Response:
+    """Baseline versus endline, as ``mel export comparison --format json`` (evaluators and staff)."""
+    ship = partnership_for(request, session, code, user)
+    dim = dimension_of(session, ship.id, dimension) if dimension else None
+    viewer = viewer_of(user, provisional=provisional)
+    rows = comparison(
+        session,
+        ship,
+        scope=viewer.scope(),
+        dimension=dim.code if dim else None,
+        pillar=pillar if pillar in (*PILLARS, "-") else None,
+        level=level if level in LEVELS else None,
+    )
+    return listing(request, [as_json(r) for r in disclose_comparison(rows, viewer)], None)

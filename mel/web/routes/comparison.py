@@ -1,0 +1,178 @@
+"""The evaluators' baseline-versus-endline page and the sources behind each of its numbers.
+
+Staff see raw values; evaluators see small cells of sensitive indicators suppressed, as exports
+do. Partners have no use for the page (their own figures are on the progress pages).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mel.catalog.combinations import TOTAL_KEY, combination_key
+from mel.catalog.models import LEVELS, PILLARS, Category, Combination, Dimension, Partner, Partnership
+from mel.reports.models import Measurement, MeasurementBatch, StoredFile, Submission, Value
+from mel.results.comparison import comparison
+from mel.results.comparison_chart import WIDTH, dumbbells
+from mel.results.counting import submission_filter
+from mel.results.disclosure import SMALL, is_small, viewer_of
+from mel.results.disclosure.comparison import disclose_comparison
+from mel.results.disclosure.values import hidden_values
+from mel.web.deps import EvaluatorOrStaff, SessionDep
+from mel.web.render import render
+from mel.web.routes.progress import common, partnership_or_404
+
+router = APIRouter()
+
+
+def _blank(value: str | None) -> str | None:
+    return value.strip() or None if value else None
+
+
+@router.get("/p/{code}/comparison", response_class=HTMLResponse, name="comparison")
+def comparison_page(
+    request: Request,
+    session: SessionDep,
+    user: EvaluatorOrStaff,
+    code: str,
+    pillar: str | None = None,
+    level: str | None = None,
+    dimension: str | None = None,
+    provisional: str | None = None,
+) -> HTMLResponse:
+    ship = partnership_or_404(session, code, user)
+    chosen_pillar = pillar if pillar in (*PILLARS, "-") else None
+    chosen_level = level if level in LEVELS else None
+    dimensions = list(
+        session.scalars(select(Dimension).where(Dimension.partnership_id == ship.id).order_by(Dimension.position))
+    )
+    chosen_dim = next((d.code for d in dimensions if d.code == _blank(dimension)), None)
+    viewer = viewer_of(user, provisional=provisional)
+    include = viewer.provisional
+    found = comparison(
+        session, ship, scope=viewer.scope(), dimension=chosen_dim, pillar=chosen_pillar, level=chosen_level
+    )
+    rows = disclose_comparison(found, viewer)
+    params = {
+        "pillar": chosen_pillar or "",
+        "level": chosen_level or "",
+        "dimension": chosen_dim or "",
+        "provisional": "1" if include else "",
+    }
+    download = {k: v for k, v in params.items() if v}
+    bells, height = dumbbells(rows, request.state.lang)
+    context: dict[str, Any] = common(ship, user, request.state.lang) | {
+        "rows": rows,
+        "params": params,
+        "query": urlencode(download),
+        "pillars": PILLARS,
+        "levels": LEVELS,
+        "dimensions": dimensions,
+        "suppressing": viewer.suppress,
+        "bells": bells,
+        "chart_width": WIDTH,
+        "chart_height": height,
+    }
+    return render(request, "comparison.html", context, block="results")
+
+
+def _combination_id(session: Session, ship: Partnership, dimension: str | None, category: str | None) -> int | None:
+    """The combination of one category of ``dimension`` (the total without one); None when unknown."""
+    key = TOTAL_KEY
+    if dimension and category:
+        cat_id = session.scalar(
+            select(Category.id)
+            .join(Dimension, Dimension.id == Category.dimension_id)
+            .where(Dimension.partnership_id == ship.id, Dimension.code == dimension, Category.code == category)
+        )
+        if cat_id is None:
+            return None
+        key = combination_key([cat_id])
+    return session.scalar(select(Combination.id).where(Combination.key == key))
+
+
+@router.get("/p/{code}/comparison/sources/{indicator}", response_class=HTMLResponse, name="comparison_sources")
+def comparison_sources(
+    request: Request,
+    session: SessionDep,
+    user: EvaluatorOrStaff,
+    code: str,
+    indicator: str,
+    dimension: str | None = None,
+    category: str | None = None,
+    provisional: str | None = None,
+) -> HTMLResponse:
+    """Every measurement of the indicator (and category) with its workbook cell and batch, and the
+    reported values that make a reported endline, with their report version, sheet and cell."""
+    ship = partnership_or_404(session, code, user)
+    ind = next((i for r in ship.results for i in r.indicators if i.code == indicator), None)
+    if ind is None:
+        raise HTTPException(status_code=404)
+    combo = _combination_id(session, ship, _blank(dimension), _blank(category))
+    viewer = viewer_of(user, provisional=provisional)
+    include = viewer.provisional
+    measurements: list[Any] = []
+    values: list[Any] = []
+    if combo is not None:
+        measurements = list(
+            session.execute(
+                select(
+                    Measurement.id,
+                    Measurement.round,
+                    Measurement.date,
+                    Measurement.value,
+                    Measurement.source,
+                    Measurement.comparable,
+                    Measurement.note,
+                    Measurement.sheet,
+                    Measurement.cell,
+                    MeasurementBatch.id.label("batch_id"),
+                    MeasurementBatch.uploaded_at,
+                    StoredFile.original_name,
+                )
+                .join(MeasurementBatch, MeasurementBatch.id == Measurement.batch_id)
+                .join(StoredFile, StoredFile.sha256 == MeasurementBatch.file_sha256)
+                .where(Measurement.indicator_id == ind.id, Measurement.combination_id == combo)
+                .order_by(Measurement.date, Measurement.round, Measurement.id)
+            )
+        )
+        values = list(
+            session.execute(
+                select(
+                    Partner.code.label("partner"),
+                    Value.period,
+                    Value.value,
+                    Submission.id.label("submission_id"),
+                    Submission.version,
+                    Submission.status,
+                    Value.sheet,
+                    Value.cell,
+                    Value.comment,
+                    Value.partner_id,
+                )
+                .join(Submission, Submission.id == Value.submission_id)
+                .join(Partner, Partner.id == Value.partner_id)
+                .where(
+                    Value.indicator_id == ind.id,
+                    Value.combination_id == combo,
+                    submission_filter(viewer.scope()),
+                )
+                .order_by(Value.period, Partner.code)
+            )
+        )
+    hide = hidden_values(session, ship, viewer, viewer.scope(), indicator_ids=[ind.id])
+    small = SMALL if viewer.hides(ind.sensitive) else None
+    context = common(ship, user, request.state.lang) | {
+        "ind": ind,
+        "dimension": _blank(dimension),
+        "category": _blank(category),
+        "measurements": [(r, small if is_small(r.value) else None) for r in measurements],
+        "values": [(v, hide.get((ind.id, v.partner_id, v.period, combo or 0))) for v in values],
+        "provisional": include,
+    }
+    return render(request, "comparison_sources.html", context, block="sources")

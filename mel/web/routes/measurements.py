@@ -1,0 +1,50 @@
+"""Evaluators' (and staff's) measurement workbooks on the web: baselines, midlines and endlines.
+
+The same durable import queue as quarterly reports; a measurement workbook counts at once, without
+review, so only evaluators, officers and admins may send one (a partner's is ``not_allowed``, and an
+evaluator's quarterly report too).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from mel.auth.identity import CurrentUser
+from mel.catalog.models import Partnership
+from mel.web.deps import SessionDep, SettingsDep
+from mel.web.policy import Allow
+from mel.web.render import render
+from mel.web.routes.submissions import queue_upload
+
+router = APIRouter()
+Measurer = Annotated[CurrentUser, Depends(Allow("evaluator", "admin", "officer"))]
+
+
+@router.get("/measurements", response_class=HTMLResponse, name="measurements_home")
+def measurements_page(request: Request, session: SessionDep, settings: SettingsDep, user: Measurer) -> HTMLResponse:
+    """Upload a measurement workbook (a Measurements sheet, no Cover: REPORT-FORMAT.md)."""
+    ships = session.scalars(select(Partnership).order_by(Partnership.starts_on, Partnership.code)).all()
+    context = {"max_mb": f"{settings.max_upload_mb:g}", "partnerships": ships}
+    return render(request, "reports/measurements.html", context)
+
+
+@router.post("/measurements/upload", name="measurements_upload")
+async def measurements_upload(
+    request: Request,
+    settings: SettingsDep,
+    user: Measurer,
+    file: UploadFile,
+    partnership: Annotated[str, Form()] = "",
+) -> Response:
+    """Queue the workbook's import; show its result, or its progress while it runs.
+
+    The partnership applies to rows without a Partnership column, as ``mel import --partnership``.
+    """
+    chosen = partnership.strip() or None
+    return await queue_upload(
+        request, settings, user, file, partner_code=None, period=None, reason=None, partnership_code=chosen
+    )

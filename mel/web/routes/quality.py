@@ -1,0 +1,194 @@
+"""The data-quality page of a partnership: reporting grid, completeness, flags, warnings, reminders.
+
+One route, two renderings (the whole page, or the results block when the htmx filter form asks);
+officers explain import warnings with a POST that answers with the warnings block under htmx.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mel.catalog.models import Partner, Partnership
+from mel.quality.completeness import reporting_grid, reporting_partners
+from mel.quality.consistency import series_flags
+from mel.quality.integrity import integrity_issues
+from mel.quality.reminders import due_reports
+from mel.quality.warning_review import WarningNotFound, explain_warning, import_warnings
+from mel.reports.queries_values import open_total
+from mel.results.counting import Scope
+from mel.results.disclosure import Viewer, viewer_of
+from mel.results.store import stored
+from mel.results.trainings import training_consistency
+from mel.web.deps import EvaluatorOrStaff, SessionDep, SettingsDep, StaffUser
+from mel.web.render import is_htmx, render
+from mel.web.sessions import actor_of
+
+router = APIRouter()
+
+
+def _partnership(session: Session, code: str) -> Partnership:
+    ship = session.scalars(select(Partnership).where(Partnership.code == code)).one_or_none()
+    if ship is None:
+        raise HTTPException(status_code=404)
+    return ship
+
+
+def _partner_ids(session: Session, ship: Partnership, partner: str | None) -> list[int] | None:
+    """The partner filter: None for all; an unknown code selects nothing rather than everything."""
+    if not partner:
+        return None
+    found = session.scalar(select(Partner.id).where(Partner.code == partner, Partner.partnership_id == ship.id))
+    return [found] if found is not None else []
+
+
+@router.get("/quality", name="quality_home")
+def quality_home(
+    request: Request, session: SessionDep, user: EvaluatorOrStaff, partnership: str | None = None
+) -> RedirectResponse:
+    """The nav link: the data quality of the chosen (else the first) partnership."""
+    code = partnership or session.scalars(select(Partnership.code).order_by(Partnership.code).limit(1)).first()
+    if code is None:
+        return RedirectResponse(request.url_for("portfolio"), status_code=303)
+    return RedirectResponse(request.url_for("quality", code=code), status_code=303)
+
+
+@router.get("/p/{code}/quality", response_class=HTMLResponse, name="quality")
+def quality_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: EvaluatorOrStaff,
+    code: str,
+    partnership: str | None = None,
+    partner: str | None = None,
+) -> HTMLResponse:
+    if partnership and partnership != code:  # the filter form changed partnership: show that one
+        code, partner = partnership, None
+    ship = _partnership(session, code)
+    context = _context(request, session, settings, ship, partner, viewer_of(user))
+    response = render(request, "quality.html", context, block="results")
+    if is_htmx(request):
+        query = f"?partner={partner}" if partner else ""
+        response.headers["HX-Push-Url"] = str(request.url_for("quality", code=ship.code)) + query
+    return response
+
+
+def _context(
+    request: Request, session: Session, settings: Any, ship: Partnership, partner: str | None, viewer: Viewer
+) -> dict[str, Any]:
+    """Evaluators read approved reports only, and no number of a sensitive indicator in a warning."""
+    lang: str = request.state.lang
+    today = dt.date.today()
+    partner_ids = _partner_ids(session, ship, partner)
+    due_days, k, min_history = settings.report_due_days, settings.outlier_mad_k, settings.outlier_min_history
+    key = (None if partner_ids is None else tuple(partner_ids), lang, today, due_days, k, min_history)
+    return {
+        "ship": ship,
+        "partnerships": session.scalars(select(Partnership).order_by(Partnership.starts_on, Partnership.code)).all(),
+    } | stored(  # the partnership's checks as this viewer may read them, kept per data version
+        session,
+        ship.id,
+        "quality",
+        viewer,
+        key,
+        lambda: _checks(session, ship, partner, partner_ids, viewer, lang, today, due_days, k, min_history),
+    )
+
+
+def _checks(
+    session: Session,
+    ship: Partnership,
+    partner: str | None,
+    partner_ids: list[int] | None,
+    viewer: Viewer,
+    lang: str,
+    today: dt.date,
+    due_days: int,
+    k: float,
+    min_history: int,
+) -> dict[str, Any]:
+    grid = reporting_grid(session, ship, today=today, due_days=due_days, partner_ids=partner_ids)
+    return {
+        "partners": reporting_partners(session, ship.id),
+        "selected_partner": partner if partner_ids else "",
+        "today": today,
+        "due_days": due_days,
+        "grid": grid,
+        "reminders": due_reports(session, ship, today=today, due_days=due_days, partner_ids=partner_ids),
+        "training_flags": training_consistency(
+            session,
+            partnership_id=ship.id,
+            scope=Scope(include_provisional=viewer.staff, partner_ids=partner_ids),
+            lang=lang,
+            mismatches_only=True,
+        ),
+        "series_flags": series_flags(
+            session,
+            partnership_id=ship.id,
+            partner_ids=partner_ids,
+            k=k,
+            min_history=min_history,
+            lang=lang,
+            include_provisional=viewer.staff,
+            hide_sensitive=viewer.suppress,
+        ),
+        "warnings": import_warnings(
+            session,
+            partnership_id=ship.id,
+            partner_ids=partner_ids,
+            approved_only=not viewer.staff,
+            hide_sensitive=viewer.suppress,
+        ),
+        "sensitive_withheld": viewer.suppress,
+        "integrity": integrity_issues(session, ship.id, lang=lang),
+        "open_queries": open_total(session, ship.id, partner_ids),
+    }
+
+
+@router.post("/p/{code}/quality/warnings/{warning_id}/explain", name="explain_warning")
+def explain(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: StaffUser,
+    code: str,
+    warning_id: int,
+    explanation: Annotated[str, Form()] = "",
+    partner: Annotated[str, Form()] = "",
+) -> Response:
+    ship = _partnership(session, code)
+    error = None
+    try:
+        explain_warning(
+            session=session,
+            warning_id=warning_id,
+            partnership_id=ship.id,
+            explanation=explanation,
+            user_id=user.id,
+            actor=actor_of(request, user),
+        )
+        session.commit()
+    except WarningNotFound as exc:
+        raise HTTPException(status_code=404) from exc
+    except ValueError:
+        session.rollback()
+        error = warning_id
+    if not is_htmx(request):
+        if error is not None:
+            raise HTTPException(status_code=422, detail="An explanation is required.")
+        target = request.url_for("quality", code=ship.code)
+        return RedirectResponse(f"{target}?partner={partner}" if partner else str(target), status_code=303)
+    partner_ids = _partner_ids(session, ship, partner or None)
+    context = {
+        "ship": ship,
+        "selected_partner": partner if partner_ids else "",
+        "warnings": import_warnings(session, partnership_id=ship.id, partner_ids=partner_ids),
+        "explain_error": error,
+    }
+    return render(request, "quality.html", context, block="warnings", status_code=422 if error else 200)

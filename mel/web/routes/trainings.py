@@ -1,0 +1,194 @@
+"""The trainings page of a partnership: parse the filters, call ``mel.results.trainings``, render.
+
+One route, three renderings: the whole page, the results block when the htmx filter form asks,
+and only the events list when a pagination link asks (``HX-Target: training-events``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import func, select
+
+from mel.catalog.models import PILLARS, Partner, Partnership
+from mel.core.periods import quarter_of, quarters
+from mel.reports.models import Submission, TrainingEvent
+from mel.results.counting import Scope
+from mel.results.disclosure import partnership_visible, viewer_of, visible_partners
+from mel.results.followup import followup_rates, followups_of_events, rates_by_training_year
+from mel.results.participants import new_and_repeat
+from mel.results.store import stored
+from mel.results.trainings import (
+    ATTRIBUTE_DIMENSIONS,
+    DIMENSIONS,
+    SPLIT_DIMENSIONS,
+    dimension_label,
+    make_training_filter,
+    tables_and_gain,
+    training_consistency,
+    training_events,
+    training_overview,
+)
+from mel.web.deps import AnyUser, SessionDep
+from mel.web.render import render
+from mel.web.routes.indicators import partner_or_404
+from mel.web.routes.progress import partnership_or_404
+
+router = APIRouter()
+
+EVENTS_TARGET = "training-events"
+NEW_REPEAT_BY = ("institution", "region")
+ONE_WAY = ("sex", "age", "institution", "region", "pillar", "modality")
+
+
+def _blank(value: str | None) -> str | None:
+    return value.strip() or None if value else None
+
+
+@router.get("/trainings", name="trainings_home")
+def trainings_home(request: Request, session: SessionDep, user: AnyUser) -> RedirectResponse:
+    """The nav link: the partnership the user was just reading (the page the link was clicked on),
+    else a partner user's own, else the partnership with the most training events: never an empty one."""
+    code = current_partnership(request, session, user)
+    if code is None:
+        query = (
+            select(Partnership.code)
+            .outerjoin(Partner, Partner.partnership_id == Partnership.id)
+            .outerjoin(
+                TrainingEvent,
+                TrainingEvent.submission_id.in_(select(Submission.id).where(Submission.partner_id == Partner.id)),
+            )
+            .group_by(Partnership.id, Partnership.code, Partnership.starts_on)
+            .order_by(func.count(TrainingEvent.id).desc(), Partnership.starts_on, Partnership.code)
+        )
+        if user.is_partner and user.partner_id is not None:
+            query = query.where(Partnership.id.in_(select(Partner.partnership_id).where(Partner.id == user.partner_id)))
+        code = session.scalars(query.limit(1)).first()
+    if code is None:
+        return RedirectResponse(request.url_for("portfolio"), status_code=303)
+    return RedirectResponse(request.url_for("trainings", code=code), status_code=303)
+
+
+def current_partnership(request: Request, session: SessionDep, user: AnyUser) -> str | None:
+    """The partnership of the page the user came from (``/p/CODE/...`` in the Referer), if they may see it."""
+    referer = urlsplit(request.headers.get("referer") or "")
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return None
+    parts = referer.path.split("/")
+    if len(parts) < 3 or parts[1] != "p" or not parts[2]:
+        return None
+    ship = session.scalars(select(Partnership).where(Partnership.code == parts[2])).first()
+    return ship.code if ship is not None and partnership_visible(session, user, ship) else None
+
+
+@router.get("/p/{code}/trainings", response_class=HTMLResponse, name="trainings")
+def trainings_page(
+    request: Request,
+    session: SessionDep,
+    user: AnyUser,
+    code: str,
+    partner: str | None = None,
+    pillar: str | None = None,
+    first: Annotated[str | None, Query(alias="from")] = None,
+    last: Annotated[str | None, Query(alias="to")] = None,
+    provisional: str | None = None,
+    rows: str = "institution",
+    cols: str = "sex",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> HTMLResponse:
+    ship = partnership_or_404(session, code, user)
+    lang: str = request.state.lang
+    viewer = viewer_of(user, provisional=provisional)
+    own_partners = viewer.partner_ids
+    chosen = partner_or_404(ship, user, _blank(partner))  # a partner user filters on its own organization only
+    filt = make_training_filter(
+        session,
+        partnership_id=ship.id,
+        partner=chosen.code if chosen else None,
+        pillar=_blank(pillar),
+        first_period=_blank(first),
+        last_period=_blank(last),
+        include_provisional=viewer.provisional,
+    )
+    # submissions themselves (the events list, the per-report comparison) only of the user's partner
+    own = filt if own_partners is None else replace(filt, scope=_restrict(filt.scope, own_partners))
+    rows_dim = rows if rows in DIMENSIONS else "institution"
+    cols_dim = cols if cols in DIMENSIONS else "sex"
+    if rows_dim == cols_dim or (rows_dim in SPLIT_DIMENSIONS and cols_dim in SPLIT_DIMENSIONS):
+        cols_dim = "sex" if rows_dim in ATTRIBUTE_DIMENSIONS else "institution"
+    params = {
+        "partner": _blank(partner) or "",
+        "pillar": filt.pillar or "",
+        "from": filt.scope.first_period or "",
+        "to": filt.scope.last_period or "",
+        "provisional": "1" if filt.scope.include_provisional else "",
+        "rows": rows_dim,
+        "cols": cols_dim,
+    }
+    context: dict[str, Any] = {
+        "ship": ship,
+        "params": params,
+        "query": urlencode({k: v for k, v in params.items() if v}),
+        "events": stored(
+            session,
+            ship.id,
+            "trainings.events",
+            viewer,
+            (tuple(sorted(params.items())), page, lang),
+            lambda: training_events(session, own, page=page, lang=lang),
+        ),
+        "events_target": EVENTS_TARGET,
+    }
+    context["event_followups"] = followups_of_events(session, own, [e.id for e in context["events"].events])
+    if request.headers.get("HX-Target") == EVENTS_TARGET:
+        return render(request, "trainings.html", context, block="events")
+
+    def results() -> dict[str, Any]:
+        last_quarter = quarter_of(ship.ends_on)
+        specs: list[tuple[str, str | None]] = [(rows_dim, cols_dim), *((d, None) for d in ONE_WAY)]
+        # the cross tables and knowledge gain by institution from one grouped pass
+        tables, by_institution = tables_and_gain(session, filt, specs, gain_by="institution", lang=lang)
+        overview = training_overview(session, filt, lang=lang)
+        return dict(
+            partners=visible_partners(
+                viewer, session.scalars(select(Partner).where(Partner.partnership_id == ship.id).order_by(Partner.code))
+            ),
+            pillars=PILLARS,
+            quarters=list(quarters(quarter_of(ship.starts_on), last_quarter)),
+            dimensions=[(d, dimension_label(d, lang)) for d in DIMENSIONS],
+            partner_user=own_partners is not None,
+            totals=overview.totals,
+            cross=tables[0],
+            cross_labels=(dimension_label(rows_dim, lang), dimension_label(cols_dim, lang)),
+            one_way=[(d, dimension_label(d, lang), table) for d, table in zip(ONE_WAY, tables[1:], strict=True)],
+            trend=overview.trend,
+            gain_all=overview.gain_all,
+            gain_by=[
+                ("institution", dimension_label("institution", lang), by_institution),
+                ("modality", dimension_label("modality", lang), overview.gain_by_modality),
+            ],
+            consistency=training_consistency(
+                session, partnership_id=ship.id, scope=own.scope, pillar=filt.pillar, lang=lang
+            ),
+            new_repeat=[
+                (d, dimension_label(d, lang), new_and_repeat(session, filt, d, lang=lang)) for d in NEW_REPEAT_BY
+            ],
+            new_repeat_all=new_and_repeat(session, filt, lang=lang),
+            followup=followup_rates(session, filt),
+            followup_years=rates_by_training_year(session, filt),
+        )
+
+    # figures that went through the viewer's scope and partners: stored per viewer (mel.results.store)
+    key = (tuple(sorted(params.items())), lang)
+    context.update(stored(session, ship.id, "trainings.results", viewer, key, results))
+    return render(request, "trainings.html", context, block="results")
+
+
+def _restrict(scope: Scope, partner_ids: frozenset[int]) -> Scope:
+    """The scope narrowed to the partners a partner user may open (possibly none)."""
+    wanted = partner_ids if scope.partner_ids is None else partner_ids & set(scope.partner_ids)
+    return replace(scope, partner_ids=sorted(wanted))
