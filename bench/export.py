@@ -46,16 +46,19 @@ def build(url: str, total: int) -> None:
     with transaction(factory) as session:
         load_catalog(session=session, path=INDICATORS_DIR / "peru-cpc.yaml")
     with transaction(factory) as session:
-        ship = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
+        partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
         partners = {
-            c: i for c, i in session.execute(select(Partner.code, Partner.id).where(Partner.partnership_id == ship.id))
+            c: i
+            for c, i in session.execute(
+                select(Partner.code, Partner.id).where(Partner.partnership_id == partnership.id)
+            )
         }
-        indicators = list(session.scalars(select(Indicator.id).where(Indicator.partnership_id == ship.id)))
+        indicators = list(session.scalars(select(Indicator.id).where(Indicator.partnership_id == partnership.id)))
         by_dim: dict[str, list[int]] = {}
         for dim, cat in session.execute(
             select(Dimension.code, Category.id)
             .join(Category, Category.dimension_id == Dimension.id)
-            .where(Dimension.partnership_id == ship.id)
+            .where(Dimension.partnership_id == partnership.id)
         ):
             by_dim.setdefault(dim, []).append(cat)
         crossed = [
@@ -105,15 +108,19 @@ def build(url: str, total: int) -> None:
 def _export(url: str, fmt: str, path: Path) -> float:
     engine = make_engine(url)
     with make_sessionmaker(engine)() as session:
-        ship = load_partnership(session, "peru-cpc")
-        assert ship is not None
+        partnership = load_partnership(session, "peru-cpc")
+        assert partnership is not None
         start = time.perf_counter()
         if fmt == "xlsx":
             with path.open("wb") as fh:
-                export(session=session, kind="values", ship=ship, fmt=fmt, options=ExportOptions(), out=fh)
+                export(
+                    session=session, kind="values", partnership=partnership, fmt=fmt, options=ExportOptions(), out=fh
+                )
         else:
             with path.open("w", encoding="utf-8", newline="") as text:
-                export(session=session, kind="values", ship=ship, fmt=fmt, options=ExportOptions(), out=text)
+                export(
+                    session=session, kind="values", partnership=partnership, fmt=fmt, options=ExportOptions(), out=text
+                )
         seconds = time.perf_counter() - start
     engine.dispose()
     return seconds
@@ -164,9 +171,9 @@ def main() -> None:
         lines = sum(1 for _ in (work / "values.csv").open(encoding="utf-8")) - 1
         engine = make_engine(url)
         with make_sessionmaker(engine)() as session:
-            ship = load_partnership(session, "peru-cpc")
-            assert ship is not None
-            table = values.build(session, ship, ExportOptions())
+            partnership = load_partnership(session, "peru-cpc")
+            assert partnership is not None
+            table = values.build(session, partnership, ExportOptions())
             frame = pd.DataFrame(list(table.rows()), columns=[c.key for c in table.columns])
         engine.dispose()
         pandas_times = []

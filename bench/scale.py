@@ -127,12 +127,12 @@ def build(url: str, workdir: Path, seed: int = 7, partnerships: int = PARTNERSHI
     total = 0
     for n in range(1, partnerships + 1):
         with transaction(factory) as session:
-            ship = session.scalars(select(Partnership).where(Partnership.code == f"scale-{n}")).one()
+            partnership = session.scalars(select(Partnership).where(Partnership.code == f"scale-{n}")).one()
             cats: dict[str, dict[str, int]] = {}
             for dim, cat, cid in session.execute(
                 select(Dimension.code, Category.code, Category.id)
                 .join(Category, Category.dimension_id == Dimension.id)
-                .where(Dimension.partnership_id == ship.id)
+                .where(Dimension.partnership_id == partnership.id)
             ):
                 cats.setdefault(dim, {})[cat] = cid
             sex, region, inst = cats["sex"], cats["region"], cats["institution"]
@@ -142,9 +142,9 @@ def build(url: str, workdir: Path, seed: int = 7, partnerships: int = PARTNERSHI
             pct_combos = [frozenset(), *(frozenset([s]) for s in sex.values())]
             ids = combination_ids(session, [*count_combos, *pct_combos])
             indicators = session.execute(
-                select(Indicator.id, Indicator.unit).where(Indicator.partnership_id == ship.id)
+                select(Indicator.id, Indicator.unit).where(Indicator.partnership_id == partnership.id)
             ).all()
-            partners = session.scalars(select(Partner.id).where(Partner.partnership_id == ship.id)).all()
+            partners = session.scalars(select(Partner.id).where(Partner.partnership_id == partnership.id)).all()
             files, subs = [], []
             for pid in partners:
                 for period in QUARTERS:

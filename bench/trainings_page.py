@@ -61,16 +61,18 @@ def build(url: str, catalog: Path, rows: int, seed: int = 1) -> None:
     with transaction(factory) as session:
         load_catalog(session=session, path=catalog)
     with transaction(factory) as session:
-        ship = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
-        partners = {p.code: p.id for p in session.scalars(select(Partner).where(Partner.partnership_id == ship.id))}
-        regions = _categories(session, ship.id, "region")
-        institutions = _categories(session, ship.id, "institution")
+        partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
+        partners = {
+            p.code: p.id for p in session.scalars(select(Partner).where(Partner.partnership_id == partnership.id))
+        }
+        regions = _categories(session, partnership.id, "region")
+        institutions = _categories(session, partnership.id, "institution")
         modality = {
             c.code: c.id
             for c in session.scalars(
                 select(Category)
                 .join(Dimension, Dimension.id == Category.dimension_id)
-                .where(Dimension.partnership_id == ship.id, Dimension.code == "modality")
+                .where(Dimension.partnership_id == partnership.id, Dimension.code == "modality")
             )
         }
         periods = list(quarters("2018Q1", "2022Q2"))

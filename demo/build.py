@@ -88,8 +88,8 @@ def build_demo(
             )
             for code in summary.partners
         }
-        ship_id = session.scalar(select(Partnership.id).where(Partnership.code == PARTNERSHIP))
-        dims = {lang: dimension_specs(session, ship_id, lang) for lang in ("en", "es")} if ship_id else {}
+        partnership_id = session.scalar(select(Partnership.id).where(Partnership.code == PARTNERSHIP))
+        dims = {lang: dimension_specs(session, partnership_id, lang) for lang in ("en", "es")} if partnership_id else {}
         uploaders = demo_uploaders(session)
 
     def load(report: Report, spec: PartnerSpec, version: int) -> int | None:

@@ -33,13 +33,13 @@ def parsed_report(
     narrative: list[tuple[str, str]] | None = None,
 ) -> ParsedWorkbook:
     p = session.scalars(select(Partner).where(Partner.code == partner)).one()
-    ship = p.partnership_id
+    partnership = p.partnership_id
     parsed_values = [
         ParsedValue(
-            indicator_id=_indicator_id(session, ship, code),
+            indicator_id=_indicator_id(session, partnership, code),
             indicator=code,
             categories=dict(cats),
-            category_ids=frozenset(category_ids(session, ship, cats)),
+            category_ids=frozenset(category_ids(session, partnership, cats)),
             value=float(number),
             comment=None,
             sheet="Indicators",
@@ -57,11 +57,11 @@ def parsed_report(
                 end_date=None,
                 pillar=str(tr.get("pillar", "prosecution")),
                 region=region,
-                region_id=category_ids(session, ship, {"region": region})[0],
+                region_id=category_ids(session, partnership, {"region": region})[0],
                 modality=modality,
-                modality_id=category_ids(session, ship, {"modality": modality})[0],
+                modality_id=category_ids(session, partnership, {"modality": modality})[0],
                 institution=institution,
-                institution_id=category_ids(session, ship, {"institution": institution})[0],
+                institution_id=category_ids(session, partnership, {"institution": institution})[0],
                 female=int(tr["female"]),  # type: ignore[call-overload]
                 male=int(tr["male"]),  # type: ignore[call-overload]
                 other=0,
@@ -76,7 +76,7 @@ def parsed_report(
     return ParsedWorkbook(
         kind="quarterly_report",
         lang="en",
-        partnership_id=ship,
+        partnership_id=partnership,
         partner_id=p.id,
         partner=partner,
         period=period,
@@ -102,19 +102,19 @@ def parsed_measurements(
     session: Session, rows: list[tuple[str, str, str, Mapping[str, str], float]], partnership: str = "peru-cpc"
 ) -> ParsedWorkbook:
     """(indicator, round, date, categories, value) rows of an evaluator's workbook."""
-    ship = session.scalars(select(Partnership.id).where(Partnership.code == partnership)).one()
+    found = session.scalars(select(Partnership.id).where(Partnership.code == partnership)).one()
     return ParsedWorkbook(
         kind="measurements",
         lang="en",
-        partnership_id=ship,
+        partnership_id=found,
         measurements=[
             ParsedMeasurement(
-                indicator_id=_indicator_id(session, ship, code),
+                indicator_id=_indicator_id(session, found, code),
                 indicator=code,
                 round=rnd,
                 date=date,
                 categories=dict(cats),
-                category_ids=frozenset(category_ids(session, ship, cats)),
+                category_ids=frozenset(category_ids(session, found, cats)),
                 value=float(number),
                 source="survey",
                 comparable=True,

@@ -27,22 +27,24 @@ def add_measurements(
 
     ``extra`` may set ``source``, ``comparable`` and ``note``. Cells are D2, D3... in sheet order.
     """
-    ship = session.scalars(select(Partnership).where(Partnership.code == partnership)).one()
+    found = session.scalars(select(Partnership).where(Partnership.code == partnership)).one()
     digest = hashlib.sha256(f"{partnership}{name}{rows}".encode()).hexdigest()
     session.add(StoredFile(sha256=digest, size=1, original_name=name))
     session.flush()
-    batch = MeasurementBatch(partnership_id=ship.id, file_sha256=digest)
+    batch = MeasurementBatch(partnership_id=found.id, file_sha256=digest)
     session.add(batch)
     session.flush()
     records = []
     for n, (code, rnd, date, value, categories, extra) in enumerate(rows):
-        ind_id = session.scalar(select(Indicator.id).where(Indicator.partnership_id == ship.id, Indicator.code == code))
+        ind_id = session.scalar(
+            select(Indicator.id).where(Indicator.partnership_id == found.id, Indicator.code == code)
+        )
         assert ind_id is not None, code
         records.append(
             {
                 "batch_id": batch.id,
                 "indicator_id": ind_id,
-                "combination_id": combination_id(session, category_ids(session, ship.id, categories)),
+                "combination_id": combination_id(session, category_ids(session, found.id, categories)),
                 "round": rnd,
                 "date": date,
                 "value": value,

@@ -75,14 +75,16 @@ def _trainees(total: int, pillar: str) -> Event:
 
 def seed(session: Session) -> dict[tuple[str, str], int]:
     """Store the whole history; returns submission ids by (partner, period)."""
-    ship = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
+    partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
     # these partners' agreements run the whole partnership: every quarter from 2017Q2 owes a report
     session.execute(update(Partner).values(starts_on=None, ends_on=None))
     session.execute(
         update(Partner).where(Partner.code == "aba-roli").values(contact_name=CONTACT[0], contact_email=CONTACT[1])
     )
     session.execute(
-        update(Indicator).where(Indicator.partnership_id == ship.id, Indicator.code == "2.2.a").values(cumulative=True)
+        update(Indicator)
+        .where(Indicator.partnership_id == partnership.id, Indicator.code == "2.2.a")
+        .values(cumulative=True)
     )
     ids: dict[tuple[str, str], int] = {}
     for n, period in enumerate(PERIODS):

@@ -261,11 +261,11 @@ def test_indicator_with_only_measurements_cannot_be_removed(tmp_path: Path, empt
     factory = make_sessionmaker(engine)
     with transaction(factory) as s:
         load_catalog(session=s, path=write(tmp_path, BASE))
-        ship = s.scalars(select(Partnership)).one()
+        partnership = s.scalars(select(Partnership)).one()
         ind = s.scalars(select(Indicator).where(Indicator.code == "1.a")).one()
         s.add(StoredFile(sha256="1" * 64, size=1, original_name="m.xlsx"))
         s.flush()
-        batch = MeasurementBatch(partnership_id=ship.id, file_sha256="1" * 64)
+        batch = MeasurementBatch(partnership_id=partnership.id, file_sha256="1" * 64)
         s.add(batch)
         s.flush()
         s.add(

@@ -55,11 +55,11 @@ def test_partners_have_role_based_contacts(path: Path) -> None:
 @pytest.mark.parametrize("path", CATALOGS, ids=[p.stem for p in CATALOGS])
 def test_fiscal_year_targets_add_up_within_the_partnership(path: Path) -> None:
     data = _load(path)
-    ship = data["partnership"]
-    fy_start = int(ship.get("fiscal_year_starts", 10))
+    partnership = data["partnership"]
+    fy_start = int(partnership.get("fiscal_year_starts", 10))
     # the fiscal year named after the calendar year in which it ends (U.S. convention when fy_start > 1)
-    first_fy = ship["starts_on"].year + (1 if fy_start > 1 and ship["starts_on"].month >= fy_start else 0)
-    last_fy = ship["ends_on"].year + (1 if fy_start > 1 and ship["ends_on"].month >= fy_start else 0)
+    first_fy = partnership["starts_on"].year + (1 if fy_start > 1 and partnership["starts_on"].month >= fy_start else 0)
+    last_fy = partnership["ends_on"].year + (1 if fy_start > 1 and partnership["ends_on"].month >= fy_start else 0)
     with_years = [i for i in data["indicators"] if (i.get("target") or {}).get("fiscal_years")]
     assert with_years, "some count indicators carry fiscal-year targets"
     for ind in with_years:
@@ -72,7 +72,7 @@ def test_fiscal_year_targets_add_up_within_the_partnership(path: Path) -> None:
 @pytest.mark.parametrize("path", CATALOGS, ids=[p.stem for p in CATALOGS])
 def test_context_events_include_the_covid_19_emergency(path: Path) -> None:
     data = _load(path)
-    ship = data["partnership"]
+    partnership = data["partnership"]
     events = data.get("context_events") or []
     assert len(events) >= 2
     covid = [e for e in events if "COVID-19" in e["title"]]
@@ -81,7 +81,7 @@ def test_context_events_include_the_covid_19_emergency(path: Path) -> None:
     assert sorted(covid[0]["pillars"]) == sorted(PILLARS)
     for event in events:
         assert event.get("title_es") and event.get("description")
-        assert ship["starts_on"] <= event["starts_on"] <= ship["ends_on"], event["title"]
+        assert partnership["starts_on"] <= event["starts_on"] <= partnership["ends_on"], event["title"]
 
 
 @pytest.mark.parametrize("path", CATALOGS, ids=[p.stem for p in CATALOGS])

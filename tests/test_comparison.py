@@ -16,9 +16,9 @@ from tests import comparison_scenario
 @pytest.fixture
 def rows(session: Session) -> dict[tuple[str, str], ComparisonRow]:
     comparison_scenario.build(session)
-    ship = load_partnership(session, "peru-cpc")
-    assert ship is not None
-    found = comparison(session, ship, dimension="sex")
+    partnership = load_partnership(session, "peru-cpc")
+    assert partnership is not None
+    found = comparison(session, partnership, dimension="sex")
     return {(r.indicator.code, r.category.code if r.category else ""): r for r in found}
 
 
@@ -115,29 +115,29 @@ def test_sensitive_small_cells_are_suppressed(rows: dict[tuple[str, str], Compar
 
 def test_provisional_values_count_only_when_asked(session: Session) -> None:
     comparison_scenario.build(session)
-    ship = load_partnership(session, "peru-cpc")
-    assert ship is not None
-    found = comparison(session, ship, scope=Scope(include_provisional=True))
+    partnership = load_partnership(session, "peru-cpc")
+    assert partnership is not None
+    found = comparison(session, partnership, scope=Scope(include_provisional=True))
     row = next(r for r in found if r.indicator.code == "1.1.a")
     assert row.endline is not None and row.endline.value == 210 and row.endline.provisional
 
 
 def test_filters_by_pillar_and_level(session: Session) -> None:
     comparison_scenario.build(session)
-    ship = load_partnership(session, "peru-cpc")
-    assert ship is not None
-    prosecution = {r.indicator.code for r in comparison(session, ship, pillar="prosecution")}
+    partnership = load_partnership(session, "peru-cpc")
+    assert partnership is not None
+    prosecution = {r.indicator.code for r in comparison(session, partnership, pillar="prosecution")}
     assert prosecution == {"1.a", "1.b", "1.c", "1.d", "1.1.a", "1.1.b", "1.1.c", "1.2.a"}
-    assert {r.indicator.code for r in comparison(session, ship, level="impact")} == {"IMP.a"}
-    assert {r.indicator.code for r in comparison(session, ship, pillar="-", level="output")} == {
+    assert {r.indicator.code for r in comparison(session, partnership, level="impact")} == {"IMP.a"}
+    assert {r.indicator.code for r in comparison(session, partnership, pillar="-", level="output")} == {
         "4.1.a",
         "4.1.b",
         "4.1.c",
         "4.1.d",
     }
-    totals = comparison(session, ship)
+    totals = comparison(session, partnership)
     assert all(r.category is None for r in totals)
-    assert len(totals) == len(ship.indicators)  # one total row per indicator (22 in the catalog)
+    assert len(totals) == len(partnership.indicators)  # one total row per indicator (22 in the catalog)
 
 
 def test_json_shape(rows: dict[tuple[str, str], ComparisonRow]) -> None:

@@ -142,14 +142,14 @@ def test_a_driver_level_bulk_insert_is_noted(session_factory: Factory) -> None:
 def test_uncommitted_figures_are_never_stored(session_factory: Factory) -> None:
     store = FigureStore()
     with session_factory() as session:
-        ship_id = session.scalars(select(Partnership.id).where(Partnership.code == "peru-cpc")).one()
+        partnership_id = session.scalars(select(Partnership.id).where(Partnership.code == "peru-cpc")).one()
         add_submission(session, partner="ilo", period="2019Q1", values=[("2.a", {}, 9)])  # flushed, not committed
-        assert stored(session, ship_id, "test", None, (), lambda: "draft", store=store) == "draft"
+        assert stored(session, partnership_id, "test", None, (), lambda: "draft", store=store) == "draft"
         session.rollback()
     assert len(store) == 0
     with session_factory() as session:
-        assert stored(session, ship_id, "test", None, (), lambda: "committed", store=store) == "committed"
-        assert stored(session, ship_id, "test", None, (), lambda: "again", store=store) == "committed"
+        assert stored(session, partnership_id, "test", None, (), lambda: "committed", store=store) == "committed"
+        assert stored(session, partnership_id, "test", None, (), lambda: "again", store=store) == "committed"
     assert (store.hits, len(store)) == (1, 1)
 
 

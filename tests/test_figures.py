@@ -179,9 +179,9 @@ def test_every_view_gives_one_value_per_measure(
     client: TestClient, login_as: Login, demo: None, session: Session
 ) -> None:
     officer = login_as(client, "officer")
-    ship = load_partnership(session, "peru-cpc")
-    assert ship is not None
-    start = ship.starts_on.isoformat()
+    partnership = load_partnership(session, "peru-cpc")
+    assert partnership is not None
+    start = partnership.starts_on.isoformat()
     dashboard = _dashboard(officer)
     iptt = {
         r["indicator"]: r
@@ -197,7 +197,7 @@ def test_every_view_gives_one_value_per_measure(
             summed[row["indicator"]] += float(row["value"])
     assert start
     checked = 0
-    for result in ship.results:
+    for result in partnership.results:
         for ind in result.indicators:
             code = ind.code
             line, table = dashboard[code], iptt[code]

@@ -155,8 +155,8 @@ def test_narrative_words_and_headers(session: Session) -> None:
 
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_report_writer_round_trip(session: Session, lang: str) -> None:
-    ship = session.scalar(select(Partnership.id).where(Partnership.code == "peru-cpc"))
-    assert ship is not None
+    partnership = session.scalar(select(Partnership.id).where(Partnership.code == "peru-cpc"))
+    assert partnership is not None
     rows = [
         IndicatorRow("2.a", 12),
         IndicatorRow("2.a", 5, {"sex": "female", "age_group": "12-17"}),
@@ -169,7 +169,7 @@ def test_report_writer_round_trip(session: Session, lang: str) -> None:
         TrainingRow("Care", dt.date(2021, 8, 2), "protection", "loreto", "hybrid", "cso", 2, 0, end_date=None),
     ]
     report = Report("chs", "2021Q3", rows, trainings, [("achievements", "Done")], "Rosa", dt.date(2021, 10, 1))
-    data = write_report(report, dimension_specs(session, ship, lang), lang)
+    data = write_report(report, dimension_specs(session, partnership, lang), lang)
     parsed = parse_bytes(session, data, lang=lang, partner_code="chs", period="2021Q3")
     assert parsed.errors == []
     assert [(v.indicator, v.categories, v.value, v.comment) for v in parsed.values] == [

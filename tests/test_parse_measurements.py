@@ -16,7 +16,7 @@ from tests.parse_factory import COVER, parse, parse_bytes, report
 HEADER = ["Indicator", "Round", "Date", "Sex", "Value", "Source", "Comparable", "Note"]
 
 
-def _ship_id(session: Session) -> int:
+def _partnership_id(session: Session) -> int:
     from sqlalchemy import select
 
     from mel.catalog.models import Partnership
@@ -32,11 +32,11 @@ def test_written_measurements_read_back(session: Session) -> None:
         MeasurementRow("3.a", "endline", dt.date(2022, 5, 31), 61.5, {"sex": "female"}, comparable=False, note="n"),
         MeasurementRow("1.1.b", "midline", "2020", 70),
     ]
-    data = write_measurements(rows, dimension_specs(session, _ship_id(session), "es"), "es")
+    data = write_measurements(rows, dimension_specs(session, _partnership_id(session), "es"), "es")
     parsed = parse_bytes(session, data, lang="es", partnership_code="peru-cpc")
     assert parsed.errors == []
     assert parsed.kind == "measurements"
-    assert parsed.partnership_id == _ship_id(session)
+    assert parsed.partnership_id == _partnership_id(session)
     assert [m.as_json() for m in parsed.measurements] == [
         {
             "indicator": "1.a",
@@ -111,7 +111,7 @@ def test_partnership_column_and_comparable(session: Session) -> None:
         ("endline", "2022", False),
         ("baseline", "2017-12-31", True),
     ]
-    assert parsed.partnership_id == _ship_id(session)
+    assert parsed.partnership_id == _partnership_id(session)
 
 
 def test_measurement_errors(session: Session) -> None:

@@ -31,13 +31,13 @@ def _category_id(session: Session, dim: str, code: str) -> int:
     found = session.scalar(
         select(Category.id)
         .join(Dimension)
-        .where(Dimension.code == dim, Category.code == code, Dimension.partnership_id == _ship(session))
+        .where(Dimension.code == dim, Category.code == code, Dimension.partnership_id == _partnership(session))
     )
     assert found is not None
     return found
 
 
-def _ship(session: Session) -> int:
+def _partnership(session: Session) -> int:
     found = session.scalar(select(Indicator.partnership_id).where(Indicator.code == "1.1.a").order_by(Indicator.id))
     assert found is not None
     return found

@@ -43,8 +43,8 @@ def test_portfolio_shows_reference_framework(client: TestClient, session: Sessio
     outputs = [li["data-code"] for li in top[0].select(":scope > ul > li[data-code='1'] > ul > li.level-output")]
     assert outputs == ["1.1", "1.2"]
     # every indicator appears once with its baseline and target from the database
-    ship = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
-    indicators = session.scalars(select(Indicator).where(Indicator.partnership_id == ship.id)).all()
+    partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
+    indicators = session.scalars(select(Indicator).where(Indicator.partnership_id == partnership.id)).all()
     rows = {tr["data-code"]: tr for tr in peru.select("tr.indicator")}
     assert set(rows) == {i.code for i in indicators}
     fistrap = rows["1.a"]

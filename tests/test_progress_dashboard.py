@@ -118,10 +118,10 @@ def test_portfolio_progress_and_late_reports(
 ) -> None:
     store_history(session)
     client = login_as(client, "officer")
-    ship = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
+    partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
     assigned = set(session.scalars(select(indicator_partner.c.partner_id)))
     partners = [
-        p for p in session.scalars(select(Partner).where(Partner.partnership_id == ship.id)) if p.id in assigned
+        p for p in session.scalars(select(Partner).where(Partner.partnership_id == partnership.id)) if p.id in assigned
     ]
     today = dt.date.today()
     arrived: dict[tuple[int, str], dt.date] = {}
@@ -129,8 +129,8 @@ def test_portfolio_progress_and_late_reports(
         arrived[(pid, period)] = min(arrived.get((pid, period), at.date()), at.date())
     expected_late = 0
     for p in partners:  # late: received after the due date, or not received by it, within the agreement
-        first = quarter_of(max(ship.starts_on, p.starts_on or ship.starts_on))
-        last = quarter_of(min(ship.ends_on, p.ends_on or ship.ends_on))
+        first = quarter_of(max(partnership.starts_on, p.starts_on or partnership.starts_on))
+        last = quarter_of(min(partnership.ends_on, p.ends_on or partnership.ends_on))
         for q in quarters(first, last):
             due = quarter_end(q) + dt.timedelta(days=30)
             got = arrived.get((p.id, q))

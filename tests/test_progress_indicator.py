@@ -36,9 +36,11 @@ def category_key(session: Session, dim: str, code: str) -> str:
 
 
 def add_covid(session: Session) -> None:
-    ship = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
+    partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
     session.add(
-        ContextEvent(partnership_id=ship.id, title="Test: COVID-19 state of emergency", starts_on=dt.date(2020, 3, 16))
+        ContextEvent(
+            partnership_id=partnership.id, title="Test: COVID-19 state of emergency", starts_on=dt.date(2020, 3, 16)
+        )
     )
     session.commit()
 
@@ -71,8 +73,8 @@ def test_reference_sheet_series_and_events(
     labels = data["labels"]
     actual = next(d for d in data["datasets"] if d["kind"] == "actual")
     assert actual["data"][labels.index("2019Q3")] == OFFICIAL_11A
-    ship = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
-    stored = session.scalars(select(ContextEvent).where(ContextEvent.partnership_id == ship.id)).all()
+    partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
+    stored = session.scalars(select(ContextEvent).where(ContextEvent.partnership_id == partnership.id)).all()
     expected = [
         {"index": labels.index(f"{e.starts_on.year}Q{(e.starts_on.month - 1) // 3 + 1}"), "title": e.title}
         for e in stored

@@ -25,19 +25,19 @@ def test_diagram(client: TestClient, session: Session, login_as: Callable[..., T
     store_history(session)
     client = login_as(client, "officer")
     page = soup(client.get("/p/peru-cpc/theory-of-change").text)
-    ship = load_partnership(session, "peru-cpc")
-    assert ship is not None
+    partnership = load_partnership(session, "peru-cpc")
+    assert partnership is not None
     svg = page.select_one("svg.toc")
     assert svg is not None and page.select_one("script:not([src])") is None
     nodes = {a["data-code"]: a for a in svg.select("a.node")}
-    assert set(nodes) == {r.code for r in ship.results}
+    assert set(nodes) == {r.code for r in partnership.results}
     # every contribution link is drawn, many-to-many included (outcome 4 feeds outcomes 1, 2 and 3)
     links = {(p["data-from"], p["data-to"]) for p in svg.select("polyline.link")}
-    assert links == {(r.code, target.code) for r in ship.results for target in r.contributes_to}
+    assert links == {(r.code, target.code) for r in partnership.results for target in r.contributes_to}
     assert {("4", "1"), ("4", "2"), ("4", "3")} <= links
     # impact at the top: its box is above every outcome's, outcomes above their outputs
     y = {code: float(a.select_one("rect")["y"]) for code, a in nodes.items()}
-    assert all(y["IMP"] < y[r.code] for r in ship.results if r.code != "IMP")
+    assert all(y["IMP"] < y[r.code] for r in partnership.results if r.code != "IMP")
     assert y["1"] < y["1.1"]
     # colored by the worst status of the result's indicators: 1.1.a is far behind its target
     assert nodes["1.1"]["data-status"] == "off_track"
@@ -45,28 +45,38 @@ def test_diagram(client: TestClient, session: Session, login_as: Callable[..., T
     assert nodes["1.1"]["href"].endswith("/p/peru-cpc#result-1.1")
     # warnings beside it: indicators without a baseline, computed from the catalog
     kinds = {(li["data-kind"], li["data-code"]) for li in page.select("ul.warnings li")}
-    no_baseline = {i.code for r in ship.results for i in r.indicators if i.baseline_value is None}
+    no_baseline = {i.code for r in partnership.results for i in r.indicators if i.baseline_value is None}
     assert no_baseline and {code for kind, code in kinds if kind == "indicator_without_baseline"} == no_baseline
 
 
 def test_integrity_warnings_find_gaps(session: Session) -> None:
-    ship = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
-    impact = session.scalars(select(Result).where(Result.partnership_id == ship.id, Result.level == "impact")).one()
+    partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
+    impact = session.scalars(
+        select(Result).where(Result.partnership_id == partnership.id, Result.level == "impact")
+    ).one()
     session.add_all(
         [
-            Result(partnership_id=ship.id, code="9", level="outcome", statement="Unmeasured outcome", position=90),
-            Result(partnership_id=ship.id, code="9.1", level="output", statement="Straight to the impact", position=91),
+            Result(
+                partnership_id=partnership.id, code="9", level="outcome", statement="Unmeasured outcome", position=90
+            ),
+            Result(
+                partnership_id=partnership.id,
+                code="9.1",
+                level="output",
+                statement="Straight to the impact",
+                position=91,
+            ),
         ]
     )
     session.flush()
-    ids = dict(session.execute(select(Result.code, Result.id).where(Result.partnership_id == ship.id)).all())
+    ids = dict(session.execute(select(Result.code, Result.id).where(Result.partnership_id == partnership.id)).all())
     session.execute(insert(result_link), [{"from_result_id": ids["9.1"], "to_result_id": impact.id}])
     session.commit()
-    found = {(w.kind, w.subject) for w in integrity_issues(session, ship.id, lang="en")}
+    found = {(w.kind, w.subject) for w in integrity_issues(session, partnership.id, lang="en")}
     assert ("outcome_without_indicator", "9") in found
     assert ("result_without_indicator", "9.1") in found
     assert ("output_skips_outcome", "9.1") in found
-    spanish = integrity_issues(session, ship.id, lang="es")
+    spanish = integrity_issues(session, partnership.id, lang="es")
     assert t("es", "Outcome {code} has no outcome-level indicator.", code="9") in {w.message for w in spanish}
 
 

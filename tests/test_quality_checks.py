@@ -25,7 +25,7 @@ def seeded(session: Session) -> dict[tuple[str, str], int]:
     return h.seed(session)
 
 
-def _ship(session: Session) -> Partnership:
+def _partnership(session: Session) -> Partnership:
     return session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
 
 
@@ -36,8 +36,8 @@ def _pid(session: Session, code: str) -> int:
 
 
 def test_grid_flags_missing_late_and_incomplete_disaggregation(session: Session, seeded: dict) -> None:
-    ship = _ship(session)
-    grid = reporting_grid(session, ship, today=h.TODAY, due_days=h.DUE_DAYS)
+    partnership = _partnership(session)
+    grid = reporting_grid(session, partnership, today=h.TODAY, due_days=h.DUE_DAYS)
     assert grid.periods == h.PERIODS
     aba = _pid(session, "aba-roli")
     states = {period: grid.cells[(aba, period)].state for period in h.PERIODS}
@@ -57,24 +57,26 @@ def test_grid_flags_missing_late_and_incomplete_disaggregation(session: Session,
 
 
 def test_clean_partner_has_no_flag(session: Session, seeded: dict) -> None:
-    ship = _ship(session)
+    partnership = _partnership(session)
     clean = _pid(session, h.CLEAN)
-    grid = reporting_grid(session, ship, today=h.TODAY, due_days=h.DUE_DAYS, partner_ids=[clean])
+    grid = reporting_grid(session, partnership, today=h.TODAY, due_days=h.DUE_DAYS, partner_ids=[clean])
     cells = grid.partner_cells(clean)
     assert [c.state for c in cells] == ["on_time"] * len(h.PERIODS)
     assert {c.indicator_share for c in cells} == {1.0}
     assert {c.disaggregation_share for c in cells} == {1.0}
-    assert series_flags(session, partnership_id=ship.id, partner_ids=[clean], k=5.0, min_history=4) == []
+    assert series_flags(session, partnership_id=partnership.id, partner_ids=[clean], k=5.0, min_history=4) == []
     assert (
-        training_consistency(session, partnership_id=ship.id, scope=Scope(partner_ids=[clean]), mismatches_only=True)
+        training_consistency(
+            session, partnership_id=partnership.id, scope=Scope(partner_ids=[clean]), mismatches_only=True
+        )
         == []
     )
-    assert due_reports(session, ship, today=h.TODAY, due_days=h.DUE_DAYS, partner_ids=[clean]) == []
+    assert due_reports(session, partnership, today=h.TODAY, due_days=h.DUE_DAYS, partner_ids=[clean]) == []
 
 
 def test_series_flags_outlier_running_total_and_decrease(session: Session, seeded: dict) -> None:
-    ship = _ship(session)
-    flags = series_flags(session, partnership_id=ship.id, k=5.0, min_history=4)
+    partnership = _partnership(session)
+    flags = series_flags(session, partnership_id=partnership.id, k=5.0, min_history=4)
     assert {(f.flag, f.partner, f.period, f.indicator) for f in flags} == h.FLAGS
     (running,) = [f for f in flags if f.flag == "cumulative_by_mistake"]
     assert running.value == h.ILO_12A[-1] and running.previous == sum(h.ILO_12A[:-1])
@@ -84,22 +86,22 @@ def test_series_flags_outlier_running_total_and_decrease(session: Session, seede
     assert outlier.expected_low is not None and outlier.value < outlier.expected_low
     assert outlier.submission_id == seeded[h.OUTLIER[:2]]
     # a looser threshold lets the drop pass; a longer required history silences everything
-    looser = series_flags(session, partnership_id=ship.id, k=100.0, min_history=4)
+    looser = series_flags(session, partnership_id=partnership.id, k=100.0, min_history=4)
     assert ("outlier", *h.OUTLIER) not in {(f.flag, f.partner, f.period, f.indicator) for f in looser}
-    quiet = series_flags(session, partnership_id=ship.id, k=5.0, min_history=50)
+    quiet = series_flags(session, partnership_id=partnership.id, k=5.0, min_history=50)
     assert {f.flag for f in quiet} == {"cumulative_by_mistake", "decreased"}
 
 
 def test_training_mismatch_is_the_only_one(session: Session, seeded: dict) -> None:
-    ship = _ship(session)
-    rows = training_consistency(session, partnership_id=ship.id, mismatches_only=True)
+    partnership = _partnership(session)
+    rows = training_consistency(session, partnership_id=partnership.id, mismatches_only=True)
     assert [(r.partner, r.period, r.indicator) for r in rows] == [h.MISMATCH]
     assert (rows[0].reported, rows[0].trained) == (h.MISMATCH_REPORTED, h.MISMATCH_TRAINED)
 
 
 def test_reminders_list_late_and_due_reports_with_contacts(session: Session, seeded: dict) -> None:
-    ship = _ship(session)
-    reminders = due_reports(session, ship, today=h.TODAY, due_days=h.DUE_DAYS)
+    partnership = _partnership(session)
+    reminders = due_reports(session, partnership, today=h.TODAY, due_days=h.DUE_DAYS)
     keyed = {(r.partner, r.period): r for r in reminders}
     late = keyed[h.MISSING]
     assert late.state == "late" and (late.contact_name, late.contact_email) == h.CONTACT
@@ -108,7 +110,7 @@ def test_reminders_list_late_and_due_reports_with_contacts(session: Session, see
     assert ("ilo", "2018Q4") not in keyed
     assert {p for (partner, p) in keyed if partner == "chs"} == {"2018Q3", "2018Q4"}
     # on 2019-04-10 the 2019Q1 reports are due on 2019-04-30, and nobody has sent one yet
-    later = due_reports(session, ship, today=dt.date(2019, 4, 10), due_days=h.DUE_DAYS)
+    later = due_reports(session, partnership, today=dt.date(2019, 4, 10), due_days=h.DUE_DAYS)
     due = [r for r in later if r.state == "due"]
     assert {r.period for r in due} == {"2019Q1"} and {r.days for r in due} == {20}
     assert h.CLEAN in {r.partner for r in due}

@@ -12,7 +12,7 @@ from mel.quality.completeness import reporting_grid, reporting_partners
 from tests.value_factory import add_submission
 
 
-def _ship(session: Session) -> Partnership:
+def _partnership(session: Session) -> Partnership:
     return session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
 
 
@@ -21,7 +21,7 @@ def _partner(session: Session, code: str) -> Partner:
 
 
 def test_grid_states_and_completeness(session: Session) -> None:
-    ship = _ship(session)
+    partnership = _partnership(session)
     ilo = _partner(session, "ilo")
     on_time = add_submission(
         session,
@@ -41,7 +41,7 @@ def test_grid_states_and_completeness(session: Session) -> None:
     returned.uploaded_at = dt.datetime(2019, 1, 10)
     session.flush()
 
-    grid = reporting_grid(session, ship, today=dt.date(2019, 2, 15), due_days=30, partner_ids=[ilo.id])
+    grid = reporting_grid(session, partnership, today=dt.date(2019, 2, 15), due_days=30, partner_ids=[ilo.id])
     # ILO's agreement starts in January 2018: the partnership's 2017 quarters owe nothing
     assert grid.periods == ["2018Q1", "2018Q2", "2018Q3", "2018Q4"]
     states = {period: grid.cells[(ilo.id, period)].state for period in grid.periods}
@@ -51,7 +51,7 @@ def test_grid_states_and_completeness(session: Session) -> None:
     assert states["2018Q4"] == "returned"
     # 2018Q4 was due 2019-01-30, before "today": had it not been returned it would count; a quarter
     # whose due date is still ahead is pending
-    later = reporting_grid(session, ship, today=dt.date(2019, 1, 5), due_days=30, partner_ids=[ilo.id])
+    later = reporting_grid(session, partnership, today=dt.date(2019, 1, 5), due_days=30, partner_ids=[ilo.id])
     assert later.cells[(ilo.id, "2018Q4")].state == "pending"
 
     assigned = [
@@ -70,11 +70,11 @@ def test_grid_states_and_completeness(session: Session) -> None:
 
 
 def test_reporting_partners_are_those_with_indicators(session: Session) -> None:
-    ship = _ship(session)
-    codes = [p.code for p in reporting_partners(session, ship.id)]
+    partnership = _partnership(session)
+    codes = [p.code for p in reporting_partners(session, partnership.id)]
     expected = session.scalars(
         select(Partner.code).where(
-            Partner.partnership_id == ship.id, Partner.id.in_(select(indicator_partner.c.partner_id))
+            Partner.partnership_id == partnership.id, Partner.id.in_(select(indicator_partner.c.partner_id))
         )
     ).all()
     assert sorted(codes) == sorted(expected) and "ilo" in codes

@@ -14,25 +14,27 @@ from mel.reports.models import Measurement, MeasurementBatch, StoredFile
 
 
 def _framework(session: Session, code: str, links: dict[str, tuple[str, list[str]]]) -> tuple[Partnership, dict]:
-    ship = Partnership(code=code, name=code, country="PE", starts_on=dt.date(2020, 1, 1), ends_on=dt.date(2022, 12, 31))
-    session.add(ship)
+    partnership = Partnership(
+        code=code, name=code, country="PE", starts_on=dt.date(2020, 1, 1), ends_on=dt.date(2022, 12, 31)
+    )
+    session.add(partnership)
     session.flush()
     results: dict[str, Result] = {}
     for n, (rcode, (level, _to)) in enumerate(links.items()):
-        results[rcode] = Result(partnership_id=ship.id, code=rcode, level=level, statement=rcode, position=n)
+        results[rcode] = Result(partnership_id=partnership.id, code=rcode, level=level, statement=rcode, position=n)
         session.add(results[rcode])
     session.flush()
     for rcode, (_level, to) in links.items():
         results[rcode].contributes_to = [results[t] for t in to]
     session.flush()
-    return ship, results
+    return partnership, results
 
 
 def _indicator(
-    session: Session, ship: Partnership, result: Result, code: str, *, baseline: bool = True, target: bool = True
+    session: Session, partnership: Partnership, result: Result, code: str, *, baseline: bool = True, target: bool = True
 ) -> None:
     ind = Indicator(
-        partnership_id=ship.id,
+        partnership_id=partnership.id,
         result_id=result.id,
         code=code,
         name=code,
@@ -49,7 +51,7 @@ def _indicator(
 
 
 def test_each_gap_is_reported(session: Session) -> None:
-    ship, r = _framework(
+    partnership, r = _framework(
         session,
         "toc-gaps",
         {
@@ -62,12 +64,12 @@ def test_each_gap_is_reported(session: Session) -> None:
             "OUT4": ("output", ["OUT2"]),
         },
     )
-    _indicator(session, ship, r["IMP"], "IMP.a")
-    _indicator(session, ship, r["O1"], "O1.a")
-    _indicator(session, ship, r["OUT1"], "OUT1.a")
-    _indicator(session, ship, r["OUT2"], "OUT2.a", baseline=False, target=False)
-    _indicator(session, ship, r["OUT3"], "OUT3.a", target=False)
-    issues = integrity_issues(session, ship.id)
+    _indicator(session, partnership, r["IMP"], "IMP.a")
+    _indicator(session, partnership, r["O1"], "O1.a")
+    _indicator(session, partnership, r["OUT1"], "OUT1.a")
+    _indicator(session, partnership, r["OUT2"], "OUT2.a", baseline=False, target=False)
+    _indicator(session, partnership, r["OUT3"], "OUT3.a", target=False)
+    issues = integrity_issues(session, partnership.id)
     assert [(i.kind, i.subject) for i in issues] == [
         ("outcome_without_indicator", "O2"),
         ("result_without_indicator", "OUT4"),
@@ -78,29 +80,31 @@ def test_each_gap_is_reported(session: Session) -> None:
         ("output_skips_outcome", "OUT4"),
     ]
     assert issues[0].message == "Outcome O2 has no outcome-level indicator."
-    spanish = integrity_issues(session, ship.id, lang="es")
+    spanish = integrity_issues(session, partnership.id, lang="es")
     assert spanish[0].message != issues[0].message and "O2" in spanish[0].message
 
 
 def test_whole_framework_has_no_gap(session: Session) -> None:
-    ship, r = _framework(
+    partnership, r = _framework(
         session,
         "toc-whole",
         {"IMP": ("impact", []), "O1": ("outcome", ["IMP"]), "OUT1": ("output", ["O1"]), "OUT2": ("output", ["OUT1"])},
     )
     for code, result in r.items():
-        _indicator(session, ship, result, f"{code}.a")
-    assert integrity_issues(session, ship.id) == []
+        _indicator(session, partnership, result, f"{code}.a")
+    assert integrity_issues(session, partnership.id) == []
 
 
 def test_a_measured_baseline_counts(session: Session) -> None:
-    ship, r = _framework(session, "toc-measured", {"IMP": ("impact", []), "O1": ("outcome", ["IMP"])})
-    _indicator(session, ship, r["IMP"], "IMP.a")
-    _indicator(session, ship, r["O1"], "O1.a", baseline=False)
-    assert [(i.kind, i.subject) for i in integrity_issues(session, ship.id)] == [("indicator_without_baseline", "O1.a")]
+    partnership, r = _framework(session, "toc-measured", {"IMP": ("impact", []), "O1": ("outcome", ["IMP"])})
+    _indicator(session, partnership, r["IMP"], "IMP.a")
+    _indicator(session, partnership, r["O1"], "O1.a", baseline=False)
+    assert [(i.kind, i.subject) for i in integrity_issues(session, partnership.id)] == [
+        ("indicator_without_baseline", "O1.a")
+    ]
     session.add(StoredFile(sha256="b" * 64, size=1, original_name="baseline.xlsx"))
     session.flush()
-    batch = MeasurementBatch(partnership_id=ship.id, file_sha256="b" * 64)
+    batch = MeasurementBatch(partnership_id=partnership.id, file_sha256="b" * 64)
     session.add(batch)
     session.flush()
     o1a = session.scalars(select(Indicator).where(Indicator.code == "O1.a")).one()
@@ -117,4 +121,4 @@ def test_a_measured_baseline_counts(session: Session) -> None:
         )
     )
     session.flush()
-    assert integrity_issues(session, ship.id) == []
+    assert integrity_issues(session, partnership.id) == []

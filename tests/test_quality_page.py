@@ -95,8 +95,8 @@ def test_page_shows_grid_flags_warnings_reminders_and_integrity(
     mail = late.select_one("td.contact a")
     assert mail is not None and mail["href"] == f"mailto:{h.CONTACT[1]}"
 
-    ship = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
-    expected = {(i.kind, i.subject) for i in integrity_issues(session, ship.id)}
+    partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
+    expected = {(i.kind, i.subject) for i in integrity_issues(session, partnership.id)}
     shown = {(str(li["data-kind"]), str(li["data-subject"])) for li in page.select("ul.integrity li[data-kind]")}
     assert shown == expected
 

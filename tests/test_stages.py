@@ -82,7 +82,7 @@ def test_scale_reads_names_aliases_and_numbers() -> None:
     assert scale.find(3) is None and scale.find("funded") is None and scale.find(1.5) is None
 
 
-def _ship(session: Session) -> Partnership:
+def _partnership(session: Session) -> Partnership:
     return session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
 
 
@@ -90,7 +90,7 @@ def _import(
     factory: sessionmaker[Session], settings: Settings, report: Report, lang: str = "en", dry_run: bool = False
 ) -> ImportResult:
     with transaction(factory) as session:
-        dims = dimension_specs(session, _ship(session).id, lang)
+        dims = dimension_specs(session, _partnership(session).id, lang)
         data = write_report(report, dims, lang)
         return import_workbook(
             session=session, data=data, filename="r.xlsx", settings=settings, lang=lang, dry_run=dry_run
@@ -175,13 +175,15 @@ def test_new_and_repeat_participants_and_the_new_only_flag(
     assert [t.repeat for t in result.trainings] == [4, 12, None]
     with transaction(session_factory) as session:
         session.execute(update(Submission).values(status="approved"))
-        ship = _ship(session)
-        filt = TrainingFilter(ship.id, Scope())
+        partnership = _partnership(session)
+        filt = TrainingFilter(partnership.id, Scope())
         (overall,) = new_and_repeat(session, filt)
         assert (overall.participants, overall.repeat, overall.new, overall.unrecorded) == (33, 16, 12, 5)
         by_inst = {r.bucket.code: (r.new, r.repeat) for r in new_and_repeat(session, filt, "institution")}
         assert by_inst == {"mpfn": (12, 4), "pnp": (0, 12), "judiciary": (0, 0)}
-        checks = {r.indicator: (r.reported, r.trained) for r in training_consistency(session, partnership_id=ship.id)}
+        checks = {
+            r.indicator: (r.reported, r.trained) for r in training_consistency(session, partnership_id=partnership.id)
+        }
         # 1.1.c counts new participants only: the judiciary row recorded no repeat, so all 5 count as new
         assert checks["1.1.c"] == (new, new + 5)
         assert checks["1.1.a"] == (33, 33)
@@ -208,7 +210,7 @@ def test_followup_rates_pool_counts_across_events(session_factory: sessionmaker[
     assert [f.reached for f in second.followups] == [10, 90]
     with transaction(session_factory) as session:
         session.execute(update(Submission).values(status="approved"))
-        rates = followup_rates(session, TrainingFilter(_ship(session).id, Scope()))
+        rates = followup_rates(session, TrainingFilter(_partnership(session).id, Scope()))
         assert (rates.reached, rates.in_post, rates.applying) == (100, 54, 38)
         assert rates.retention_pct == pytest.approx(54.0)  # pooled: not (90 % + 50 %) / 2
         assert rates.application_pct == pytest.approx(38.0)

@@ -88,10 +88,10 @@ def _write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def _ship(session: Session, code: str = "tc-cpc") -> Partnership:
-    ship = load_partnership(session, code)
-    assert ship is not None
-    return ship
+def _partnership(session: Session, code: str = "tc-cpc") -> Partnership:
+    partnership = load_partnership(session, code)
+    assert partnership is not None
+    return partnership
 
 
 @pytest.fixture
@@ -105,8 +105,8 @@ def test_revision_changes_targets_and_statuses_only_from_its_quarter(tc: Path, s
     for period in ("2019Q1", "2019Q2", "2019Q3", "2019Q4"):
         add_submission(session, partner="tc-alpha", period=period, values=[("1.a", {}, 10)])
     session.commit()
-    ship = _ship(session)
-    table = iptt_table(session, ship, Scope(), granularity="quarter")
+    partnership = _partnership(session)
+    table = iptt_table(session, partnership, Scope(), granularity="quarter")
     row = next(r for r in table.rows if r.indicator == "1.a")
     cells = {b.label: c for b, c in zip(table.buckets, row.cells, strict=True)}
     # before 2019Q3 the original 10 is in force: 10 of 10 is 100 %, no deviation
@@ -189,7 +189,7 @@ def test_annual_indicator_is_due_in_its_quarter_only(tc: Path, session: Session)
         sub = add_submission(session, partner="tc-alpha", period=period, values=[("1.a", {}, 5)])
         sub.uploaded_at = dt.datetime.combine(quarter_end(period), dt.time(12))
     session.commit()
-    grid = reporting_grid(session, _ship(session), today=dt.date(2020, 3, 1), due_days=30)
+    grid = reporting_grid(session, _partnership(session), today=dt.date(2020, 3, 1), due_days=30)
     alpha = session.scalars(select(Partner).where(Partner.code == "tc-alpha")).one()
     q1, q4 = grid.cells[(alpha.id, "2019Q1")], grid.cells[(alpha.id, "2019Q4")]
     quarterly, every = _due_set(session, "tc-alpha", True), _due_set(session, "tc-alpha", False)
@@ -198,14 +198,16 @@ def test_annual_indicator_is_due_in_its_quarter_only(tc: Path, session: Session)
 
 
 def test_partner_reporting_span(tc: Path, session: Session) -> None:
-    ship = _ship(session)
+    partnership = _partnership(session)
     beta = session.scalars(select(Partner).where(Partner.code == "tc-beta")).one()
     today = dt.date(2021, 3, 1)
-    grid = reporting_grid(session, ship, today=today, due_days=30)
+    grid = reporting_grid(session, partnership, today=today, due_days=30)
     owed = [q for q in grid.periods if grid.cells[(beta.id, q)].state != "not_due"]
     assert owed == ["2019Q3", "2019Q4", "2020Q1"]  # its agreement: July 2019 to March 2020
     assert {grid.cells[(beta.id, q)].state for q in owed} == {"missing"}
-    reminders = [r.period for r in due_reports(session, ship, today=today, due_days=30) if r.partner == "tc-beta"]
+    reminders = [
+        r.period for r in due_reports(session, partnership, today=today, due_days=30) if r.partner == "tc-beta"
+    ]
     assert reminders == owed
 
 
@@ -215,10 +217,10 @@ def test_one_definition_of_late(tc: Path, session: Session) -> None:
     late = add_submission(session, partner="tc-alpha", period="2019Q2", values=[("1.a", {}, 5)])
     late.uploaded_at = dt.datetime(2019, 9, 1, 9)  # due 2019-07-30
     session.commit()
-    ship = _ship(session)
+    partnership = _partnership(session)
     today = dt.date(2019, 12, 1)
-    grid = reporting_grid(session, ship, today=today, due_days=30)
-    portfolio = late_reports(session, [ship], today=today, due_days=30)[ship.id]
+    grid = reporting_grid(session, partnership, today=today, due_days=30)
+    portfolio = late_reports(session, [partnership], today=today, due_days=30)[partnership.id]
     # alpha: 2019Q2 received late, 2019Q3 not received (due 2019-10-30); beta: 2019Q3 not received
     expected = {("tc-alpha", "2019Q2"), ("tc-alpha", "2019Q3"), ("tc-beta", "2019Q3")}
     assert {(r.partner.code, r.period) for r in portfolio} == expected
@@ -240,10 +242,10 @@ def test_received_date_set_by_an_officer(
     sub = add_submission(session, partner="ilo", period="2019Q1", values=[("1.b", {}, 3)], status="submitted")
     sub.uploaded_at = dt.datetime(2019, 6, 1, 10)  # uploaded late (due 2019-04-30)
     session.commit()
-    ship = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
+    partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
     ilo = session.scalars(select(Partner).where(Partner.code == "ilo")).one()
     today = dt.date(2019, 7, 1)
-    assert reporting_grid(session, ship, today=today, due_days=30).cells[(ilo.id, "2019Q1")].state == "late"
+    assert reporting_grid(session, partnership, today=today, due_days=30).cells[(ilo.id, "2019Q1")].state == "late"
 
     partner = login_as(client, "partner", partner="ilo")  # type: ignore[operator]
     token = _csrf(partner.get(f"/submissions/{sub.id}").text)
@@ -269,7 +271,7 @@ def test_received_date_set_by_an_officer(
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "submission.received_on")).one()
     assert entry.entity_id == str(sub.id) and entry.after == {"received_on": "2019-04-10"}
     assert entry.user_id is not None
-    cell = reporting_grid(session, ship, today=today, due_days=30).cells[(ilo.id, "2019Q1")]
+    cell = reporting_grid(session, partnership, today=today, due_days=30).cells[(ilo.id, "2019Q1")]
     assert (cell.state, cell.received_on) == ("on_time", dt.date(2019, 4, 10))
 
 

@@ -83,8 +83,8 @@ def test_officer_records_a_followup_beside_the_event(
     # the quarters chosen select the events; their follow-up shows whichever later quarter made it
     earlier = BeautifulSoup(officer.get(URL, params={"to": "2020Q4"}).text, "html.parser")
     assert earlier.select_one(f"article#event-{event_id} p.followup[data-reached='20']") is not None
-    ship = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
-    rates = followup_rates(session, TrainingFilter(ship.id, Scope()))
+    partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
+    rates = followup_rates(session, TrainingFilter(partnership.id, Scope()))
     assert (rates.reached, rates.in_post, rates.applying) == (20, 15, 11)
     assert rates.retention_pct == pytest.approx(75.0)
     # the same event after the same months again would count the same people twice

@@ -312,8 +312,8 @@ def test_knowledge_gain_is_participant_weighted(client: TestClient, history: lis
 
 
 def test_consistency_flags_the_seeded_difference(client: TestClient, session: Session, history: list[Flat]) -> None:
-    ship = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
-    rows = training_consistency(session, partnership_id=ship.id)
+    partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
+    rows = training_consistency(session, partnership_id=partnership.id)
     flagged = [r for r in rows if r.flag != "match"]
     assert [(r.partner, r.period, r.indicator) for r in flagged] == [MISMATCH[:3]]
     (bad,) = flagged
@@ -413,8 +413,8 @@ def test_unknown_partnership_is_404(client: TestClient) -> None:
 
 
 def test_queries_share_the_counting_rule(session: Session, history: list[Flat]) -> None:
-    ship = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
-    filt = make_training_filter(session, partnership_id=ship.id, partner="yanapanakusun", first_period="2020Q1")
+    partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
+    filt = make_training_filter(session, partnership_id=partnership.id, partner="yanapanakusun", first_period="2020Q1")
     exported = session.execute(counted_trainings(filt)).all()
     expected = [r for r in approved(history) if r.partner == "yanapanakusun" and r.period >= "2020Q1"]
     assert sorted((e.title, e.female, e.male) for e in exported) == sorted(
@@ -422,14 +422,14 @@ def test_queries_share_the_counting_rule(session: Session, history: list[Flat]) 
     )
     stored = session.scalar(select(func.count(TrainingAttendance.id)))
     assert stored is not None and stored > len(history)  # superseded and returned rows exist but never count
-    every = TrainingFilter(ship.id, Scope(include_provisional=True))
+    every = TrainingFilter(partnership.id, Scope(include_provisional=True))
     assert len(session.execute(counted_trainings(every)).all()) == len(history)
     assert cross_table(session, every, "partner").total == sum(r.row.participants for r in history)
     with pytest.raises(NotCrossable):
         cross_table(session, every, "sex", "age")
-    other = session.scalars(select(Partner).where(Partner.partnership_id != ship.id)).first()
+    other = session.scalars(select(Partner).where(Partner.partnership_id != partnership.id)).first()
     if other is not None:
-        assert make_training_filter(session, partnership_id=ship.id, partner=other.code).scope.partner_ids == []
+        assert make_training_filter(session, partnership_id=partnership.id, partner=other.code).scope.partner_ids == []
 
 
 def test_page_needs_a_login(settings: Settings) -> None:
@@ -466,10 +466,10 @@ def test_partner_user_sees_aggregates_but_only_own_submissions(
 
 def test_one_pass_overview_agrees_with_the_separate_queries(session: Session, history: list[Flat]) -> None:
     """The page's one-pass overview relies on events not spanning quarters or modalities: check it holds."""
-    ship = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
+    partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
     for filt in (
-        TrainingFilter(ship.id, Scope(include_provisional=True)),
-        make_training_filter(session, partnership_id=ship.id, partner="ilo", pillar="protection"),
+        TrainingFilter(partnership.id, Scope(include_provisional=True)),
+        make_training_filter(session, partnership_id=partnership.id, partner="ilo", pillar="protection"),
     ):
         overview = training_overview(session, filt)
         assert overview.totals == training_totals(session, filt)

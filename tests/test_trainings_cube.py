@@ -18,11 +18,11 @@ SPECS: list[tuple[str, str | None]] = [("institution", "sex"), ("region", "modal
 
 
 def _filters(session: Session) -> list[TrainingFilter]:
-    ship = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
+    partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
     return [
-        TrainingFilter(ship.id, Scope(include_provisional=True)),
-        TrainingFilter(ship.id, Scope()),
-        make_training_filter(session, partnership_id=ship.id, partner="ilo", pillar="protection"),
+        TrainingFilter(partnership.id, Scope(include_provisional=True)),
+        TrainingFilter(partnership.id, Scope()),
+        make_training_filter(session, partnership_id=partnership.id, partner="ilo", pillar="protection"),
     ]
 
 

@@ -107,18 +107,18 @@ def test_reference_sheet_in_spanish_with_english_fallback_marked(
 def test_context_events_in_the_viewers_language_with_region_names(
     client: TestClient, session: Session, login_as: Callable[..., TestClient]
 ) -> None:
-    ship = peru(session)
-    session.query(ContextEvent).filter(ContextEvent.partnership_id == ship.id).delete()
+    partnership = peru(session)
+    session.query(ContextEvent).filter(ContextEvent.partnership_id == partnership.id).delete()
     session.add_all(
         [
             ContextEvent(
-                partnership_id=ship.id,
+                partnership_id=partnership.id,
                 title="Lockdown",
                 title_es="Cuarentena",
                 starts_on=dt.date(2020, 3, 16),
                 regions=["lima", "cusco"],
             ),
-            ContextEvent(partnership_id=ship.id, title="Flood", starts_on=dt.date(2019, 2, 1)),
+            ContextEvent(partnership_id=partnership.id, title="Flood", starts_on=dt.date(2019, 2, 1)),
         ]
     )
     session.commit()
@@ -201,9 +201,9 @@ def test_account_page_names_role_and_organization(
     login_as(client, "partner", partner="chs")
     page = soup(client.get("/account?lang=es").text)
     assert page.select_one("dd.role").get_text(strip=True) == "Socio implementador"
-    ship = peru(session)
-    chs = next(p for p in ship.partners if p.code == "chs")
-    assert page.select_one("dd.organization").get_text(strip=True) == f"{chs.name} · {ship.name_es}"
+    partnership = peru(session)
+    chs = next(p for p in partnership.partners if p.code == "chs")
+    assert page.select_one("dd.organization").get_text(strip=True) == f"{chs.name} · {partnership.name_es}"
     login_as(client, "officer")
     page = soup(client.get("/account?lang=en").text)
     assert page.select_one("dd.role").get_text(strip=True) == "Program officer"

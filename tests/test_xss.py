@@ -62,14 +62,14 @@ P = {kind: payload(kind) for kind in KINDS}
 
 
 def _catalog_names(session: Session) -> None:
-    ship = session.scalars(select(Partnership).where(Partnership.code == SHIP)).one()
-    ship.name = ship.name_es = P["partnership"]
-    session.execute(update(Partner).where(Partner.partnership_id == ship.id).values(name=P["partner"]))
+    partnership = session.scalars(select(Partnership).where(Partnership.code == SHIP)).one()
+    partnership.name = partnership.name_es = P["partnership"]
+    session.execute(update(Partner).where(Partner.partnership_id == partnership.id).values(name=P["partner"]))
     session.execute(
-        update(Indicator).where(Indicator.partnership_id == ship.id).values(name=P["indicator"], name_es=None)
+        update(Indicator).where(Indicator.partnership_id == partnership.id).values(name=P["indicator"], name_es=None)
     )
     session.execute(
-        update(Result).where(Result.partnership_id == ship.id).values(statement=P["result"], statement_es=None)
+        update(Result).where(Result.partnership_id == partnership.id).values(statement=P["result"], statement_es=None)
     )
     session.commit()
 
@@ -89,12 +89,12 @@ def _report(session: Session, period: str, value: int) -> bytes:
 
 
 def _measurements(session: Session) -> bytes:
-    ship_id = session.scalars(select(Partnership.id).where(Partnership.code == SHIP)).one()
+    partnership_id = session.scalars(select(Partnership.id).where(Partnership.code == SHIP)).one()
     rows = [
         MeasurementRow(INDICATOR, "baseline", 2017, 8, source=P["source"], note=P["source"]),
         MeasurementRow(INDICATOR, "endline", 2022, 20, source=P["source"]),
     ]
-    return write_measurements(rows, dimension_specs(session, ship_id, "en"), "en")
+    return write_measurements(rows, dimension_specs(session, partnership_id, "en"), "en")
 
 
 @pytest.fixture

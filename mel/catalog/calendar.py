@@ -80,11 +80,11 @@ def is_due(frequency: str | None, reported_in: str | None, fy_start: int, period
 
 
 def reporting_span(
-    ship_starts: dt.date, ship_ends: dt.date, starts_on: dt.date | None, ends_on: dt.date | None
+    partnership_starts: dt.date, partnership_ends: dt.date, starts_on: dt.date | None, ends_on: dt.date | None
 ) -> list[str]:
     """The quarters a partner reports: its agreement's, within the partnership's."""
-    first = quarter_of(max(ship_starts, starts_on or ship_starts))
-    last = quarter_of(min(ship_ends, ends_on or ship_ends))
+    first = quarter_of(max(partnership_starts, starts_on or partnership_starts))
+    last = quarter_of(min(partnership_ends, ends_on or partnership_ends))
     return list(quarters(first, last))
 
 

@@ -61,9 +61,9 @@ def check(add: Any, block: Any, kind: str, where: str, line: int) -> None:
 
 def check_catalog(add: Any, data: dict[str, Any]) -> None:
     """Every ``dhis2:`` block of a parsed catalog."""
-    ship = data.get("partnership")
-    if isinstance(ship, dict) and "dhis2" in ship:
-        check(add, ship["dhis2"], "partnership", "partnership", _line(ship, "dhis2", 1))
+    partnership = data.get("partnership")
+    if isinstance(partnership, dict) and "dhis2" in partnership:
+        check(add, partnership["dhis2"], "partnership", "partnership", _line(partnership, "dhis2", 1))
     for partner in data.get("partners") or []:
         if isinstance(partner, dict) and "dhis2" in partner:
             check(add, partner["dhis2"], "partner", f"partners.{partner.get('code')}", _line(partner, "dhis2", 1))

@@ -66,18 +66,18 @@ def portfolio(session: Session) -> list[PartnershipView]:
         )
     ).all()
     views = []
-    for ship in partnerships:
+    for partnership in partnerships:
         children: dict[int, list[Partner]] = {}
-        for p in ship.partners:
+        for p in partnership.partners:
             if p.parent_id is not None:
                 children.setdefault(p.parent_id, []).append(p)
-        primes = [(p, children.get(p.id, [])) for p in ship.partners if p.parent_id is None]
+        primes = [(p, children.get(p.id, [])) for p in partnership.partners if p.parent_id is None]
         views.append(
             PartnershipView(
-                partnership=ship,
+                partnership=partnership,
                 partners=primes,
-                outline=framework_outline(list(ship.results)),
-                indicator_count=sum(len(r.indicators) for r in ship.results),
+                outline=framework_outline(list(partnership.results)),
+                indicator_count=sum(len(r.indicators) for r in partnership.results),
             )
         )
     return views

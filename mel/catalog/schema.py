@@ -279,20 +279,26 @@ def parse_catalog(path: Path) -> LineDict:
 
 
 def validate(p: Problems, data: LineDict) -> None:
-    ship = data.get("partnership")
-    if _check_keys(ship, p, "partnership", "partnership", _line(data, "partnership")):
-        start, end = _date(p, ship, "starts_on", "partnership"), _date(p, ship, "ends_on", "partnership")
-        _date(p, ship, "signed_on", "partnership")
+    partnership = data.get("partnership")
+    if _check_keys(partnership, p, "partnership", "partnership", _line(data, "partnership")):
+        start, end = _date(p, partnership, "starts_on", "partnership"), _date(p, partnership, "ends_on", "partnership")
+        _date(p, partnership, "signed_on", "partnership")
         if start and end and end < start:
-            p.add(_line(ship, "ends_on"), "partnership.ends_on", "ends before the partnership starts")
-        fy = ship.get("fiscal_year_starts", 10)
+            p.add(_line(partnership, "ends_on"), "partnership.ends_on", "ends before the partnership starts")
+        fy = partnership.get("fiscal_year_starts", 10)
         if not isinstance(fy, int) or not 1 <= fy <= 12:
-            p.add(_line(ship, "fiscal_year_starts"), "partnership.fiscal_year_starts", "must be a month, 1 to 12")
-        for pillar in _as_list(p, ship, "pillars", "partnership"):
+            p.add(
+                _line(partnership, "fiscal_year_starts"), "partnership.fiscal_year_starts", "must be a month, 1 to 12"
+            )
+        for pillar in _as_list(p, partnership, "pillars", "partnership"):
             if pillar not in PILLARS:
-                p.add(_line(ship, "pillars"), "partnership.pillars", f"{pillar!r} is not one of {', '.join(PILLARS)}")
-        if not isinstance(ship.get("country"), str) or len(ship["country"]) != 2:
-            p.add(_line(ship, "country"), "partnership.country", "write the two-letter ISO country code")
+                p.add(
+                    _line(partnership, "pillars"),
+                    "partnership.pillars",
+                    f"{pillar!r} is not one of {', '.join(PILLARS)}",
+                )
+        if not isinstance(partnership.get("country"), str) or len(partnership["country"]) != 2:
+            p.add(_line(partnership, "country"), "partnership.country", "write the two-letter ISO country code")
 
     partners = [
         x

@@ -93,37 +93,37 @@ def load_catalog(
     """
     data = parse_catalog(path)
     problems = Problems(str(path))
-    ship_data: LineDict = data["partnership"]
-    summary = LoadSummary(partnership=str(ship_data["code"]))
+    partnership_data: LineDict = data["partnership"]
+    summary = LoadSummary(partnership=str(partnership_data["code"]))
 
-    ship = session.scalar(select(Partnership).where(Partnership.code == str(ship_data["code"])))
-    if ship is None:
-        ship = Partnership(code=str(ship_data["code"]))
-        session.add(ship)
-        summary.created.append(f"partnership {ship.code}")
+    partnership = session.scalar(select(Partnership).where(Partnership.code == str(partnership_data["code"])))
+    if partnership is None:
+        partnership = Partnership(code=str(partnership_data["code"]))
+        session.add(partnership)
+        summary.created.append(f"partnership {partnership.code}")
     _set(
-        ship,
+        partnership,
         summary,
-        f"partnership {ship.code}",
-        name=ship_data["name"],
-        name_es=ship_data.get("name_es"),
-        country=ship_data["country"],
-        description=ship_data.get("description"),
-        signed_on=_as_date(ship_data.get("signed_on")),
-        starts_on=_as_date(ship_data["starts_on"]),
-        ends_on=_as_date(ship_data["ends_on"]),
-        fiscal_year_start=int(ship_data.get("fiscal_year_starts", 10)),
-        pillars=list(ship_data.get("pillars") or []),
+        f"partnership {partnership.code}",
+        name=partnership_data["name"],
+        name_es=partnership_data.get("name_es"),
+        country=partnership_data["country"],
+        description=partnership_data.get("description"),
+        signed_on=_as_date(partnership_data.get("signed_on")),
+        starts_on=_as_date(partnership_data["starts_on"]),
+        ends_on=_as_date(partnership_data["ends_on"]),
+        fiscal_year_start=int(partnership_data.get("fiscal_year_starts", 10)),
+        pillars=list(partnership_data.get("pillars") or []),
         source_file=path.name,
-        dhis2=dhis2.stored(ship_data),
+        dhis2=dhis2.stored(partnership_data),
     )
     session.flush()
 
-    partners = _load_partners(session, problems, ship, data, summary)
-    _load_dimensions(session, problems, ship, data, summary)
-    results = _load_results(session, problems, ship, data, summary)
-    _load_indicators(session, problems, ship, data, summary, partners, results, target_reason or TargetReason())
-    _load_context_events(session, ship, data, summary)
+    partners = _load_partners(session, problems, partnership, data, summary)
+    _load_dimensions(session, problems, partnership, data, summary)
+    results = _load_results(session, problems, partnership, data, summary)
+    _load_indicators(session, problems, partnership, data, summary, partners, results, target_reason or TargetReason())
+    _load_context_events(session, partnership, data, summary)
     if problems.items:
         raise CatalogError(problems.items)
     session.flush()
@@ -133,7 +133,7 @@ def load_catalog(
             actor=actor,
             action="catalog.load",
             entity="partnership",
-            entity_id=ship.code,
+            entity_id=partnership.code,
             summary=f"{path.name}: {len(summary.created)} created, {len(summary.updated)} updated, "
             f"{len(summary.removed)} removed",
             after={"created": summary.created, "updated": summary.updated, "removed": summary.removed},
@@ -152,9 +152,9 @@ def _as_date(value: Any) -> dt.date | None:
 
 
 def _load_partners(
-    session: Session, problems: Problems, ship: Partnership, data: LineDict, summary: LoadSummary
+    session: Session, problems: Problems, partnership: Partnership, data: LineDict, summary: LoadSummary
 ) -> dict[str, Partner]:
-    existing = {p.code: p for p in session.scalars(select(Partner).where(Partner.partnership_id == ship.id))}
+    existing = {p.code: p for p in session.scalars(select(Partner).where(Partner.partnership_id == partnership.id))}
     wanted: list[LineDict] = data.get("partners") or []
     by_code: dict[str, Partner] = {}
     for item in wanted:
@@ -169,7 +169,7 @@ def _load_partners(
                     "partner codes are unique across partnerships; this one is already used",
                 )
                 continue
-            partner = Partner(code=code, partnership=ship)
+            partner = Partner(code=code, partnership=partnership)
             session.add(partner)
             summary.created.append(f"partner {code}")
         contact = item.get("contact") or {}
@@ -209,14 +209,14 @@ def _load_partners(
 
 
 def _load_dimensions(
-    session: Session, problems: Problems, ship: Partnership, data: LineDict, summary: LoadSummary
+    session: Session, problems: Problems, partnership: Partnership, data: LineDict, summary: LoadSummary
 ) -> None:
-    existing = {d.code: d for d in session.scalars(select(Dimension).where(Dimension.partnership_id == ship.id))}
+    existing = {d.code: d for d in session.scalars(select(Dimension).where(Dimension.partnership_id == partnership.id))}
     dims: LineDict = data.get("dimensions") or LineDict()
     for position, (code, item) in enumerate(dims.items()):
         dim = existing.get(code)
         if dim is None:
-            dim = Dimension(code=code, partnership=ship)
+            dim = Dimension(code=code, partnership=partnership)
             session.add(dim)
             summary.created.append(f"dimension {code}")
         _set(
@@ -277,16 +277,16 @@ def _load_dimensions(
 
 
 def _load_results(
-    session: Session, problems: Problems, ship: Partnership, data: LineDict, summary: LoadSummary
+    session: Session, problems: Problems, partnership: Partnership, data: LineDict, summary: LoadSummary
 ) -> dict[str, Result]:
-    existing = {r.code: r for r in session.scalars(select(Result).where(Result.partnership_id == ship.id))}
+    existing = {r.code: r for r in session.scalars(select(Result).where(Result.partnership_id == partnership.id))}
     by_code: dict[str, Result] = {}
     items: list[LineDict] = data.get("results") or []
     for position, item in enumerate(items):
         code = str(item["code"])
         res = existing.get(code)
         if res is None:
-            res = Result(code=code, partnership=ship)
+            res = Result(code=code, partnership=partnership)
             session.add(res)
             summary.created.append(f"result {code}")
         _set(
@@ -318,15 +318,15 @@ def _load_results(
 def _load_indicators(
     session: Session,
     problems: Problems,
-    ship: Partnership,
+    partnership: Partnership,
     data: LineDict,
     summary: LoadSummary,
     partners: dict[str, Partner],
     results: dict[str, Result],
     target_reason: TargetReason,
 ) -> None:
-    existing = {i.code: i for i in session.scalars(select(Indicator).where(Indicator.partnership_id == ship.id))}
-    dims = {d.code: d for d in session.scalars(select(Dimension).where(Dimension.partnership_id == ship.id))}
+    existing = {i.code: i for i in session.scalars(select(Indicator).where(Indicator.partnership_id == partnership.id))}
+    dims = {d.code: d for d in session.scalars(select(Dimension).where(Dimension.partnership_id == partnership.id))}
     categories = {f"{d.code}.{c.code}": c for d in dims.values() for c in d.categories}
     items: list[LineDict] = data.get("indicators") or []
     seen: set[str] = set()
@@ -336,7 +336,7 @@ def _load_indicators(
         ind = existing.get(code)
         dim_codes = [str(d) for d in item.get("dimensions") or []]
         if ind is None:
-            ind = Indicator(code=code, partnership=ship)
+            ind = Indicator(code=code, partnership=partnership)
             session.add(ind)
             summary.created.append(f"indicator {code}")
         else:
@@ -428,11 +428,11 @@ def _load_indicators(
             summary.removed.append(f"indicator {code}")
 
 
-def _load_context_events(session: Session, ship: Partnership, data: LineDict, summary: LoadSummary) -> None:
+def _load_context_events(session: Session, partnership: Partnership, data: LineDict, summary: LoadSummary) -> None:
     """Catalog events are added once (by title and start); officers edit them in the app afterwards."""
     existing = {
         (e.title, e.starts_on): e
-        for e in session.scalars(select(ContextEvent).where(ContextEvent.partnership_id == ship.id))
+        for e in session.scalars(select(ContextEvent).where(ContextEvent.partnership_id == partnership.id))
     }
     for item in data.get("context_events") or []:
         starts = _as_date(item["starts_on"])
@@ -445,7 +445,7 @@ def _load_context_events(session: Session, ship: Partnership, data: LineDict, su
             continue
         session.add(
             ContextEvent(
-                partnership_id=ship.id,
+                partnership_id=partnership.id,
                 title=item["title"],
                 title_es=item.get("title_es"),
                 description=item.get("description"),

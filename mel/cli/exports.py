@@ -83,24 +83,26 @@ def export_command(
             typer.echo("no database: run `mel init` first", err=True)
             raise typer.Exit(2)
         with make_sessionmaker(engine)() as session:
-            ship = load_partnership(session, partnership)
-            if ship is None:
+            found = load_partnership(session, partnership)
+            if found is None:
                 typer.echo(f"unknown partnership {partnership!r}", err=True)
                 raise typer.Exit(2)
             try:
                 if out is None:
                     stream = sys.stdout.buffer if fmt in BINARY else sys.stdout
                     left_out = export(
-                        session=session, kind=kind, ship=ship, fmt=fmt, options=options, out=stream, bom=excel
+                        session=session, kind=kind, partnership=found, fmt=fmt, options=options, out=stream, bom=excel
                     )
                     stream.flush()
                 elif fmt in BINARY:
                     with out.open("wb") as fh:
-                        left_out = export(session=session, kind=kind, ship=ship, fmt=fmt, options=options, out=fh)
+                        left_out = export(
+                            session=session, kind=kind, partnership=found, fmt=fmt, options=options, out=fh
+                        )
                 else:
                     with out.open("w", encoding="utf-8", newline="") as text:
                         left_out = export(
-                            session=session, kind=kind, ship=ship, fmt=fmt, options=options, out=text, bom=excel
+                            session=session, kind=kind, partnership=found, fmt=fmt, options=options, out=text, bom=excel
                         )
             except ExportError as exc:
                 typer.echo(str(exc), err=True)

@@ -43,12 +43,12 @@ def due(
             query = select(Partnership).order_by(Partnership.starts_on, Partnership.code)
             if partnership:
                 query = query.where(Partnership.code == partnership)
-            ships = session.scalars(query).all()
-            if partnership and not ships:
+            partnerships = session.scalars(query).all()
+            if partnership and not partnerships:
                 typer.echo(f"unknown partnership {partnership!r}", err=True)
                 raise typer.Exit(2)
-            for ship in ships:
-                for reminder in due_reports(session, ship, today=today, due_days=settings.report_due_days):
+            for found in partnerships:
+                for reminder in due_reports(session, found, today=today, due_days=settings.report_due_days):
                     typer.echo(_line(reminder))
     finally:
         engine.dispose()

@@ -69,19 +69,21 @@ def _frame(database_url: str, code: str, build: Any, options: ExportOptions, cat
     engine = make_engine(database_url)
     try:
         with make_sessionmaker(engine)() as session:
-            ship = load_partnership(session, code)
-            if ship is None:
+            partnership = load_partnership(session, code)
+            if partnership is None:
                 raise UnknownPartnership(code)
-            dims = _dimensions(session, ship)
-            table: Table = build(session, ship, options)
+            dims = _dimensions(session, partnership)
+            table: Table = build(session, partnership, options)
             return _tidy(table, categories, dims)
     finally:
         engine.dispose()
 
 
-def _dimensions(session: Any, ship: Partnership) -> list[str]:
+def _dimensions(session: Any, partnership: Partnership) -> list[str]:
     return list(
-        session.scalars(select(Dimension.code).where(Dimension.partnership_id == ship.id).order_by(Dimension.position))
+        session.scalars(
+            select(Dimension.code).where(Dimension.partnership_id == partnership.id).order_by(Dimension.position)
+        )
     )
 
 

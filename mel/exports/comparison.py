@@ -100,10 +100,15 @@ def _row(row: ComparisonRow) -> list[Any]:
     )
 
 
-def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
+def build(session: Session, partnership: Partnership, options: ExportOptions) -> Table:
     viewer = options.viewer()
     found = comparison(
-        session, ship, scope=viewer.scope(), dimension=options.dimension, pillar=options.pillar, level=options.level
+        session,
+        partnership,
+        scope=viewer.scope(),
+        dimension=options.dimension,
+        pillar=options.pillar,
+        level=options.level,
     )
     rows = disclose_comparison(found, viewer)
 
@@ -115,7 +120,7 @@ def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
 
     return Table(
         name="Comparison",
-        title=f"{ship.name}: baseline and endline",
+        title=f"{partnership.name}: baseline and endline",
         columns=COLUMNS,
         rows=table_rows,
         records=records,

@@ -65,25 +65,27 @@ def _text(key: frozenset[tuple[str, str]]) -> str:
     return ";".join(f"{d}={c}" for d, c in sorted(key)) or "(total)"
 
 
-def collect(session: Session, ship: Partnership, options: ExportOptions) -> Dhis2Export:
-    """The data values of ``ship``'s approved reports (with provisional ones when asked)."""
-    block = ship.dhis2 or {}
+def collect(session: Session, partnership: Partnership, options: ExportOptions) -> Dhis2Export:
+    """The data values of ``partnership``'s approved reports (with provisional ones when asked)."""
+    block = partnership.dhis2 or {}
     out = Dhis2Export(block.get("data_set"), block.get("attribute_option_combo"))
-    indicators = {i.id: i for i in session.scalars(select(Indicator).where(Indicator.partnership_id == ship.id))}
-    partners = {p.id: p for p in session.scalars(select(Partner).where(Partner.partnership_id == ship.id))}
+    indicators = {i.id: i for i in session.scalars(select(Indicator).where(Indicator.partnership_id == partnership.id))}
+    partners = {p.id: p for p in session.scalars(select(Partner).where(Partner.partnership_id == partnership.id))}
     regions = {
         c.code: (c.dhis2 or {}).get("org_unit")
         for c in session.scalars(
-            select(Category).join(Dimension).where(Dimension.partnership_id == ship.id, Dimension.code == "region")
+            select(Category)
+            .join(Dimension)
+            .where(Dimension.partnership_id == partnership.id, Dimension.code == "region")
         )
     }
-    combos = combination_categories(session, ship)
+    combos = combination_categories(session, partnership)
     viewer = options.viewer()
-    hide = hidden_values(session, ship, viewer, viewer.scope())
+    hide = hidden_values(session, partnership, viewer, viewer.scope())
     sums: dict[Key, list[float]] = defaultdict(list)
     units: dict[Key, str] = {}
     for iid, pid, period, combo, value, *_rest in session.execute(
-        value_query(ship, Scope(include_provisional=options.include_provisional))
+        value_query(partnership, Scope(include_provisional=options.include_provisional))
     ):
         ind = indicators[iid]
         mapping = ind.dhis2 or {}
@@ -174,9 +176,9 @@ def adx(found: Dhis2Export) -> bytes:
     return body + b"\n"
 
 
-def write(session: Session, ship: Partnership, fmt: str, options: ExportOptions, out: IO[Any]) -> list[str]:
+def write(session: Session, partnership: Partnership, fmt: str, options: ExportOptions, out: IO[Any]) -> list[str]:
     """Write the export (text for json, bytes for adx); returns what was left out, one line each."""
-    found = collect(session, ship, options)
+    found = collect(session, partnership, options)
     if fmt == "adx":
         out.write(adx(found))
     else:

@@ -64,17 +64,20 @@ def _scope(row: IpttRow) -> str:
     return "partnership" if row.kind == "indicator" else row.kind
 
 
-def figure_records(session: Session, ship: Partnership, viewer: Viewer, query: FigureQuery) -> list[dict[str, Any]]:
-    """The measures of ``ship`` for ``viewer``, long form, after the disclosure gate."""
-    return [{k: v for k, v in r.items() if k != HIDDEN} for r in _collect(session, ship, viewer, query)]
+def figure_records(
+    session: Session, partnership: Partnership, viewer: Viewer, query: FigureQuery
+) -> list[dict[str, Any]]:
+    """The measures of ``partnership`` for ``viewer``, long form, after the disclosure gate."""
+    return [{k: v for k, v in r.items() if k != HIDDEN} for r in _collect(session, partnership, viewer, query)]
 
 
-def _collect(session: Session, ship: Partnership, viewer: Viewer, query: FigureQuery) -> list[dict[str, Any]]:
+def _collect(session: Session, partnership: Partnership, viewer: Viewer, query: FigureQuery) -> list[dict[str, Any]]:
     granularity = query.granularity if query.granularity in GRANULARITIES else "quarter"
     pillar = "cross-cutting" if query.pillar == "-" else query.pillar
     scope = viewer.scope(first=query.first_period, last=query.last_period)
     table = disclose_iptt(
-        iptt_table(session, ship, scope, granularity=granularity, lang="en", pillar=pillar, level=query.level), viewer
+        iptt_table(session, partnership, scope, granularity=granularity, lang="en", pillar=pillar, level=query.level),
+        viewer,
     )
     return [
         r
@@ -87,8 +90,8 @@ def _collect(session: Session, ship: Partnership, viewer: Viewer, query: FigureQ
 
 def long_form(table: Iptt) -> list[dict[str, Any]]:
     """One record per row of a disclosed IPTT and period (its buckets, then LOP)."""
-    ship = table.partnership
-    partners = {p.id: p.code for p in ship.partners}
+    partnership = table.partnership
+    partners = {p.id: p.code for p in partnership.partners}
     labels = [b.label for b in table.buckets]
     out: list[dict[str, Any]] = []
     for row in table.flat():
@@ -123,7 +126,7 @@ def _record(
     }
 
 
-def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
+def build(session: Session, partnership: Partnership, options: ExportOptions) -> Table:
     query = FigureQuery(
         granularity=options.granularity,
         first_period=options.first_period,
@@ -132,7 +135,7 @@ def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
         level=options.level,
         partner=options.partner,
     )
-    found = _collect(session, ship, options.viewer(), query)
+    found = _collect(session, partnership, options.viewer(), query)
 
     def records() -> Iterator[dict[str, Any]]:
         return ({k: v for k, v in r.items() if k != HIDDEN} for r in found)
@@ -148,7 +151,7 @@ def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
 
     return Table(
         name="Figures",
-        title=f"{ship.name}: figures by indicator, scope and period",
+        title=f"{partnership.name}: figures by indicator, scope and period",
         columns=COLUMNS,
         rows=rows,
         records=records,

@@ -51,13 +51,13 @@ def _document_link(parent: ET.Element, url: str, title: str) -> None:
     ET.SubElement(link, "category", {"code": "A08"})  # logical framework / results framework
 
 
-def iati_activity(session: Session, ship: Partnership, options: ExportOptions, *, base_url: str) -> ET.Element:
+def iati_activity(session: Session, partnership: Partnership, options: ExportOptions, *, base_url: str) -> ET.Element:
     viewer = options.viewer()
     scope = viewer.scope()
-    iptt = disclose_iptt(iptt_table(session, ship, scope, granularity="fy", lang="en"), viewer)
-    rows = disclose_comparison(comparison(session, ship, scope=scope), viewer)
+    iptt = disclose_iptt(iptt_table(session, partnership, scope, granularity="fy", lang="en"), viewer)
+    rows = disclose_comparison(comparison(session, partnership, scope=scope), viewer)
     baselines = {r.indicator.id: r.baseline for r in rows if r.category is None}
-    indicators = {i.code: i for r in ship.results for i in r.indicators}
+    indicators = {i.code: i for r in partnership.results for i in r.indicators}
     today = dt.date.today()
     activity = ET.Element(
         "iati-activity",
@@ -68,26 +68,28 @@ def iati_activity(session: Session, ship: Partnership, options: ExportOptions, *
             "hierarchy": "1",
         },
     )
-    ET.SubElement(activity, "iati-identifier").text = f"{options.reporting_org}-{ship.code}"
+    ET.SubElement(activity, "iati-identifier").text = f"{options.reporting_org}-{partnership.code}"
     reporting = ET.SubElement(activity, "reporting-org", {"ref": options.reporting_org, "type": "10"})
     ET.SubElement(reporting, "narrative").text = options.reporting_org_name
-    _narrative(activity, "title", ship.name)
-    if ship.name_es:
-        activity.find("title").append(_lang_narrative(ship.name_es, "es"))  # type: ignore[union-attr]
-    if ship.description:
-        description = _narrative(activity, "description", ship.description)
+    _narrative(activity, "title", partnership.name)
+    if partnership.name_es:
+        activity.find("title").append(_lang_narrative(partnership.name_es, "es"))  # type: ignore[union-attr]
+    if partnership.description:
+        description = _narrative(activity, "description", partnership.description)
         description.set("type", "1")
     funder = ET.SubElement(activity, "participating-org", {"role": ROLE_FUNDING, "ref": options.reporting_org})
     ET.SubElement(funder, "narrative").text = options.reporting_org_name
-    for partner in ship.partners:
+    for partner in partnership.partners:
         org = ET.SubElement(activity, "participating-org", {"role": ROLE_IMPLEMENTING})
         ET.SubElement(org, "narrative").text = partner.name
-    ended = ship.ends_on < today
+    ended = partnership.ends_on < today
     ET.SubElement(activity, "activity-status", {"code": STATUS_CLOSED if ended else STATUS_IMPLEMENTATION})
-    ET.SubElement(activity, "activity-date", {"type": DATE_PLANNED_START, "iso-date": ship.starts_on.isoformat()})
-    ET.SubElement(activity, "activity-date", {"type": DATE_PLANNED_END, "iso-date": ship.ends_on.isoformat()})
-    ET.SubElement(activity, "recipient-country", {"code": ship.country, "percentage": "100"})
-    page = f"{base_url.rstrip('/')}/p/{ship.code}/comparison"
+    ET.SubElement(
+        activity, "activity-date", {"type": DATE_PLANNED_START, "iso-date": partnership.starts_on.isoformat()}
+    )
+    ET.SubElement(activity, "activity-date", {"type": DATE_PLANNED_END, "iso-date": partnership.ends_on.isoformat()})
+    ET.SubElement(activity, "recipient-country", {"code": partnership.country, "percentage": "100"})
+    page = f"{base_url.rstrip('/')}/p/{partnership.code}/comparison"
     _document_link(activity, page, "Baseline and endline comparison")
     by_result: dict[str, list[IpttRow]] = {}
     for row in iptt.rows:  # framework order: impact, outcomes, outputs
@@ -164,13 +166,15 @@ def _indicator(
             ET.SubElement(period, "actual", {"value": _decimal(lop_actual)})
 
 
-def iati_xml(session: Session, ship: Partnership, options: ExportOptions, *, base_url: str | None = None) -> bytes:
-    """The ``iati-activities`` document (UTF-8 bytes) of ``ship``."""
+def iati_xml(
+    session: Session, partnership: Partnership, options: ExportOptions, *, base_url: str | None = None
+) -> bytes:
+    """The ``iati-activities`` document (UTF-8 bytes) of ``partnership``."""
     root = ET.Element(
         "iati-activities",
         {"version": VERSION, "generated-datetime": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()},
     )
-    root.append(iati_activity(session, ship, options, base_url=base_url or options.base_url))
+    root.append(iati_activity(session, partnership, options, base_url=base_url or options.base_url))
     ET.indent(root)
     body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return body

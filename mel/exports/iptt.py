@@ -39,13 +39,13 @@ FIXED = {
 }
 
 
-def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
+def build(session: Session, partnership: Partnership, options: ExportOptions) -> Table:
     scope = options.viewer().scope(first=options.first_period, last=options.last_period)
     pillar = "cross-cutting" if options.pillar == "-" else options.pillar
     granularity = options.granularity if options.granularity in GRANULARITIES else "fy"
     table = disclose_iptt(
         iptt_table(
-            session, ship, scope, granularity=granularity, lang=options.lang, pillar=pillar, level=options.level
+            session, partnership, scope, granularity=granularity, lang=options.lang, pillar=pillar, level=options.level
         ),
         options.viewer(),
     )
@@ -90,7 +90,7 @@ def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
 
     return Table(
         name="IPTT",
-        title=f"{ship.name}: indicator performance tracking table",
+        title=f"{partnership.name}: indicator performance tracking table",
         columns=columns,
         rows=rows,
         records=records,

@@ -40,13 +40,13 @@ def export(
     *,
     session: Session,
     kind: str,
-    ship: Partnership,
+    partnership: Partnership,
     fmt: str,
     options: ExportOptions,
     out: IO[Any],
     bom: bool = False,
 ) -> list[str]:
-    """Write the ``kind`` export of ``ship`` as ``fmt`` to ``out`` (binary for ``BINARY`` formats, else text).
+    """Write the ``kind`` export of ``partnership`` as ``fmt`` to ``out`` (binary for ``BINARY`` formats, else text).
 
     ``bom`` starts a CSV with a UTF-8 byte-order mark, for spreadsheets (downloads, ``--excel``).
     Returns what the export left out and why, one line each (DHIS2: what the catalog does not map).
@@ -56,14 +56,14 @@ def export(
     if fmt not in FORMATS[kind]:
         raise ExportError(f"{kind} exports as {', '.join(FORMATS[kind])}, not {fmt}")
     if kind == "iati":
-        out.write(iati.iati_xml(session, ship, options))
+        out.write(iati.iati_xml(session, partnership, options))
         return []
     if kind == "dhis2":
         try:
-            return dhis2.write(session, ship, fmt, options, out)
+            return dhis2.write(session, partnership, fmt, options, out)
         except dhis2.Dhis2Error as exc:
             raise ExportError(str(exc)) from exc
-    table = BUILDERS[kind](session, ship, options)
+    table = BUILDERS[kind](session, partnership, options)
     table.lang = options.lang
     if fmt == "parquet":
         from mel.exports.parquet import write_parquet  # pandas only when asked
@@ -74,5 +74,5 @@ def export(
     return []
 
 
-def file_name(ship: Partnership, kind: str, fmt: str) -> str:
-    return f"{ship.code}-{kind}.{fmt}"
+def file_name(partnership: Partnership, kind: str, fmt: str) -> str:
+    return f"{partnership.code}-{kind}.{fmt}"

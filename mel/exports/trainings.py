@@ -64,10 +64,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
+def build(session: Session, partnership: Partnership, options: ExportOptions) -> Table:
     filt = make_training_filter(
         session,
-        partnership_id=ship.id,
+        partnership_id=partnership.id,
         partner=options.partner,
         pillar=options.pillar,
         first_period=options.first_period,
@@ -88,7 +88,7 @@ def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
 
     return Table(
         name="Trainings",
-        title=f"{ship.name}: training rows",
+        title=f"{partnership.name}: training rows",
         columns=COLUMNS,
         rows=rows,
         records=records,

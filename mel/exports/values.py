@@ -50,13 +50,13 @@ COLUMNS = [
 ]
 
 
-def combination_categories(session: Session, ship: Partnership) -> dict[int, dict[str, str]]:
-    """Categories per combination id of ``ship``'s dimensions, in dimension order."""
+def combination_categories(session: Session, partnership: Partnership) -> dict[int, dict[str, str]]:
+    """Categories per combination id of ``partnership``'s dimensions, in dimension order."""
     rows = session.execute(
         select(CombinationMember.combination_id, Dimension.code, Category.code)
         .join(Category, Category.id == CombinationMember.category_id)
         .join(Dimension, Dimension.id == CombinationMember.dimension_id)
-        .where(Dimension.partnership_id == ship.id)
+        .where(Dimension.partnership_id == partnership.id)
         .order_by(CombinationMember.combination_id, Dimension.position)
     )
     out: dict[int, dict[str, str]] = defaultdict(dict)
@@ -65,8 +65,8 @@ def combination_categories(session: Session, ship: Partnership) -> dict[int, dic
     return out
 
 
-def value_query(ship: Partnership, scope: Scope) -> Any:
-    """The one query: counted values of ``ship`` with their submission's status and version."""
+def value_query(partnership: Partnership, scope: Scope) -> Any:
+    """The one query: counted values of ``partnership`` with their submission's status and version."""
     return (
         select(
             Value.indicator_id,
@@ -83,40 +83,42 @@ def value_query(ship: Partnership, scope: Scope) -> Any:
         )
         .join(Submission, Submission.id == Value.submission_id)
         .join(Indicator, Indicator.id == Value.indicator_id)
-        .where(submission_filter(scope), Indicator.partnership_id == ship.id)
+        .where(submission_filter(scope), Indicator.partnership_id == partnership.id)
         # the order of ix_value_progress: read along the index, no sort of a million rows
         .order_by(Value.indicator_id, Value.combination_id, Value.period, Value.partner_id, Value.submission_id)
     )
 
 
 class _Lookups:
-    """Codes of ``ship``'s catalog, read once and neutralized once."""
+    """Codes of ``partnership``'s catalog, read once and neutralized once."""
 
-    def __init__(self, session: Session, ship: Partnership) -> None:
+    def __init__(self, session: Session, partnership: Partnership) -> None:
         self.indicators = {
             i: (code, neutralize(code), unit, bool(sensitive))
             for i, code, unit, sensitive in session.execute(
                 select(Indicator.id, Indicator.code, Indicator.unit, Indicator.sensitive).where(
-                    Indicator.partnership_id == ship.id
+                    Indicator.partnership_id == partnership.id
                 )
             )
         }
         self.partners: dict[int, str] = {
             i: code
-            for i, code in session.execute(select(Partner.id, Partner.code).where(Partner.partnership_id == ship.id))
+            for i, code in session.execute(
+                select(Partner.id, Partner.code).where(Partner.partnership_id == partnership.id)
+            )
         }
         self.safe_partners = {k: neutralize(v) for k, v in self.partners.items()}
-        self.combos = combination_categories(session, ship)
+        self.combos = combination_categories(session, partnership)
         self.combo_text = {
             k: str(neutralize("; ".join(f"{d}={c}" for d, c in v.items()))) for k, v in self.combos.items()
         }
-        fy = ship.fiscal_year_start
+        fy = partnership.fiscal_year_start
         self.fiscal = cache(lambda period: fiscal_label(period, fy))
 
 
-def _stream(session: Session, ship: Partnership, options: ExportOptions) -> Iterator[Any]:
+def _stream(session: Session, partnership: Partnership, options: ExportOptions) -> Iterator[Any]:
     scope = Scope(include_provisional=options.include_provisional)
-    query = value_query(ship, scope).execution_options(yield_per=BATCH, stream_results=True)
+    query = value_query(partnership, scope).execution_options(yield_per=BATCH, stream_results=True)
     # on the session's connection, not session.execute: Core rows skip the ORM's result
     # machinery, which doubles the time of a million-row fetch
     return iter(session.connection().execute(query))
@@ -157,15 +159,15 @@ def value_record(
     }
 
 
-def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
-    look = _Lookups(session, ship)
+def build(session: Session, partnership: Partnership, options: ExportOptions) -> Table:
+    look = _Lookups(session, partnership)
     viewer = options.viewer()
-    hide = hidden_values(session, ship, viewer, viewer.scope())
+    hide = hidden_values(session, partnership, viewer, viewer.scope())
 
     def rows() -> Iterator[tuple[Any, ...]]:
         indicators, partners, combo_text, fiscal = look.indicators, look.safe_partners, look.combo_text, look.fiscal
         for iid, pid, period, combo, value, status, sub_id, version, sheet, cell, comment in _stream(
-            session, ship, options
+            session, partnership, options
         ):
             _raw, code, unit, _sensitive = indicators[iid]
             reason = hide.get((iid, pid, period, combo)) if hide else None
@@ -191,7 +193,7 @@ def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
     def records() -> Iterator[dict[str, Any]]:
         indicators, partners, combos, fiscal = look.indicators, look.partners, look.combos, look.fiscal
         for iid, pid, period, combo, value, status, sub_id, version, sheet, cell, comment in _stream(
-            session, ship, options
+            session, partnership, options
         ):
             code, _safe, unit, _sensitive = indicators[iid]
             suppressed = bool(hide) and (iid, pid, period, combo) in hide
@@ -202,7 +204,7 @@ def build(session: Session, ship: Partnership, options: ExportOptions) -> Table:
 
     return Table(
         name="Values",
-        title=f"{ship.name}: reported values",
+        title=f"{partnership.name}: reported values",
         columns=COLUMNS,
         rows=rows,
         records=records,

@@ -46,14 +46,16 @@ def assigned_indicators(session: Session, partnership_id: int) -> dict[int, list
 
 
 def owed_periods(
-    ship: Partnership, partner: Partner, assigned: list[tuple[int, str | None, str | None]], today: dt.date
+    partnership: Partnership, partner: Partner, assigned: list[tuple[int, str | None, str | None]], today: dt.date
 ) -> dict[str, frozenset[int]]:
     """The ended quarters of the partner's reporting span in which one of its indicators is due,
     with those indicators."""
     out = {}
-    span = reporting_span(ship.starts_on, ship.ends_on, partner.starts_on, partner.ends_on)
+    span = reporting_span(partnership.starts_on, partnership.ends_on, partner.starts_on, partner.ends_on)
     for period in ended(span, today):
-        due = frozenset(i for i, freq, quarters in assigned if is_due(freq, quarters, ship.fiscal_year_start, period))
+        due = frozenset(
+            i for i, freq, quarters in assigned if is_due(freq, quarters, partnership.fiscal_year_start, period)
+        )
         if due:
             out[period] = due
     return out
@@ -84,18 +86,18 @@ def arrivals(session: Session, partner_ids: list[int], today: dt.date) -> dict[t
 
 def owed_reports(
     session: Session,
-    ship: Partnership,
+    partnership: Partnership,
     partners: list[Partner],
     *,
     today: dt.date,
     due_days: int,
 ) -> dict[tuple[int, str], Owed]:
     """Every report ``partners`` owe by ``today`` (or owe soon: due date ahead), with its timeliness."""
-    assigned = assigned_indicators(session, ship.id)
+    assigned = assigned_indicators(session, partnership.id)
     arrived = arrivals(session, [p.id for p in partners], today)
     out = {}
     for partner in partners:
-        for period, indicators in owed_periods(ship, partner, assigned.get(partner.id, []), today).items():
+        for period, indicators in owed_periods(partnership, partner, assigned.get(partner.id, []), today).items():
             due = due_date(period, due_days)
             received = arrived.get((partner.id, period))
             state = timeliness(received, due, today)

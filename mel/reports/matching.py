@@ -155,12 +155,12 @@ class CatalogIndex:
         rows = session.execute(
             select(Partner.id, Partner.code, Partner.name, Partner.aliases, Partner.partnership_id).order_by(Partner.id)
         ).all()
-        for pid, code, name, _aliases, ship in rows:
-            info = PartnerInfo(pid, code, name, ship)
+        for pid, code, name, _aliases, partnership in rows:
+            info = PartnerInfo(pid, code, name, partnership)
             self.by_partner_id[pid] = info
             self.partner_codes.append(code)
             self.partners[norm(code)] = info
-        for pid, _code, name, aliases, _ship in rows:  # a code always wins over another partner's name
+        for pid, _code, name, aliases, _partnership in rows:  # a code always wins over another partner's name
             for other_name in (name, *(aliases or [])):
                 self.partners.setdefault(norm(other_name), self.by_partner_id[pid])
         self.partnerships: dict[str, int] = {}
@@ -169,9 +169,9 @@ class CatalogIndex:
             select(Partnership.id, Partnership.code, Partnership.name, Partnership.name_es)
         ):
             self.partnership_codes[sid] = code
-            for ship_name in (code, name, name_es):
-                if ship_name:
-                    self.partnerships.setdefault(norm(ship_name), sid)
+            for partnership_name in (code, name, name_es):
+                if partnership_name:
+                    self.partnerships.setdefault(norm(partnership_name), sid)
         self._frameworks: dict[int, Framework] = {}
 
     def find_partner(self, raw: object) -> PartnerInfo | None:
@@ -194,7 +194,7 @@ class CatalogIndex:
 
 
 def _load_framework(session: Session, partnership_id: int) -> Framework:
-    ship = session.get_one(Partnership, partnership_id)
+    partnership = session.get_one(Partnership, partnership_id)
     dims: dict[int, DimensionInfo] = {}
     keys: dict[str, int] = {}
     for did, code, en, es, aliases in session.execute(
@@ -264,8 +264,8 @@ def _load_framework(session: Session, partnership_id: int) -> Framework:
         assigned.setdefault(pid, set()).add(iid)
     return Framework(
         id=partnership_id,
-        code=ship.code,
-        pillars=list(ship.pillars or []),
+        code=partnership.code,
+        pillars=list(partnership.pillars or []),
         indicators=indicators,
         codes=codes,
         dimensions=dims,

@@ -70,7 +70,7 @@ def parse_measurements(
     rounds = round_labels(lang)
     ctx_of: dict[int, Context] = {}
     memo: dict[int, dict[Any, IndicatorInfo | None]] = {}
-    ship_memo: dict[Any, int | None] = {}
+    partnership_memo: dict[Any, int | None] = {}
     seen: dict[tuple[Any, ...], str] = {}
     used: set[int] = set()
     found: list[ParsedMeasurement] = []
@@ -80,23 +80,23 @@ def parse_measurements(
         if empty_row(row, recognized, r, specials):
             continue
         ok = r not in bad_rows
-        ship = default
+        chosen = default
         if "partnership" in cols and not blank(row[cols["partnership"]]):
             raw = row[cols["partnership"]]
-            if raw not in ship_memo:
-                ship_memo[raw] = index.find_partnership(raw)
-            ship = ship_memo[raw]
-            if ship is None:
+            if raw not in partnership_memo:
+                partnership_memo[raw] = index.find_partnership(raw)
+            chosen = partnership_memo[raw]
+            if chosen is None:
                 unknown_partnership(issues, name, cell_name(r, cols["partnership"]), raw, index)
                 continue
-        if ship is None:
+        if chosen is None:
             unknown_partnership(issues, name, cell_name(r, cols["partnership"]), "''", index)
             continue
-        fw = frameworks.get(ship) or frameworks.setdefault(ship, index.framework(ship))
-        ctx = ctx_of.setdefault(ship, Context(lang, issues, fw, None, None))
+        fw = frameworks.get(chosen) or frameworks.setdefault(chosen, index.framework(chosen))
+        ctx = ctx_of.setdefault(chosen, Context(lang, issues, fw, None, None))
 
         raw_ind = row[cols["indicator"]]
-        ind = find_indicator(fw, memo.setdefault(ship, {}), raw_ind)
+        ind = find_indicator(fw, memo.setdefault(chosen, {}), raw_ind)
         if ind is None:
             if r not in bad_rows:
                 unknown_indicator(ctx, name, cell_name(r, cols["indicator"]), raw_ind, None)
@@ -218,7 +218,7 @@ def parse_measurements(
         seen[row_key] = cell
         if not ok or number is None:
             continue
-        used.add(ship)
+        used.add(chosen)
         found.append(
             ParsedMeasurement(
                 indicator_id=ind.id,

@@ -103,14 +103,14 @@ def reporting_partners(session: Session, user: CurrentUser) -> list[PartnerChoic
             code,
             name,
             pcode,
-            ship,
-            _label(lang, ship_name, ship_es),
+            partnership_id,
+            _label(lang, name_en, name_es),
             quarter_of(start),
             quarter_of(end),
             fy,
             pname,
         )
-        for pid, code, name, pcode, ship, ship_name, ship_es, start, end, fy, pname in session.execute(query)
+        for pid, code, name, pcode, partnership_id, name_en, name_es, start, end, fy, pname in session.execute(query)
     ]
 
 
@@ -282,7 +282,7 @@ def review_queue(session: Session, *, partnership: str | None = None, partner: s
     return [
         QueueRow(
             sid,
-            ship,
+            found,
             code,
             name,
             period,
@@ -296,7 +296,7 @@ def review_queue(session: Session, *, partnership: str | None = None, partner: s
             prime,
             counts.get((pid, period), 0),
         )
-        for sid, ship, code, name, period, fy, version, at, by, n, reason, level, prime, pid in rows
+        for sid, found, code, name, period, fy, version, at, by, n, reason, level, prime, pid in rows
     ]
 
 
@@ -309,21 +309,21 @@ class FilterOption:
 
 def queue_filters(session: Session, lang: str) -> tuple[list[FilterOption], list[FilterOption]]:
     """Partnerships and partners to filter the review queue by."""
-    ships = [
+    partnerships = [
         FilterOption(code, _label(lang, name, name_es), code)
         for code, name, name_es in session.execute(
             select(Partnership.code, Partnership.name, Partnership.name_es).order_by(Partnership.code)
         )
     ]
     partners = [
-        FilterOption(code, name, ship)
-        for code, name, ship in session.execute(
+        FilterOption(code, name, partnership)
+        for code, name, partnership in session.execute(
             select(Partner.code, Partner.name, Partnership.code)
             .join(Partnership, Partnership.id == Partner.partnership_id)
             .order_by(Partnership.code, Partner.code)
         )
     ]
-    return ships, partners
+    return partnerships, partners
 
 
 @dataclass
@@ -397,7 +397,7 @@ def submission_header(session: Session, submission_id: int, user: CurrentUser) -
     ).first()
     if row is None:
         return None
-    (sid, pid, code, name, ship, period, fy, version, status, lang, prepared, rdate, reason) = row[:13]
+    (sid, pid, code, name, partnership, period, fy, version, status, lang, prepared, rdate, reason) = row[:13]
     (by, at, rby, rat, rcomment, sha, filename, size) = row[13:]
     if not user.sees_partner(pid) or (user.role == "evaluator" and status != "approved"):
         return None
@@ -406,7 +406,7 @@ def submission_header(session: Session, submission_id: int, user: CurrentUser) -
         pid,
         code,
         name,
-        ship,
+        partnership,
         period,
         fiscal_label(period, fy),
         version,

@@ -75,7 +75,7 @@ def context_events(session: Session, partnership_id: int, lang: str = "en") -> l
 
 def series(
     session: Session,
-    ship: Partnership,
+    partnership: Partnership,
     indicator: Indicator,
     scope: Scope,
     time: Timeline,
@@ -86,7 +86,7 @@ def series(
     """Per quarter of the partnership: reported, to date, and the target to compare with."""
     cells = [
         c
-        for c in grouped(session, scope, partnership_id=ship.id, indicator_ids=[indicator.id], dimension_ids=[])
+        for c in grouped(session, scope, partnership_id=partnership.id, indicator_ids=[indicator.id], dimension_ids=[])
         if c.category_id == TOTAL
     ]
     by_period: dict[str, list[Cell]] = defaultdict(list)
@@ -105,7 +105,7 @@ def series(
         out.append(
             SeriesPoint(
                 period=period,
-                fiscal=fiscal_label(period, ship.fiscal_year_start),
+                fiscal=fiscal_label(period, partnership.fiscal_year_start),
                 reported=fold(indicator, by_period.get(period, []), end=period),
                 to_date=fold(indicator, so_far, end=period),
                 target=target,
@@ -134,7 +134,7 @@ class Breakdown:
 
 def breakdown(
     session: Session,
-    ship: Partnership,
+    partnership: Partnership,
     indicator: Indicator,
     scope: Scope,
     dimension: Dimension,
@@ -148,7 +148,7 @@ def breakdown(
     cells = grouped(
         session,
         scope,
-        partnership_id=ship.id,
+        partnership_id=partnership.id,
         indicator_ids=[indicator.id],
         dimension_ids=[dimension.id],
         combine_partners=True,
@@ -169,7 +169,7 @@ def breakdown(
     partners = sorted({p for r in rows for p in r.total.partners} | set(total.partners))
     only = None
     if scope.partner_ids is not None and len(scope.partner_ids) == 1:
-        only = next((p for p in ship.partners if p.id in scope.partner_ids), None)
+        only = next((p for p in partnership.partners if p.id in scope.partner_ids), None)
     return Breakdown(dimension, only, partners, rows, total)
 
 

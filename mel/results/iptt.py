@@ -134,11 +134,13 @@ class Iptt:
         return [r.record(self.buckets, originals) for r in self.flat()]
 
 
-def buckets(ship: Partnership, granularity: str, *, first: str | None = None, last: str | None = None) -> list[Bucket]:
+def buckets(
+    partnership: Partnership, granularity: str, *, first: str | None = None, last: str | None = None
+) -> list[Bucket]:
     """The period columns: quarters or fiscal years of the partnership within ``first``..``last``."""
     periods = [
         p
-        for p in quarters(quarter_of(ship.starts_on), quarter_of(ship.ends_on))
+        for p in quarters(quarter_of(partnership.starts_on), quarter_of(partnership.ends_on))
         if (first is None or p >= first) and (last is None or p <= last)
     ]
     if granularity == "quarter":
@@ -146,7 +148,7 @@ def buckets(ship: Partnership, granularity: str, *, first: str | None = None, la
     if granularity == "fy":
         years: dict[int, list[str]] = defaultdict(list)
         for p in periods:
-            years[fiscal(p, ship.fiscal_year_start)[0]].append(p)
+            years[fiscal(p, partnership.fiscal_year_start)[0]].append(p)
         return [Bucket(f"FY{y}", tuple(ps), f"FY{y}") for y, ps in sorted(years.items())]
     return []
 
@@ -213,7 +215,7 @@ def _cell(
 
 def iptt_table(
     session: Session,
-    ship: Partnership,
+    partnership: Partnership,
     scope: Scope,
     *,
     granularity: str = "fy",
@@ -223,27 +225,27 @@ def iptt_table(
     partner_names: dict[int, str] | None = None,
     expand: Collection[str] | None = None,
 ) -> Iptt:
-    """The IPTT of ``ship`` under ``scope`` (provisional, partners, period range), filtered by pillar and level.
+    """The IPTT of ``partnership`` under ``scope`` (provisional, partners, period range), filtered by pillar and level.
 
     ``pillar`` 'cross-cutting' selects the results without a pillar. ``expand`` names the indicators
     whose disaggregation rows are computed (None: all, as exports want); partner rows always are.
     At a million values the disaggregation rows are nine tenths of the work and of the page.
     """
-    cols = buckets(ship, granularity, first=scope.first_period, last=scope.last_period)
+    cols = buckets(partnership, granularity, first=scope.first_period, last=scope.last_period)
     indicators = [
         ind
-        for r in sorted(ship.results, key=lambda r: (LEVEL_ORDER.index(r.level), r.position))
+        for r in sorted(partnership.results, key=lambda r: (LEVEL_ORDER.index(r.level), r.position))
         for ind in r.indicators
         if (level is None or r.level == level)
         and (pillar is None or r.pillar == pillar or (pillar == "cross-cutting" and r.pillar is None))
     ]
     where = {p: i for i, b in enumerate(cols) for p in b.periods}
-    names = partner_names or {p.id: p.name for p in ship.partners}
+    names = partner_names or {p.id: p.name for p in partnership.partners}
     breakdown = None if expand is None else [i.id for i in indicators if i.code in set(expand)]
     all_cells = grouped(
         session,
         scope,
-        partnership_id=ship.id,
+        partnership_id=partnership.id,
         indicator_ids=[i.id for i in indicators],
         combine_partners=True,
         breakdown_ids=breakdown,
@@ -251,8 +253,8 @@ def iptt_table(
     by_key: dict[tuple[int, int], list[Cell]] = defaultdict(list)
     for c in all_cells:
         by_key[(c.indicator_id, c.category_id)].append(c)
-    measured = latest_measurements(session, ship.id)
-    baselines = baseline_measurements(session, ship.id)
+    measured = latest_measurements(session, partnership.id)
+    baselines = baseline_measurements(session, partnership.id)
     categories = _categories(indicators)
     rows = []
     for ind in indicators:
@@ -325,7 +327,7 @@ def iptt_table(
                 row.children.append(child)
         rows.append(row)
     _explain(session, scope, rows, {i.code: i.id for i in indicators}, names)
-    return Iptt(ship, granularity if granularity in GRANULARITIES else "fy", cols, rows)
+    return Iptt(partnership, granularity if granularity in GRANULARITIES else "fy", cols, rows)
 
 
 def _categories(indicators: Collection[Indicator]) -> dict[int, list[Category]]:

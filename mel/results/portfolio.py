@@ -43,18 +43,18 @@ class PartnershipSummary:
 
 
 def late_reports(
-    session: Session, ships: list[Partnership], *, today: dt.date, due_days: int
+    session: Session, partnerships: list[Partnership], *, today: dt.date, due_days: int
 ) -> dict[int, list[LateReport]]:
     """Per partnership id, its late reports as the calendar says (``mel.reports.calendar``): received
     after the due date, or not received by it; the data-quality page counts the same ones."""
     out: dict[int, list[LateReport]] = defaultdict(list)
-    for ship in ships:
-        owed = owed_reports(session, ship, list(ship.partners), today=today, due_days=due_days)
-        names = {p.id: p for p in ship.partners}
+    for partnership in partnerships:
+        owed = owed_reports(session, partnership, list(partnership.partners), today=today, due_days=due_days)
+        names = {p.id: p for p in partnership.partners}
         for (pid, period), report in sorted(owed.items(), key=lambda kv: (kv[1].due, names[kv[0][0]].code)):
             if report.state in LATE_STATES:
                 days = days_late(report.received, report.due, today)
-                out[ship.id].append(LateReport(names[pid], period, report.due, days, report.received))
+                out[partnership.id].append(LateReport(names[pid], period, report.due, days, report.received))
     return out
 
 
@@ -67,17 +67,19 @@ def portfolio_summary(
     prefetch(session, [v.partnership.id for v in views])
     out = []
     for view in views:
-        ship = view.partnership
+        partnership = view.partnership
 
-        def late_of(ship: Partnership = ship) -> dict[int, list[LateReport]]:
-            return late_reports(session, [ship], today=today, due_days=due_days)
+        def late_of(partnership: Partnership = partnership) -> dict[int, list[LateReport]]:
+            return late_reports(session, [partnership], today=today, due_days=due_days)
 
-        def share_of(ship: Partnership = ship) -> tuple[int, int]:
-            return on_track_share(indicator_progress(session, ship, scope, today=today, due_days=due_days))
+        def share_of(partnership: Partnership = partnership) -> tuple[int, int]:
+            return on_track_share(indicator_progress(session, partnership, scope, today=today, due_days=due_days))
 
         # the whole reporting record (each page shows a viewer only its own partners' lines) and a count
         # of indicators on track: no figure reaches a reader, so they are stored once for every viewer
-        late = stored(session, ship.id, "portfolio.late", None, (today, due_days), late_of)
-        on_track, judged = stored(session, ship.id, "portfolio.on_track", None, (scope, today, due_days), share_of)
-        out.append(PartnershipSummary(view, on_track, judged, late.get(ship.id, [])))
+        late = stored(session, partnership.id, "portfolio.late", None, (today, due_days), late_of)
+        on_track, judged = stored(
+            session, partnership.id, "portfolio.on_track", None, (scope, today, due_days), share_of
+        )
+        out.append(PartnershipSummary(view, on_track, judged, late.get(partnership.id, [])))
     return out

@@ -53,7 +53,7 @@ def build_template(
 def gather(session: Session, spec: PartnerSpec, *, viewer: Viewer) -> Prefill:
     """What the sheet shows, from approved reports only; small counts of sensitive indicators are
     withheld as on every page (``<5``, and the value to date ``x`` when last quarter's is withheld)."""
-    partner_id, ship_id, fy_start = session.execute(
+    partner_id, partnership_id, fy_start = session.execute(
         select(Partner.id, Partnership.id, Partnership.fiscal_year_start)
         .join(Partnership, Partnership.id == Partner.partnership_id)
         .where(Partner.code == spec.partner_code)
@@ -64,13 +64,13 @@ def gather(session: Session, spec: PartnerSpec, *, viewer: Viewer) -> Prefill:
     indicators = {
         ind.code: ind
         for ind in session.scalars(
-            select(Indicator).where(Indicator.partnership_id == ship_id, Indicator.code.in_(codes))
+            select(Indicator).where(Indicator.partnership_id == partnership_id, Indicator.code.in_(codes))
         )
     }
     cells = grouped(
         session,
         Scope(partner_ids=[partner_id], last_period=previous),
-        partnership_id=ship_id,
+        partnership_id=partnership_id,
         indicator_ids=[i.id for i in indicators.values()],
         dimension_ids=[],
     )

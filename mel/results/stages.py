@@ -158,7 +158,7 @@ class StageView:
 
 def stage_view(
     session: Session,
-    ship: Partnership,
+    partnership: Partnership,
     indicator: Indicator,
     viewer: Viewer,
     *,
@@ -172,14 +172,14 @@ def stage_view(
     dim = indicator.dimensions[0] if indicator.dimensions else None
     scope = viewer.scope()
     if dim is None:
-        return StageView(scale, None, _by_partner(session, ship, indicator, scale, viewer), None)
-    latest = breakdown(session, ship, indicator, scope, dim, lang=lang)
+        return StageView(scale, None, _by_partner(session, partnership, indicator, scale, viewer), None)
+    latest = breakdown(session, partnership, indicator, scope, dim, lang=lang)
     disclose_breakdown(latest, indicator, viewer)
     shown = distribution(scale, latest, indicator.lop_target)
     move = None
     if shown.as_of:
         since = year_before(shown.as_of)
-        earlier = breakdown(session, ship, indicator, replace(scope, last_period=since), dim, lang=lang)
+        earlier = breakdown(session, partnership, indicator, replace(scope, last_period=since), dim, lang=lang)
         disclose_breakdown(earlier, indicator, viewer)
         move = movement(scale, earlier, latest, since)
     label = dim.label_es if lang == "es" else dim.label_en
@@ -187,16 +187,16 @@ def stage_view(
 
 
 def _by_partner(
-    session: Session, ship: Partnership, indicator: Indicator, scale: Scale, viewer: Viewer
+    session: Session, partnership: Partnership, indicator: Indicator, scale: Scale, viewer: Viewer
 ) -> Distribution:
     """Without a dimension each reporting partner is one unit: its latest total. A partner user sees
     other partners' stages as hidden units, and a sensitive indicator's stages are hidden from all
     but staff (a stage has no total to hide them in)."""
     scope: Scope = viewer.scope()
-    cells = grouped(session, scope, partnership_id=ship.id, indicator_ids=[indicator.id], combine_partners=True)
+    cells = grouped(session, scope, partnership_id=partnership.id, indicator_ids=[indicator.id], combine_partners=True)
     totals = [c for c in cells if c.category_id == TOTAL]
     folded = fold(indicator, totals, end=latest_quarter(totals))
-    names = {p.id: p.name for p in ship.partners}
+    names = {p.id: p.name for p in partnership.partners}
     counts = [LevelCount(level) for level in scale.levels]
     hidden = 0
     for pid, number in folded.partners.items():

@@ -42,16 +42,16 @@ class RevisionRow:
 
 
 def target_history(
-    session: Session, ship: Partnership, viewer: Viewer, *, lang: str, revised_only: bool = False
+    session: Session, partnership: Partnership, viewer: Viewer, *, lang: str, revised_only: bool = False
 ) -> list[RevisionRow]:
     """Every recorded target value of the partnership that ``viewer`` may read, in catalog order."""
-    partners = {p.id: p.name for p in ship.partners}
+    partners = {p.id: p.name for p in partnership.partners}
     categories = {
         c.id: f"{d.label_es if lang == 'es' else d.label_en}: {c.label_es if lang == 'es' else c.label_en}"
-        for d in ship.dimensions
+        for d in partnership.dimensions
         for c in d.categories
     }
-    indicators: list[Indicator] = sorted(ship.indicators, key=lambda i: i.position)
+    indicators: list[Indicator] = sorted(partnership.indicators, key=lambda i: i.position)
     entries = [
         (ind, target, rev, previous)
         for ind in indicators

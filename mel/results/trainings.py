@@ -789,8 +789,8 @@ class ConsistencyRow:
 
 def training_indicators(session: Session, partnership_id: int) -> list[tuple[Indicator, str | None]]:
     """The people-trained indicators of a partnership with the pillar of trainings they count."""
-    ship_code = session.scalar(select(Partnership.code).where(Partnership.id == partnership_id))
-    codes = TRAINING_INDICATOR_CODES.get(ship_code or "", frozenset())
+    partnership_code = session.scalar(select(Partnership.code).where(Partnership.id == partnership_id))
+    codes = TRAINING_INDICATOR_CODES.get(partnership_code or "", frozenset())
     flagged = Indicator.new_participants_only.is_(True)  # the catalog's flag: new participants only
     rows = session.execute(
         select(Indicator, Result.pillar)

@@ -97,7 +97,7 @@ def partner_spec(session: Session, *, partner_code: str, period: str, lang: str 
     if partner is None:
         known = ", ".join(session.scalars(select(Partner.code).order_by(Partner.code)))
         raise SpecError(f"unknown partner {partner_code!r} (known: {known})")
-    ship = session.get_one(Partnership, partner.partnership_id)
+    partnership = session.get_one(Partnership, partner.partnership_id)
     indicators = session.scalars(
         select(Indicator)
         .join(indicator_partner, indicator_partner.c.indicator_id == Indicator.id)
@@ -109,12 +109,12 @@ def partner_spec(session: Session, *, partner_code: str, period: str, lang: str 
         raise SpecError(f"partner {partner_code!r} has no assigned indicators")
     return PartnerSpec(
         lang=lang,
-        partnership=ship.code,
+        partnership=partnership.code,
         partner_code=partner.code,
         partner_name=partner.name,
         period=quarter,
-        fiscal_period=fiscal_label(quarter, ship.fiscal_year_start),
-        pillars=tuple(ship.pillars),
+        fiscal_period=fiscal_label(quarter, partnership.fiscal_year_start),
+        pillars=tuple(partnership.pillars),
         indicators=[
             IndicatorSpec(
                 i.code,
@@ -126,5 +126,5 @@ def partner_spec(session: Session, *, partner_code: str, period: str, lang: str 
             )
             for i in indicators
         ],
-        dimensions=dimension_specs(session, ship.id, lang),
+        dimensions=dimension_specs(session, partnership.id, lang),
     )

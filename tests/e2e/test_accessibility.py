@@ -3,7 +3,7 @@ critical axe-core violation, and the theory-of-change diagram keeps its text at 
 
 axe-core comes from the npm registry (``npm pack``, pinned) into a cache under test-artifacts and is
 served to the page by the test itself under the site's own origin (the Content-Security-Policy
-allows only 'self'); the app never ships it.
+allows only 'self'); the app never partnerships it.
 """
 
 from __future__ import annotations

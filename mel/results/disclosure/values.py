@@ -58,26 +58,26 @@ def sensitive_indicator_ids(session: Session, partnership_id: int) -> set[int]:
 
 def hidden_values(
     session: Session,
-    ship: Partnership,
+    partnership: Partnership,
     viewer: Viewer,
     scope: Scope,
     *,
     indicator_ids: Collection[int] | None = None,
 ) -> dict[ValueKey, str]:
-    """The stored values of ``ship`` under ``scope`` that ``viewer`` must not read, with the reason."""
+    """The stored values of ``partnership`` under ``scope`` that ``viewer`` must not read, with the reason."""
     if not viewer.suppress:
         return {}
-    sensitive = sensitive_indicator_ids(session, ship.id)
+    sensitive = sensitive_indicator_ids(session, partnership.id)
     if indicator_ids is not None:
         sensitive &= set(indicator_ids)
     if not sensitive:
         return {}
-    query = counted_values(scope, partnership_id=ship.id).where(Value.indicator_id.in_(sorted(sensitive)))
+    query = counted_values(scope, partnership_id=partnership.id).where(Value.indicator_id.in_(sorted(sensitive)))
     groups: dict[tuple[int, int, str], dict[int, float | None]] = defaultdict(dict)
     for iid, pid, period, combo, value, _sub, _status in session.execute(query):
         groups[(iid, pid, period)][combo] = value
     members = combination_members(session, {c for g in groups.values() for c in g})
-    sizes = category_counts(session, ship.id)
+    sizes = category_counts(session, partnership.id)
     out: dict[ValueKey, str] = {}
     for (iid, pid, period), values in groups.items():
         relations = breakdown_relations({c: members[c] for c in values}, sizes)

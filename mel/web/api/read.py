@@ -40,17 +40,17 @@ Last = Annotated[str | None, Query(alias="to", description="Last quarter, e.g. 2
 
 def partnership_for(request: Request, session: Session, code: str, user: CurrentUser) -> Partnership:
     """The partnership in the path, if this token may see it (another one answers 404, as an unknown code)."""
-    ship = load_partnership(session, code)
-    if ship is None or not partnership_visible(session, user, ship):
+    partnership = load_partnership(session, code)
+    if partnership is None or not partnership_visible(session, user, partnership):
         raise not_found(request)
-    return ship
+    return partnership
 
 
-def partner_for(request: Request, ship: Partnership, user: CurrentUser, code: str | None) -> Partner | None:
+def partner_for(request: Request, partnership: Partnership, user: CurrentUser, code: str | None) -> Partner | None:
     """A partner filter: a partner token may name only its own organization (or its sub-recipients)."""
     if not code:
         return None
-    found = next((p for p in ship.partners if p.code == code), None)
+    found = next((p for p in partnership.partners if p.code == code), None)
     if found is None or not user.sees_partner(found.id):
         raise not_found(request)
     return found
@@ -60,16 +60,16 @@ def _quarter(value: str | None) -> str | None:
     return parse_quarter(value) if value else None
 
 
-def _ship_json(ship: Partnership, user: CurrentUser) -> dict[str, Any]:
+def _partnership_json(partnership: Partnership, user: CurrentUser) -> dict[str, Any]:
     return {
-        "code": ship.code,
-        "name": ship.name,
-        "name_es": ship.name_es,
-        "country": ship.country,
-        "starts_on": ship.starts_on.isoformat(),
-        "ends_on": ship.ends_on.isoformat(),
-        "fiscal_year_start": ship.fiscal_year_start,
-        "pillars": list(ship.pillars or []),
+        "code": partnership.code,
+        "name": partnership.name,
+        "name_es": partnership.name_es,
+        "country": partnership.country,
+        "starts_on": partnership.starts_on.isoformat(),
+        "ends_on": partnership.ends_on.isoformat(),
+        "fiscal_year_start": partnership.fiscal_year_start,
+        "pillars": list(partnership.pillars or []),
         "partners": [
             {
                 "code": p.code,
@@ -77,7 +77,7 @@ def _ship_json(ship: Partnership, user: CurrentUser) -> dict[str, Any]:
                 "parent": p.parent.code if p.parent else None,
                 "own": user.is_partner and user.sees_partner(p.id),
             }
-            for p in ship.partners
+            for p in partnership.partners
         ],
     }
 
@@ -85,20 +85,20 @@ def _ship_json(ship: Partnership, user: CurrentUser) -> dict[str, Any]:
 @router.get("/partnerships", name="api_partnerships")
 def partnerships(request: Request, session: SessionDep, user: ApiReader) -> Response:
     """The partnerships this token may read."""
-    ships = session.scalars(select(Partnership).order_by(Partnership.starts_on, Partnership.code))
-    data = [_ship_json(s, user) for s in ships if partnership_visible(session, user, s)]
+    partnerships = session.scalars(select(Partnership).order_by(Partnership.starts_on, Partnership.code))
+    data = [_partnership_json(s, user) for s in partnerships if partnership_visible(session, user, s)]
     return listing(request, data, None)
 
 
 @router.get("/partnerships/{code}", name="api_partnership")
 def partnership(request: Request, session: SessionDep, user: ApiReader, code: str) -> Response:
-    return json_answer(request, _ship_json(partnership_for(request, session, code, user), user))
+    return json_answer(request, _partnership_json(partnership_for(request, session, code, user), user))
 
 
 @router.get("/partnerships/{code}/framework", name="api_framework")
 def framework(request: Request, session: SessionDep, user: ApiReader, code: str) -> Response:
     """The theory of change: results (impact, outcomes, outputs), their links and indicator codes."""
-    ship = partnership_for(request, session, code, user)
+    partnership = partnership_for(request, session, code, user)
     data = [
         {
             "code": r.code,
@@ -109,7 +109,7 @@ def framework(request: Request, session: SessionDep, user: ApiReader, code: str)
             "contributes_to": [c.code for c in r.contributes_to],
             "indicators": [i.code for i in r.indicators],
         }
-        for r in ship.results
+        for r in partnership.results
     ]
     return listing(request, data, None)
 
@@ -166,11 +166,11 @@ def indicators(
     level: str | None = None,
 ) -> Response:
     """Indicators with their reference sheet, dimensions, baseline and targets."""
-    ship = partnership_for(request, session, code, user)
+    partnership = partnership_for(request, session, code, user)
     hide = viewer_of(user).suppress
     data = [
         _indicator_json(i, hide)
-        for r in ship.results
+        for r in partnership.results
         for i in r.indicators
         if (pillar is None or r.pillar == pillar or (pillar == "-" and r.pillar is None))
         and (level is None or r.level == level)
@@ -180,8 +180,8 @@ def indicators(
 
 @router.get("/partnerships/{code}/indicators/{indicator}", name="api_indicator")
 def indicator(request: Request, session: SessionDep, user: ApiReader, code: str, indicator: str) -> Response:
-    ship = partnership_for(request, session, code, user)
-    found = next((i for r in ship.results for i in r.indicators if i.code == indicator), None)
+    partnership = partnership_for(request, session, code, user)
+    found = next((i for r in partnership.results for i in r.indicators if i.code == indicator), None)
     if found is None:
         raise not_found(request)
     return json_answer(request, _indicator_json(found, viewer_of(user).suppress))
@@ -206,8 +206,8 @@ def figures(
     limit: Limit = DEFAULT_LIMIT,
 ) -> Response:
     """Target, actual and % of target per indicator x scope x period, after the disclosure gate."""
-    ship = partnership_for(request, session, code, user)
-    chosen = partner_for(request, ship, user, partner)
+    partnership = partnership_for(request, session, code, user)
+    chosen = partner_for(request, partnership, user, partner)
     query = FigureQuery(
         granularity=granularity,
         first_period=_quarter(first),
@@ -218,7 +218,7 @@ def figures(
         partner=chosen.code if chosen else None,
         scope=scope,
     )
-    records = figure_records(session, ship, viewer_of(user, provisional=provisional), query)
+    records = figure_records(session, partnership, viewer_of(user, provisional=provisional), query)
     data, next_cursor = page_of(request, records, cursor, limit)
     return listing(request, data, next_cursor)
 
@@ -238,18 +238,18 @@ def values(
     limit: Limit = DEFAULT_LIMIT,
 ) -> Response:
     """Stored values of the report versions that count: partner tokens get their own organization's."""
-    ship = partnership_for(request, session, code, user)
-    chosen = partner_for(request, ship, user, partner)
+    partnership = partnership_for(request, session, code, user)
+    chosen = partner_for(request, partnership, user, partner)
     ind = None
     if indicator:
-        ind = next((i for i in ship.indicators if i.code == indicator), None)
+        ind = next((i for i in partnership.indicators if i.code == indicator), None)
         if ind is None:
             raise not_found(request)
     viewer = viewer_of(user, provisional=provisional)
     after = decode_cursor(request, cursor)
     rows = value_page(
         session,
-        ship,
+        partnership,
         viewer,
         partner_ids=[chosen.id] if chosen else None,
         indicator_id=ind.id if ind else None,
@@ -277,12 +277,12 @@ def trainings(
     limit: Limit = DEFAULT_LIMIT,
 ) -> Response:
     """Training rows that count (the fields of ``mel import --json``): partner tokens get their own events."""
-    ship = partnership_for(request, session, code, user)
-    chosen = partner_for(request, ship, user, partner)
+    partnership = partnership_for(request, session, code, user)
+    chosen = partner_for(request, partnership, user, partner)
     viewer = viewer_of(user, provisional=provisional)
     filt = make_training_filter(
         session,
-        partnership_id=ship.id,
+        partnership_id=partnership.id,
         partner=chosen.code if chosen else None,
         pillar=pillar,
         first_period=first,
@@ -313,12 +313,12 @@ def comparison_rows(
     provisional: Provisional = False,
 ) -> Response:
     """Baseline versus endline, as ``mel export comparison --format json`` (evaluators and staff)."""
-    ship = partnership_for(request, session, code, user)
-    dim = dimension_of(session, ship.id, dimension) if dimension else None
+    partnership = partnership_for(request, session, code, user)
+    dim = dimension_of(session, partnership.id, dimension) if dimension else None
     viewer = viewer_of(user, provisional=provisional)
     rows = comparison(
         session,
-        ship,
+        partnership,
         scope=viewer.scope(),
         dimension=dim.code if dim else None,
         pillar=pillar if pillar in (*PILLARS, "-") else None,

@@ -40,10 +40,10 @@ MAX_WAIT = 300
 
 
 def _submission_json(row: Any, fy: int) -> dict[str, Any]:
-    sid, ship, partner, period, version, status, uploaded_at, reviewed_at, reason = row
+    sid, partnership, partner, period, version, status, uploaded_at, reviewed_at, reason = row
     return {
         "id": sid,
-        "partnership": ship,
+        "partnership": partnership,
         "partner": partner,
         "period": period,
         "fiscal_period": fiscal_label(period, fy),

@@ -24,7 +24,7 @@ from mel.results.disclosure.values import hidden_values
 
 def value_page(
     session: Session,
-    ship: Partnership,
+    partnership: Partnership,
     viewer: Viewer,
     *,
     partner_ids: Collection[int] | None = None,
@@ -60,7 +60,7 @@ def value_page(
         .join(Submission, Submission.id == Value.submission_id)
         .join(Indicator, Indicator.id == Value.indicator_id)
         .join(Partner, Partner.id == Value.partner_id)
-        .where(submission_filter(scope), Indicator.partnership_id == ship.id)
+        .where(submission_filter(scope), Indicator.partnership_id == partnership.id)
         .order_by(Value.id)
         .limit(limit)
     )
@@ -71,12 +71,12 @@ def value_page(
     rows = session.execute(query).all()
     if not rows:
         return []
-    hide = hidden_values(session, ship, viewer, viewer.scope(first=first, last=last))
-    combos = combination_categories(session, ship)
+    hide = hidden_values(session, partnership, viewer, viewer.scope(first=first, last=last))
+    combos = combination_categories(session, partnership)
     out = []
     for vid, iid, code, unit, partner, pid, period, combo, value, status, sub_id, version, sheet, cell, comment in rows:
         hidden = (iid, pid, period, combo) in hide
-        fiscal = fiscal_label(period, ship.fiscal_year_start)
+        fiscal = fiscal_label(period, partnership.fiscal_year_start)
         record = value_record(
             code, partner, period, fiscal, combos.get(combo, {}), value, unit, hidden,
             status, sub_id, version, sheet, cell, comment,

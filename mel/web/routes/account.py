@@ -92,8 +92,10 @@ def _account(request: Request, user: CurrentUser) -> dict[str, object]:
                 .where(Partner.id == user.partner_id)
             ).first()
         if row is not None:
-            name, ship, ship_es = row
-            organization = f"{name} · {ship_es if request.state.lang == 'es' and ship_es else ship}"
+            name, partnership, partnership_es = row
+            organization = (
+                f"{name} · {partnership_es if request.state.lang == 'es' and partnership_es else partnership}"
+            )
     return {"account": user, "organization": organization}
 
 

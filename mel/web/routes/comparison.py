@@ -45,17 +45,19 @@ def comparison_page(
     dimension: str | None = None,
     provisional: str | None = None,
 ) -> HTMLResponse:
-    ship = partnership_or_404(session, code, user)
+    partnership = partnership_or_404(session, code, user)
     chosen_pillar = pillar if pillar in (*PILLARS, "-") else None
     chosen_level = level if level in LEVELS else None
     dimensions = list(
-        session.scalars(select(Dimension).where(Dimension.partnership_id == ship.id).order_by(Dimension.position))
+        session.scalars(
+            select(Dimension).where(Dimension.partnership_id == partnership.id).order_by(Dimension.position)
+        )
     )
     chosen_dim = next((d.code for d in dimensions if d.code == _blank(dimension)), None)
     viewer = viewer_of(user, provisional=provisional)
     include = viewer.provisional
     found = comparison(
-        session, ship, scope=viewer.scope(), dimension=chosen_dim, pillar=chosen_pillar, level=chosen_level
+        session, partnership, scope=viewer.scope(), dimension=chosen_dim, pillar=chosen_pillar, level=chosen_level
     )
     rows = disclose_comparison(found, viewer)
     params = {
@@ -66,7 +68,7 @@ def comparison_page(
     }
     download = {k: v for k, v in params.items() if v}
     bells, height = dumbbells(rows, request.state.lang)
-    context: dict[str, Any] = common(ship, user, request.state.lang) | {
+    context: dict[str, Any] = common(partnership, user, request.state.lang) | {
         "rows": rows,
         "params": params,
         "query": urlencode(download),
@@ -81,14 +83,16 @@ def comparison_page(
     return render(request, "comparison.html", context, block="results")
 
 
-def _combination_id(session: Session, ship: Partnership, dimension: str | None, category: str | None) -> int | None:
+def _combination_id(
+    session: Session, partnership: Partnership, dimension: str | None, category: str | None
+) -> int | None:
     """The combination of one category of ``dimension`` (the total without one); None when unknown."""
     key = TOTAL_KEY
     if dimension and category:
         cat_id = session.scalar(
             select(Category.id)
             .join(Dimension, Dimension.id == Category.dimension_id)
-            .where(Dimension.partnership_id == ship.id, Dimension.code == dimension, Category.code == category)
+            .where(Dimension.partnership_id == partnership.id, Dimension.code == dimension, Category.code == category)
         )
         if cat_id is None:
             return None
@@ -109,11 +113,11 @@ def comparison_sources(
 ) -> HTMLResponse:
     """Every measurement of the indicator (and category) with its workbook cell and batch, and the
     reported values that make a reported endline, with their report version, sheet and cell."""
-    ship = partnership_or_404(session, code, user)
-    ind = next((i for r in ship.results for i in r.indicators if i.code == indicator), None)
+    partnership = partnership_or_404(session, code, user)
+    ind = next((i for r in partnership.results for i in r.indicators if i.code == indicator), None)
     if ind is None:
         raise HTTPException(status_code=404)
-    combo = _combination_id(session, ship, _blank(dimension), _blank(category))
+    combo = _combination_id(session, partnership, _blank(dimension), _blank(category))
     viewer = viewer_of(user, provisional=provisional)
     include = viewer.provisional
     measurements: list[Any] = []
@@ -165,9 +169,9 @@ def comparison_sources(
                 .order_by(Value.period, Partner.code)
             )
         )
-    hide = hidden_values(session, ship, viewer, viewer.scope(), indicator_ids=[ind.id])
+    hide = hidden_values(session, partnership, viewer, viewer.scope(), indicator_ids=[ind.id])
     small = SMALL if viewer.hides(ind.sensitive) else None
-    context = common(ship, user, request.state.lang) | {
+    context = common(partnership, user, request.state.lang) | {
         "ind": ind,
         "dimension": _blank(dimension),
         "category": _blank(category),

@@ -51,7 +51,7 @@ def export_download(
     before the download streams and a failure is a clean error, not half a file."""
     if fmt not in FORMATS.get(kind, ()):
         raise HTTPException(status_code=404)
-    ship = partnership_or_404(session, code, user)
+    partnership = partnership_or_404(session, code, user)
     options = ExportOptions(
         include_provisional=viewer_of(user, provisional=provisional).provisional,
         suppress=True,
@@ -66,16 +66,18 @@ def export_download(
     )
     spool: Any = tempfile.SpooledTemporaryFile(max_size=SPOOL)  # noqa: SIM115 (closed by _chunks)
     if fmt in BINARY:
-        export(session=session, kind=kind, ship=ship, fmt=fmt, options=options, out=spool)
+        export(session=session, kind=kind, partnership=partnership, fmt=fmt, options=options, out=spool)
     else:
         text = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
         # a download is opened in a spreadsheet: the byte-order mark makes Excel read UTF-8 ("Evaluación")
-        export(session=session, kind=kind, ship=ship, fmt=fmt, options=options, out=text, bom=fmt == "csv")
+        export(
+            session=session, kind=kind, partnership=partnership, fmt=fmt, options=options, out=text, bom=fmt == "csv"
+        )
         text.flush()
         text.detach()
     spool.seek(0)
     return StreamingResponse(
         _chunks(spool),
         media_type=MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{file_name(ship, kind, fmt)}"'},
+        headers={"Content-Disposition": f'attachment; filename="{file_name(partnership, kind, fmt)}"'},
     )

@@ -30,18 +30,18 @@ from mel.web.routes.progress import common, partnership_or_404, today
 router = APIRouter()
 
 
-def indicator_or_404(ship: Partnership, code: str) -> Indicator:
-    found = next((i for i in ship.indicators if i.code == code), None)
+def indicator_or_404(partnership: Partnership, code: str) -> Indicator:
+    found = next((i for i in partnership.indicators if i.code == code), None)
     if found is None:
         raise HTTPException(status_code=404)
     return found
 
 
-def partner_or_404(ship: Partnership, user: CurrentUser, code: str | None) -> Partner | None:
+def partner_or_404(partnership: Partnership, user: CurrentUser, code: str | None) -> Partner | None:
     """The partner a filter names; another organization's partner is not found for partner users."""
     if not code:
         return None
-    found = next((p for p in ship.partners if p.code == code), None)
+    found = next((p for p in partnership.partners if p.code == code), None)
     if found is None or not viewer_of(user).sees_rows_of(found.id):
         raise HTTPException(status_code=404)
     return found
@@ -94,33 +94,33 @@ def indicator_page(
     dimension: str | None = None,
     partner: str | None = None,
 ) -> HTMLResponse:
-    ship = partnership_or_404(session, code, user)
-    ind = indicator_or_404(ship, indicator)
+    partnership = partnership_or_404(session, code, user)
+    ind = indicator_or_404(partnership, indicator)
     lang = request.state.lang
     viewer = viewer_of(user, provisional=provisional)
     include = viewer.provisional
-    chosen_partner = partner_or_404(ship, user, partner) if partner else None
-    names = {p.id: p.name for p in ship.partners}
+    chosen_partner = partner_or_404(partnership, user, partner) if partner else None
+    names = {p.id: p.name for p in partnership.partners}
     dim = next((d for d in ind.dimensions if d.code == dimension), ind.dimensions[0] if ind.dimensions else None)
     explorer_scope = Scope(include_provisional=include, partner_ids=[chosen_partner.id] if chosen_partner else None)
-    context = common(ship, user, lang) | {
+    context = common(partnership, user, lang) | {
         "ind": ind,
         "provisional": include,
         "dimension": dim,
         "chosen_partner": chosen_partner,
         "names": names,
-        "codes": {p.id: p.code for p in ship.partners},
-        "partner_choices": [p for p in ship.partners if p in ind.partners or not ind.partners],
+        "codes": {p.id: p.code for p in partnership.partners},
+        "partner_choices": [p for p in partnership.partners if p in ind.partners or not ind.partners],
     }
 
     def explore() -> Any:
-        found = breakdown(session, ship, ind, explorer_scope, dim, lang=lang) if dim else None
+        found = breakdown(session, partnership, ind, explorer_scope, dim, lang=lang) if dim else None
         disclose_breakdown(found, ind, viewer)
         return found
 
     chosen_id = chosen_partner.id if chosen_partner else None
     explorer_key = (ind.id, dim.code if dim else None, chosen_id, lang)
-    context["explorer"] = stored(session, ship.id, "indicator.explorer", viewer, explorer_key, explore)
+    context["explorer"] = stored(session, partnership.id, "indicator.explorer", viewer, explorer_key, explore)
     context["explorer_chart"] = _explorer_chart(context["explorer"], names, ind)
     if is_htmx(request):  # the explorer form is the page's one htmx control
         return render(request, "indicator.html", context, block="explorer")
@@ -128,10 +128,10 @@ def indicator_page(
 
     def chart() -> dict[str, Any]:
         scope = Scope(include_provisional=include)
-        baseline = baseline_measurements(session, ship.id).get(ind.id, ind.baseline_value)
-        time = timeline(ship, today=day, due_days=due_days)
-        events = context_events(session, ship.id, lang)
-        points = series(session, ship, ind, scope, time, baseline=baseline, events=events)
+        baseline = baseline_measurements(session, partnership.id).get(ind.id, ind.baseline_value)
+        time = timeline(partnership, today=day, due_days=due_days)
+        events = context_events(session, partnership.id, lang)
+        points = series(session, partnership, ind, scope, time, baseline=baseline, events=events)
         disclose_series(points, ind, viewer)
         baseline_hidden = viewer.hides(ind.sensitive) and is_small(baseline)
         return {
@@ -142,9 +142,9 @@ def indicator_page(
             "chart": _chart(points, events, ind, names, lang),
         }
 
-    context |= stored(session, ship.id, "indicator.chart", viewer, (ind.id, day, due_days, lang), chart)
+    context |= stored(session, partnership.id, "indicator.chart", viewer, (ind.id, day, due_days, lang), chart)
     context |= {
-        "stages": stage_view(session, ship, ind, viewer, lang=lang) if ind.unit == "stage" else None,
+        "stages": stage_view(session, partnership, ind, viewer, lang=lang) if ind.unit == "stage" else None,
     }
     return render(request, "indicator.html", context)
 
@@ -176,19 +176,19 @@ def sources_page(
     provisional: str | None = None,
 ) -> HTMLResponse:
     """The stored values behind one number; partner users see only their own organization's."""
-    ship = partnership_or_404(session, code, user)
-    ind = indicator_or_404(ship, indicator)
-    chosen = partner_or_404(ship, user, partner)  # one the viewer may see, or none
+    partnership = partnership_or_404(session, code, user)
+    ind = indicator_or_404(partnership, indicator)
+    chosen = partner_or_404(partnership, user, partner)  # one the viewer may see, or none
     viewer = viewer_of(user, provisional=provisional)
     visible = {chosen.id} if chosen is not None else viewer.partner_ids
     scope = viewer.scope(partner_ids=visible)
     rows = sources(session, ind, scope, period=period or None, combo=combo, latest_only=ind.aggregation == "latest")
-    hide = hidden_values(session, ship, viewer, scope, indicator_ids=[ind.id])
+    hide = hidden_values(session, partnership, viewer, scope, indicator_ids=[ind.id])
     for r in rows:
         r.hidden = hide.get((ind.id, r.partner_id, r.period, r.combination_id))
         if r.hidden:
             r.value = None
-    context = common(ship, user, request.state.lang) | {
+    context = common(partnership, user, request.state.lang) | {
         "ind": ind,
         "rows": rows,
         "period": period or "",

@@ -78,7 +78,7 @@ def _filters(
 def _table(
     session: Session,
     request: Request,
-    ship: Partnership,
+    partnership: Partnership,
     user: CurrentUser,
     f: Filters,
     expand: Collection[str] | None = None,
@@ -86,7 +86,7 @@ def _table(
     download: bool = False,
 ) -> Iptt:
     """The IPTT as ``user`` may see it; a download always suppresses small cells, as every export does."""
-    chosen = partner_or_404(ship, user, f.partner)
+    chosen = partner_or_404(partnership, user, f.partner)
     viewer = viewer_of(user, provisional=f.provisional)
     if download:
         viewer = replace(viewer, suppress=True)
@@ -95,11 +95,11 @@ def _table(
     computed = (
         None
         if expand is None
-        else {*expand, *(i.code for r in ship.results for i in r.indicators if viewer.hides(i.sensitive))}
+        else {*expand, *(i.code for r in partnership.results for i in r.indicators if viewer.hides(i.sensitive))}
     )
     table = iptt_table(
         session,
-        ship,
+        partnership,
         scope,
         granularity=f.granularity,
         lang=request.state.lang,
@@ -258,13 +258,13 @@ def iptt_page(
     provisional: str | None = None,
     expand: Annotated[list[str] | None, Query()] = None,
 ) -> HTMLResponse:
-    ship = partnership_or_404(session, code, user)
+    partnership = partnership_or_404(session, code, user)
     f = _filters(user, granularity, pillar, level, partner, first, last, provisional)
     expanded = sorted(set(expand or []))
     lang = request.state.lang
 
     def compute() -> tuple[Iptt, list[Any]]:
-        table = _table(session, request, ship, user, f, expand=None if "all" in expanded else expanded)
+        table = _table(session, request, partnership, user, f, expand=None if "all" in expanded else expanded)
         display = [
             (
                 row,
@@ -276,8 +276,8 @@ def iptt_page(
         return table, display
 
     viewer = viewer_of(user, provisional=f.provisional)  # the disclosure gate's key: see mel.results.store
-    table, display = stored(session, ship.id, "iptt.page", viewer, (f, tuple(expanded), lang), compute)
-    context = common(ship, user, lang) | {
+    table, display = stored(session, partnership.id, "iptt.page", viewer, (f, tuple(expanded), lang), compute)
+    context = common(partnership, user, lang) | {
         "table": table,
         "display": display,
         "filters": f,
@@ -286,8 +286,8 @@ def iptt_page(
         "expand_all": urlencode([*parse_qsl(f.query()), ("expand", "all")]),
         "pillars": [*PILLARS, "cross-cutting"],
         "levels": LEVELS,
-        "partners": visible_partners(viewer_of(user), ship.partners),
-        "quarters": list(quarters(quarter_of(ship.starts_on), quarter_of(ship.ends_on))),
+        "partners": visible_partners(viewer_of(user), partnership.partners),
+        "quarters": list(quarters(quarter_of(partnership.starts_on), quarter_of(partnership.ends_on))),
     }
     return render(request, "iptt.html", context, block="table")
 
@@ -306,19 +306,19 @@ def iptt_download(
     last: To = None,
     provisional: str | None = None,
 ) -> Response:
-    ship = partnership_or_404(session, code, user)
+    partnership = partnership_or_404(session, code, user)
     f = _filters(user, granularity, pillar, level, partner, first, last, provisional)
     lang = request.state.lang
     viewer = replace(viewer_of(user, provisional=f.provisional), suppress=True)  # as ``_table(download=True)``
     data = stored(
         session,
-        ship.id,
+        partnership.id,
         "iptt.xlsx",
         viewer,
         (f, lang),
-        lambda: iptt_xlsx(_table(session, request, ship, user, f, download=True), lang=lang),
+        lambda: iptt_xlsx(_table(session, request, partnership, user, f, download=True), lang=lang),
     )
-    name = f"{ship.code}-iptt-{f.granularity}.xlsx"
+    name = f"{partnership.code}-iptt-{f.granularity}.xlsx"
     return Response(
         data,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -27,8 +27,8 @@ Measurer = Annotated[CurrentUser, Depends(Allow("evaluator", "admin", "officer")
 @router.get("/measurements", response_class=HTMLResponse, name="measurements_home")
 def measurements_page(request: Request, session: SessionDep, settings: SettingsDep, user: Measurer) -> HTMLResponse:
     """Upload a measurement workbook (a Measurements sheet, no Cover: REPORT-FORMAT.md)."""
-    ships = session.scalars(select(Partnership).order_by(Partnership.starts_on, Partnership.code)).all()
-    context = {"max_mb": f"{settings.max_upload_mb:g}", "partnerships": ships}
+    partnerships = session.scalars(select(Partnership).order_by(Partnership.starts_on, Partnership.code)).all()
+    context = {"max_mb": f"{settings.max_upload_mb:g}", "partnerships": partnerships}
     return render(request, "reports/measurements.html", context)
 
 

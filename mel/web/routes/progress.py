@@ -44,17 +44,17 @@ router = APIRouter()
 def partnership_or_404(session: Session, code: str, user: CurrentUser) -> Partnership:
     """The partnership named in the path, if ``user`` may see it: a partner user's other
     partnerships answer 404, the same as an unknown code."""
-    ship = stored_partnership(session, code)  # load_partnership, from a graph kept per data version
-    if ship is None or not partnership_visible(session, user, ship):
+    partnership = stored_partnership(session, code)  # load_partnership, from a graph kept per data version
+    if partnership is None or not partnership_visible(session, user, partnership):
         raise HTTPException(status_code=404)
-    return ship
+    return partnership
 
 
-def region_labels(ship: Partnership, lang: str) -> dict[str, str]:
+def region_labels(partnership: Partnership, lang: str) -> dict[str, str]:
     """Region codes (as events store them) to the names of the partnership's ``region`` categories."""
     return {
         c.code: (c.label_es if lang == "es" else c.label_en)
-        for d in ship.dimensions
+        for d in partnership.dimensions
         if d.code == "region"
         for c in d.categories
     }
@@ -64,14 +64,14 @@ def today() -> dt.date:
     return dt.date.today()
 
 
-def ship_name(ship: Partnership, lang: str) -> str:
-    return ship.name_es if lang == "es" and ship.name_es else ship.name
+def partnership_name(partnership: Partnership, lang: str) -> str:
+    return partnership.name_es if lang == "es" and partnership.name_es else partnership.name
 
 
-def common(ship: Partnership, user: CurrentUser, lang: str) -> dict[str, Any]:
+def common(partnership: Partnership, user: CurrentUser, lang: str) -> dict[str, Any]:
     return {
-        "ship": ship,
-        "ship_name": ship_name(ship, lang),
+        "partnership": partnership,
+        "partnership_name": partnership_name(partnership, lang),
         "partner_user": user.is_partner,
         "on_track_pct": int(ON_TRACK * 100),
         "behind_pct": int(BEHIND * 100),
@@ -87,24 +87,24 @@ def dashboard_page(
     code: str,
     provisional: str | None = None,
 ) -> HTMLResponse:
-    ship = partnership_or_404(session, code, user)
+    partnership = partnership_or_404(session, code, user)
     viewer = viewer_of(user, provisional=provisional)
     include = viewer.provisional
     day, due_days = today(), settings.report_due_days
 
     def compute() -> dict[int, Progress]:
-        lines = indicator_progress(session, ship, viewer.scope(), today=day, due_days=due_days)
+        lines = indicator_progress(session, partnership, viewer.scope(), today=day, due_days=due_days)
         disclose_progress(lines.values(), viewer)
         return lines
 
-    progress = stored(session, ship.id, "dashboard", viewer, (day, due_days), compute)  # per viewer: disclosed
-    impacts, groups = dashboard(progress, ship)
+    progress = stored(session, partnership.id, "dashboard", viewer, (day, due_days), compute)  # per viewer: disclosed
+    impacts, groups = dashboard(progress, partnership)
     on_track, judged = on_track_share(progress)
-    context = common(ship, user, request.state.lang) | {
+    context = common(partnership, user, request.state.lang) | {
         "impacts": impacts,
         "groups": groups,
         "provisional": include,
-        "partners": partner_codes(ship),
+        "partners": partner_codes(partnership),
         "on_track": on_track,
         "judged": judged,
     }
@@ -115,49 +115,49 @@ def dashboard_page(
 def theory_of_change_page(
     request: Request, session: SessionDep, settings: SettingsDep, user: AnyUser, code: str
 ) -> HTMLResponse:
-    ship = partnership_or_404(session, code, user)
+    partnership = partnership_or_404(session, code, user)
     lang = request.state.lang
     day, due_days = today(), settings.report_due_days
 
     def compute() -> dict[int, str]:
-        progress = indicator_progress(session, ship, Scope(), today=day, due_days=due_days)
+        progress = indicator_progress(session, partnership, Scope(), today=day, due_days=due_days)
         return {
             r.id: (
                 worst([progress[i.id].status for i in r.indicators if i.id in progress])
                 if r.indicators
                 else "no_indicator"
             )
-            for r in ship.results
+            for r in partnership.results
         }
 
-    statuses = stored(session, ship.id, "toc.statuses", None, (day, due_days), compute)  # statuses: no figure
-    diagram = layout(list(ship.results), statuses, lang=lang)
-    context = common(ship, user, lang) | {
+    statuses = stored(session, partnership.id, "toc.statuses", None, (day, due_days), compute)  # statuses: no figure
+    diagram = layout(list(partnership.results), statuses, lang=lang)
+    context = common(partnership, user, lang) | {
         "diagram": diagram,
-        "warnings": integrity_issues(session, ship.id, lang=lang),
+        "warnings": integrity_issues(session, partnership.id, lang=lang),
     }
     return render(request, "theory_of_change.html", context)
 
 
 @router.get("/p/{code}/context", response_class=HTMLResponse, name="context_events")
 def context_page(request: Request, session: SessionDep, user: StaffUser, code: str) -> HTMLResponse:
-    ship = partnership_or_404(session, code, user)
-    return _context_page(request, session, ship, user)
+    partnership = partnership_or_404(session, code, user)
+    return _context_page(request, session, partnership, user)
 
 
 def _context_page(
     request: Request,
     session: Session,
-    ship: Partnership,
+    partnership: Partnership,
     user: CurrentUser,
     *,
     error: str | None = None,
     form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    context = common(ship, user, request.state.lang) | {
-        "events": context_events(session, ship.id, request.state.lang),
-        "region_labels": region_labels(ship, request.state.lang),
+    context = common(partnership, user, request.state.lang) | {
+        "events": context_events(session, partnership.id, request.state.lang),
+        "region_labels": region_labels(partnership, request.state.lang),
         "pillars": PILLARS,
         "error": error,
         "form": form or {},
@@ -185,18 +185,18 @@ def context_add(
     pillars: Annotated[list[str] | None, Form()] = None,
     description: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
-    ship = partnership_or_404(session, code, user)
+    partnership = partnership_or_404(session, code, user)
     lang = request.state.lang
     form = {"title": title, "starts_on": starts_on, "ends_on": ends_on, "regions": regions, "description": description}
     start, end = _date(starts_on), _date(ends_on)
     if start is None or (ends_on.strip() and end is None):
         return _context_page(
-            request, session, ship, user, error=t(lang, "Enter dates as YYYY-MM-DD."), form=form, status_code=422
+            request, session, partnership, user, error=t(lang, "Enter dates as YYYY-MM-DD."), form=form, status_code=422
         )
     try:
         record_context_event(
             session=session,
-            partnership=ship,
+            partnership=partnership,
             title=title,
             starts_on=start,
             ends_on=end,
@@ -208,5 +208,5 @@ def context_add(
         session.commit()
     except ContextEventError as exc:
         session.rollback()
-        return _context_page(request, session, ship, user, error=t(lang, str(exc)), form=form, status_code=422)
+        return _context_page(request, session, partnership, user, error=t(lang, str(exc)), form=form, status_code=422)
     return RedirectResponse(request.url_for("context_events", code=code), status_code=303)

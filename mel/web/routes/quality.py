@@ -33,17 +33,17 @@ router = APIRouter()
 
 
 def _partnership(session: Session, code: str) -> Partnership:
-    ship = session.scalars(select(Partnership).where(Partnership.code == code)).one_or_none()
-    if ship is None:
+    partnership = session.scalars(select(Partnership).where(Partnership.code == code)).one_or_none()
+    if partnership is None:
         raise HTTPException(status_code=404)
-    return ship
+    return partnership
 
 
-def _partner_ids(session: Session, ship: Partnership, partner: str | None) -> list[int] | None:
+def _partner_ids(session: Session, partnership: Partnership, partner: str | None) -> list[int] | None:
     """The partner filter: None for all; an unknown code selects nothing rather than everything."""
     if not partner:
         return None
-    found = session.scalar(select(Partner.id).where(Partner.code == partner, Partner.partnership_id == ship.id))
+    found = session.scalar(select(Partner.id).where(Partner.code == partner, Partner.partnership_id == partnership.id))
     return [found] if found is not None else []
 
 
@@ -70,40 +70,40 @@ def quality_page(
 ) -> HTMLResponse:
     if partnership and partnership != code:  # the filter form changed partnership: show that one
         code, partner = partnership, None
-    ship = _partnership(session, code)
-    context = _context(request, session, settings, ship, partner, viewer_of(user))
+    found = _partnership(session, code)
+    context = _context(request, session, settings, found, partner, viewer_of(user))
     response = render(request, "quality.html", context, block="results")
     if is_htmx(request):
         query = f"?partner={partner}" if partner else ""
-        response.headers["HX-Push-Url"] = str(request.url_for("quality", code=ship.code)) + query
+        response.headers["HX-Push-Url"] = str(request.url_for("quality", code=found.code)) + query
     return response
 
 
 def _context(
-    request: Request, session: Session, settings: Any, ship: Partnership, partner: str | None, viewer: Viewer
+    request: Request, session: Session, settings: Any, partnership: Partnership, partner: str | None, viewer: Viewer
 ) -> dict[str, Any]:
     """Evaluators read approved reports only, and no number of a sensitive indicator in a warning."""
     lang: str = request.state.lang
     today = dt.date.today()
-    partner_ids = _partner_ids(session, ship, partner)
+    partner_ids = _partner_ids(session, partnership, partner)
     due_days, k, min_history = settings.report_due_days, settings.outlier_mad_k, settings.outlier_min_history
     key = (None if partner_ids is None else tuple(partner_ids), lang, today, due_days, k, min_history)
     return {
-        "ship": ship,
+        "partnership": partnership,
         "partnerships": session.scalars(select(Partnership).order_by(Partnership.starts_on, Partnership.code)).all(),
     } | stored(  # the partnership's checks as this viewer may read them, kept per data version
         session,
-        ship.id,
+        partnership.id,
         "quality",
         viewer,
         key,
-        lambda: _checks(session, ship, partner, partner_ids, viewer, lang, today, due_days, k, min_history),
+        lambda: _checks(session, partnership, partner, partner_ids, viewer, lang, today, due_days, k, min_history),
     )
 
 
 def _checks(
     session: Session,
-    ship: Partnership,
+    partnership: Partnership,
     partner: str | None,
     partner_ids: list[int] | None,
     viewer: Viewer,
@@ -113,24 +113,24 @@ def _checks(
     k: float,
     min_history: int,
 ) -> dict[str, Any]:
-    grid = reporting_grid(session, ship, today=today, due_days=due_days, partner_ids=partner_ids)
+    grid = reporting_grid(session, partnership, today=today, due_days=due_days, partner_ids=partner_ids)
     return {
-        "partners": reporting_partners(session, ship.id),
+        "partners": reporting_partners(session, partnership.id),
         "selected_partner": partner if partner_ids else "",
         "today": today,
         "due_days": due_days,
         "grid": grid,
-        "reminders": due_reports(session, ship, today=today, due_days=due_days, partner_ids=partner_ids),
+        "reminders": due_reports(session, partnership, today=today, due_days=due_days, partner_ids=partner_ids),
         "training_flags": training_consistency(
             session,
-            partnership_id=ship.id,
+            partnership_id=partnership.id,
             scope=Scope(include_provisional=viewer.staff, partner_ids=partner_ids),
             lang=lang,
             mismatches_only=True,
         ),
         "series_flags": series_flags(
             session,
-            partnership_id=ship.id,
+            partnership_id=partnership.id,
             partner_ids=partner_ids,
             k=k,
             min_history=min_history,
@@ -140,14 +140,14 @@ def _checks(
         ),
         "warnings": import_warnings(
             session,
-            partnership_id=ship.id,
+            partnership_id=partnership.id,
             partner_ids=partner_ids,
             approved_only=not viewer.staff,
             hide_sensitive=viewer.suppress,
         ),
         "sensitive_withheld": viewer.suppress,
-        "integrity": integrity_issues(session, ship.id, lang=lang),
-        "open_queries": open_total(session, ship.id, partner_ids),
+        "integrity": integrity_issues(session, partnership.id, lang=lang),
+        "open_queries": open_total(session, partnership.id, partner_ids),
     }
 
 
@@ -162,13 +162,13 @@ def explain(
     explanation: Annotated[str, Form()] = "",
     partner: Annotated[str, Form()] = "",
 ) -> Response:
-    ship = _partnership(session, code)
+    partnership = _partnership(session, code)
     error = None
     try:
         explain_warning(
             session=session,
             warning_id=warning_id,
-            partnership_id=ship.id,
+            partnership_id=partnership.id,
             explanation=explanation,
             user_id=user.id,
             actor=actor_of(request, user),
@@ -182,13 +182,13 @@ def explain(
     if not is_htmx(request):
         if error is not None:
             raise HTTPException(status_code=422, detail="An explanation is required.")
-        target = request.url_for("quality", code=ship.code)
+        target = request.url_for("quality", code=partnership.code)
         return RedirectResponse(f"{target}?partner={partner}" if partner else str(target), status_code=303)
-    partner_ids = _partner_ids(session, ship, partner or None)
+    partner_ids = _partner_ids(session, partnership, partner or None)
     context = {
-        "ship": ship,
+        "partnership": partnership,
         "selected_partner": partner if partner_ids else "",
-        "warnings": import_warnings(session, partnership_id=ship.id, partner_ids=partner_ids),
+        "warnings": import_warnings(session, partnership_id=partnership.id, partner_ids=partner_ids),
         "explain_error": error,
     }
     return render(request, "quality.html", context, block="warnings", status_code=422 if error else 200)

@@ -277,14 +277,14 @@ def review_queue_page(
 ) -> HTMLResponse:
     """Reports awaiting review, oldest first; a prime partner's users see their sub-recipients' reports
     awaiting the prime's review."""
-    ships, partners = queries.queue_filters(session, request.state.lang)
+    partnerships, partners = queries.queue_filters(session, request.state.lang)
     params = {"partnership": partnership or "", "partner": partner or ""}
     rows = queries.review_queue(session, partnership=partnership or None, partner=partner or None)
     if user.is_partner:
         rows = [r for r in rows if r.level == "prime" and r.prime_id == user.partner_id]
         partners = [p for p in partners if any(r.partner == p.code for r in rows)]  # no other partner's name
-        ships = [s for s in ships if any(r.partnership == s.code for r in rows)]
-    context = {"ships": ships, "partners": partners, "params": params, "rows": rows}
+        partnerships = [s for s in partnerships if any(r.partnership == s.code for r in rows)]
+    context = {"partnerships": partnerships, "partners": partners, "params": params, "rows": rows}
     return render(request, "reports/queue.html", context, block="queue")
 
 

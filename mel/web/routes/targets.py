@@ -37,11 +37,11 @@ def target_history_page(
 ) -> HTMLResponse:
     """Every original and revised target; partners read only their partnership and their own targets."""
     lang: str = request.state.lang
-    ship = partnership_or_404(session, code, user)
+    partnership = partnership_or_404(session, code, user)
     viewer = viewer_of(user)
-    rows = target_history(session, ship, viewer, lang=lang, revised_only=bool(revised))
+    rows = target_history(session, partnership, viewer, lang=lang, revised_only=bool(revised))
     context = {
-        **common(ship, user, lang),
+        **common(partnership, user, lang),
         "rows": rows,
         "revised_only": bool(revised),
         "can_revise": user.role in ("admin", "officer"),
@@ -65,9 +65,9 @@ def target_revise(
 ) -> Response:
     """An officer revises one target of this partnership, in force from a quarter; audited."""
     lang: str = request.state.lang
-    ship = partnership_or_404(session, code, user)
+    partnership = partnership_or_404(session, code, user)
     found = session.execute(
-        select(Target.id).join(Indicator).where(Target.id == target_id, Indicator.partnership_id == ship.id)
+        select(Target.id).join(Indicator).where(Target.id == target_id, Indicator.partnership_id == partnership.id)
     ).first()
     if found is None:
         raise HTTPException(status_code=404)
@@ -92,4 +92,4 @@ def target_revise(
             )
     except TargetChangeRefused as exc:
         raise HTTPException(status_code=422, detail=_refusal(exc.code, lang)) from exc
-    return RedirectResponse(request.url_for("target_history", code=ship.code), status_code=303)
+    return RedirectResponse(request.url_for("target_history", code=partnership.code), status_code=303)

@@ -37,7 +37,7 @@ def training_followup_add(
     back: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
     """Store the follow-up of ``event_id`` and return to the trainings page at that event."""
-    ship = partnership_or_404(session, code, user)
+    partnership = partnership_or_404(session, code, user)
     lang: str = request.state.lang
     numbers = [_whole(v) for v in (months, reached, in_post, applying)]
     try:
@@ -46,11 +46,17 @@ def training_followup_add(
                 "negative" if any(v.strip() for v in (months, reached, in_post, applying)) else "months"
             )
         counts = FollowUpCounts(*(int(n or 0) for n in numbers))
-        enter_followup(session, partnership_id=ship.id, event_id=event_id, counts=counts, actor=actor_of(request, user))
+        enter_followup(
+            session, partnership_id=partnership.id, event_id=event_id, counts=counts, actor=actor_of(request, user)
+        )
         session.commit()
     except FollowUpRefused as exc:
         session.rollback()
-        context = {"ship": ship, "message": t(lang, MESSAGES[exc.code]), "back": _back(request, code, back)}
+        context = {
+            "partnership": partnership,
+            "message": t(lang, MESSAGES[exc.code]),
+            "back": _back(request, code, back),
+        }
         status = 404 if exc.code == "unknown_event" else 422
         return render(request, "training_followup_refused.html", context, status_code=status)
     return RedirectResponse(f"{_back(request, code, back)}#event-{event_id}", status_code=303)

@@ -81,8 +81,8 @@ def current_partnership(request: Request, session: SessionDep, user: AnyUser) ->
     parts = referer.path.split("/")
     if len(parts) < 3 or parts[1] != "p" or not parts[2]:
         return None
-    ship = session.scalars(select(Partnership).where(Partnership.code == parts[2])).first()
-    return ship.code if ship is not None and partnership_visible(session, user, ship) else None
+    partnership = session.scalars(select(Partnership).where(Partnership.code == parts[2])).first()
+    return partnership.code if partnership is not None and partnership_visible(session, user, partnership) else None
 
 
 @router.get("/p/{code}/trainings", response_class=HTMLResponse, name="trainings")
@@ -100,14 +100,14 @@ def trainings_page(
     cols: str = "sex",
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> HTMLResponse:
-    ship = partnership_or_404(session, code, user)
+    partnership = partnership_or_404(session, code, user)
     lang: str = request.state.lang
     viewer = viewer_of(user, provisional=provisional)
     own_partners = viewer.partner_ids
-    chosen = partner_or_404(ship, user, _blank(partner))  # a partner user filters on its own organization only
+    chosen = partner_or_404(partnership, user, _blank(partner))  # a partner user filters on its own organization only
     filt = make_training_filter(
         session,
-        partnership_id=ship.id,
+        partnership_id=partnership.id,
         partner=chosen.code if chosen else None,
         pillar=_blank(pillar),
         first_period=_blank(first),
@@ -130,12 +130,12 @@ def trainings_page(
         "cols": cols_dim,
     }
     context: dict[str, Any] = {
-        "ship": ship,
+        "partnership": partnership,
         "params": params,
         "query": urlencode({k: v for k, v in params.items() if v}),
         "events": stored(
             session,
-            ship.id,
+            partnership.id,
             "trainings.events",
             viewer,
             (tuple(sorted(params.items())), page, lang),
@@ -148,17 +148,18 @@ def trainings_page(
         return render(request, "trainings.html", context, block="events")
 
     def results() -> dict[str, Any]:
-        last_quarter = quarter_of(ship.ends_on)
+        last_quarter = quarter_of(partnership.ends_on)
         specs: list[tuple[str, str | None]] = [(rows_dim, cols_dim), *((d, None) for d in ONE_WAY)]
         # the cross tables and knowledge gain by institution from one grouped pass
         tables, by_institution = tables_and_gain(session, filt, specs, gain_by="institution", lang=lang)
         overview = training_overview(session, filt, lang=lang)
         return dict(
             partners=visible_partners(
-                viewer, session.scalars(select(Partner).where(Partner.partnership_id == ship.id).order_by(Partner.code))
+                viewer,
+                session.scalars(select(Partner).where(Partner.partnership_id == partnership.id).order_by(Partner.code)),
             ),
             pillars=PILLARS,
-            quarters=list(quarters(quarter_of(ship.starts_on), last_quarter)),
+            quarters=list(quarters(quarter_of(partnership.starts_on), last_quarter)),
             dimensions=[(d, dimension_label(d, lang)) for d in DIMENSIONS],
             partner_user=own_partners is not None,
             totals=overview.totals,
@@ -172,7 +173,7 @@ def trainings_page(
                 ("modality", dimension_label("modality", lang), overview.gain_by_modality),
             ],
             consistency=training_consistency(
-                session, partnership_id=ship.id, scope=own.scope, pillar=filt.pillar, lang=lang
+                session, partnership_id=partnership.id, scope=own.scope, pillar=filt.pillar, lang=lang
             ),
             new_repeat=[
                 (d, dimension_label(d, lang), new_and_repeat(session, filt, d, lang=lang)) for d in NEW_REPEAT_BY
@@ -184,7 +185,7 @@ def trainings_page(
 
     # figures that went through the viewer's scope and partners: stored per viewer (mel.results.store)
     key = (tuple(sorted(params.items())), lang)
-    context.update(stored(session, ship.id, "trainings.results", viewer, key, results))
+    context.update(stored(session, partnership.id, "trainings.results", viewer, key, results))
     return render(request, "trainings.html", context, block="results")
 
 
