@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from mel.auth.identity import PUBLIC, READERS, STAFF, CurrentUser
+from mel.catalog.models import Partnership
 from mel.core.settings import Settings
-from mel.web.policy import Allow
+from mel.results.disclosure import partnership_visible
+from mel.results.store import stored_partnership
+from mel.web.policy import Allow, NotLoggedIn
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -42,3 +45,23 @@ EvaluatorOrStaff = Annotated[CurrentUser, Depends(Allow("admin", "officer", "eva
 PartnerOrStaff = Annotated[CurrentUser, Depends(Allow("admin", "officer", "partner"))]
 """Submissions and their files: evaluators read approved figures through the pages, not reports."""
 PublicUser = Annotated[CurrentUser | None, Depends(Allow(PUBLIC))]
+
+
+def partnership_of_path(request: Request, session: SessionDep, code: str) -> Partnership:
+    """The partnership named by the path's ``{code}``, if the logged-in user may see it.
+
+    A partner user's other partnerships answer 404, the same as an unknown code, so a guessed code
+    tells nothing. The route's own ``Allow`` policy still decides the role; this needs a login only.
+    The graph comes from the figure store (one load per data version, not per request).
+    """
+    user: CurrentUser | None = getattr(request.state, "user", None)
+    if user is None:
+        raise NotLoggedIn()
+    partnership = stored_partnership(session, code)
+    if partnership is None or not partnership_visible(session, user, partnership):
+        raise HTTPException(status_code=404)
+    return partnership
+
+
+PartnershipDep = Annotated[Partnership, Depends(partnership_of_path)]
+"""The partnership of a ``/p/{code}/...`` route, loaded and checked once for every such route."""

@@ -23,9 +23,9 @@ from mel.results.counting import submission_filter
 from mel.results.disclosure import SMALL, is_small, viewer_of
 from mel.results.disclosure.comparison import disclose_comparison
 from mel.results.disclosure.values import hidden_values
-from mel.web.deps import EvaluatorOrStaff, SessionDep
+from mel.web.deps import EvaluatorOrStaff, PartnershipDep, SessionDep
 from mel.web.render import render
-from mel.web.routes.progress import common, partnership_or_404
+from mel.web.routes.progress import common
 
 router = APIRouter()
 
@@ -40,12 +40,12 @@ def comparison_page(
     session: SessionDep,
     user: EvaluatorOrStaff,
     code: str,
+    partnership: PartnershipDep,
     pillar: str | None = None,
     level: str | None = None,
     dimension: str | None = None,
     provisional: str | None = None,
 ) -> HTMLResponse:
-    partnership = partnership_or_404(session, code, user)
     chosen_pillar = pillar if pillar in (*PILLARS, "-") else None
     chosen_level = level if level in LEVELS else None
     dimensions = list(
@@ -106,6 +106,7 @@ def comparison_sources(
     session: SessionDep,
     user: EvaluatorOrStaff,
     code: str,
+    partnership: PartnershipDep,
     indicator: str,
     dimension: str | None = None,
     category: str | None = None,
@@ -113,7 +114,6 @@ def comparison_sources(
 ) -> HTMLResponse:
     """Every measurement of the indicator (and category) with its workbook cell and batch, and the
     reported values that make a reported endline, with their report version, sheet and cell."""
-    partnership = partnership_or_404(session, code, user)
     ind = next((i for r in partnership.results for i in r.indicators if i.code == indicator), None)
     if ind is None:
         raise HTTPException(status_code=404)

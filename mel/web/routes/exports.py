@@ -14,8 +14,7 @@ from mel.exports.options import ExportOptions
 from mel.exports.service import BINARY, FORMATS, export, file_name
 from mel.exports.writer import MEDIA_TYPES
 from mel.results.disclosure import viewer_of
-from mel.web.deps import EvaluatorOrStaff, LangDep, SessionDep
-from mel.web.routes.progress import partnership_or_404
+from mel.web.deps import EvaluatorOrStaff, LangDep, PartnershipDep, SessionDep
 
 router = APIRouter()
 CHUNK = 1 << 16
@@ -35,7 +34,7 @@ def export_download(
     session: SessionDep,
     user: EvaluatorOrStaff,
     lang: LangDep,
-    code: str,
+    partnership: PartnershipDep,
     kind: str,
     fmt: str,
     pillar: str | None = None,
@@ -51,7 +50,6 @@ def export_download(
     before the download streams and a failure is a clean error, not half a file."""
     if fmt not in FORMATS.get(kind, ()):
         raise HTTPException(status_code=404)
-    partnership = partnership_or_404(session, code, user)
     options = ExportOptions(
         include_provisional=viewer_of(user, provisional=provisional).provisional,
         suppress=True,

@@ -23,9 +23,9 @@ from mel.results.indicator_page import EventMark, SeriesPoint, breakdown, contex
 from mel.results.progress import baseline_measurements, timeline
 from mel.results.stages import stage_view
 from mel.results.store import stored
-from mel.web.deps import AnyUser, SessionDep, SettingsDep
+from mel.web.deps import AnyUser, PartnershipDep, SessionDep, SettingsDep
 from mel.web.render import is_htmx, render
-from mel.web.routes.progress import common, partnership_or_404, today
+from mel.web.routes.progress import common, today
 
 router = APIRouter()
 
@@ -89,12 +89,12 @@ def indicator_page(
     settings: SettingsDep,
     user: AnyUser,
     code: str,
+    partnership: PartnershipDep,
     indicator: str,
     provisional: str | None = None,
     dimension: str | None = None,
     partner: str | None = None,
 ) -> HTMLResponse:
-    partnership = partnership_or_404(session, code, user)
     ind = indicator_or_404(partnership, indicator)
     lang = request.state.lang
     viewer = viewer_of(user, provisional=provisional)
@@ -168,7 +168,7 @@ def sources_page(
     request: Request,
     session: SessionDep,
     user: AnyUser,
-    code: str,
+    partnership: PartnershipDep,
     indicator: str,
     period: str | None = None,
     partner: str | None = None,
@@ -176,7 +176,6 @@ def sources_page(
     provisional: str | None = None,
 ) -> HTMLResponse:
     """The stored values behind one number; partner users see only their own organization's."""
-    partnership = partnership_or_404(session, code, user)
     ind = indicator_or_404(partnership, indicator)
     chosen = partner_or_404(partnership, user, partner)  # one the viewer may see, or none
     viewer = viewer_of(user, provisional=provisional)

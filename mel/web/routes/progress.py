@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from mel.core.i18n import t
 from mel.quality.integrity import integrity_issues
 from mel.results.context import ContextEventError, record_context_event
 from mel.results.counting import Scope
-from mel.results.disclosure import partnership_visible, viewer_of
+from mel.results.disclosure import viewer_of
 from mel.results.disclosure.progress import disclose_progress
 from mel.results.indicator_page import context_events
 from mel.results.progress import (
@@ -32,22 +32,13 @@ from mel.results.progress import (
     partner_codes,
     worst,
 )
-from mel.results.store import stored, stored_partnership
+from mel.results.store import stored
 from mel.results.toc import layout
-from mel.web.deps import AnyUser, SessionDep, SettingsDep, StaffUser
+from mel.web.deps import AnyUser, PartnershipDep, SessionDep, SettingsDep, StaffUser
 from mel.web.render import render
 from mel.web.sessions import actor_of
 
 router = APIRouter()
-
-
-def partnership_or_404(session: Session, code: str, user: CurrentUser) -> Partnership:
-    """The partnership named in the path, if ``user`` may see it: a partner user's other
-    partnerships answer 404, the same as an unknown code."""
-    partnership = stored_partnership(session, code)  # load_partnership, from a graph kept per data version
-    if partnership is None or not partnership_visible(session, user, partnership):
-        raise HTTPException(status_code=404)
-    return partnership
 
 
 def region_labels(partnership: Partnership, lang: str) -> dict[str, str]:
@@ -84,10 +75,9 @@ def dashboard_page(
     session: SessionDep,
     settings: SettingsDep,
     user: AnyUser,
-    code: str,
+    partnership: PartnershipDep,
     provisional: str | None = None,
 ) -> HTMLResponse:
-    partnership = partnership_or_404(session, code, user)
     viewer = viewer_of(user, provisional=provisional)
     include = viewer.provisional
     day, due_days = today(), settings.report_due_days
@@ -113,9 +103,8 @@ def dashboard_page(
 
 @router.get("/p/{code}/theory-of-change", response_class=HTMLResponse, name="theory_of_change")
 def theory_of_change_page(
-    request: Request, session: SessionDep, settings: SettingsDep, user: AnyUser, code: str
+    request: Request, session: SessionDep, settings: SettingsDep, user: AnyUser, partnership: PartnershipDep
 ) -> HTMLResponse:
-    partnership = partnership_or_404(session, code, user)
     lang = request.state.lang
     day, due_days = today(), settings.report_due_days
 
@@ -140,8 +129,7 @@ def theory_of_change_page(
 
 
 @router.get("/p/{code}/context", response_class=HTMLResponse, name="context_events")
-def context_page(request: Request, session: SessionDep, user: StaffUser, code: str) -> HTMLResponse:
-    partnership = partnership_or_404(session, code, user)
+def context_page(request: Request, session: SessionDep, user: StaffUser, partnership: PartnershipDep) -> HTMLResponse:
     return _context_page(request, session, partnership, user)
 
 
@@ -178,6 +166,7 @@ def context_add(
     session: SessionDep,
     user: StaffUser,
     code: str,
+    partnership: PartnershipDep,
     title: Annotated[str, Form()] = "",
     starts_on: Annotated[str, Form()] = "",
     ends_on: Annotated[str, Form()] = "",
@@ -185,7 +174,6 @@ def context_add(
     pillars: Annotated[list[str] | None, Form()] = None,
     description: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
-    partnership = partnership_or_404(session, code, user)
     lang = request.state.lang
     form = {"title": title, "starts_on": starts_on, "ends_on": ends_on, "regions": regions, "description": description}
     start, end = _date(starts_on), _date(ends_on)

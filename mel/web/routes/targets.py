@@ -15,9 +15,9 @@ from mel.core.db import transaction
 from mel.core.i18n import t
 from mel.results.disclosure import viewer_of
 from mel.results.target_history import target_history
-from mel.web.deps import AnyUser, SessionDep, StaffUser
+from mel.web.deps import AnyUser, PartnershipDep, SessionDep, StaffUser
 from mel.web.render import render
-from mel.web.routes.progress import common, partnership_or_404
+from mel.web.routes.progress import common
 from mel.web.sessions import actor_of
 
 router = APIRouter()
@@ -33,11 +33,10 @@ def _refusal(code: str, lang: str) -> str:
 
 @router.get("/p/{code}/targets", response_class=HTMLResponse, name="target_history")
 def target_history_page(
-    request: Request, session: SessionDep, user: AnyUser, code: str, revised: str | None = None
+    request: Request, session: SessionDep, user: AnyUser, partnership: PartnershipDep, revised: str | None = None
 ) -> HTMLResponse:
     """Every original and revised target; partners read only their partnership and their own targets."""
     lang: str = request.state.lang
-    partnership = partnership_or_404(session, code, user)
     viewer = viewer_of(user)
     rows = target_history(session, partnership, viewer, lang=lang, revised_only=bool(revised))
     context = {
@@ -56,6 +55,7 @@ def target_revise(
     session: SessionDep,
     user: StaffUser,
     code: str,
+    partnership: PartnershipDep,
     target_id: Annotated[int, Form(alias="target")],
     value: Annotated[str, Form()],
     effective: Annotated[str, Form()],
@@ -65,7 +65,6 @@ def target_revise(
 ) -> Response:
     """An officer revises one target of this partnership, in force from a quarter; audited."""
     lang: str = request.state.lang
-    partnership = partnership_or_404(session, code, user)
     found = session.execute(
         select(Target.id).join(Indicator).where(Target.id == target_id, Indicator.partnership_id == partnership.id)
     ).first()

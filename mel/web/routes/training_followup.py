@@ -10,9 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from mel.core.i18n import t
 from mel.reports.training_followup import MESSAGES, FollowUpCounts, FollowUpRefused, enter_followup
-from mel.web.deps import SessionDep, StaffUser
+from mel.web.deps import PartnershipDep, SessionDep, StaffUser
 from mel.web.render import render
-from mel.web.routes.progress import partnership_or_404
 from mel.web.sessions import actor_of
 
 router = APIRouter()
@@ -29,6 +28,7 @@ def training_followup_add(
     session: SessionDep,
     user: StaffUser,
     code: str,
+    partnership: PartnershipDep,
     event_id: int,
     months: Annotated[str, Form()] = "",
     reached: Annotated[str, Form()] = "",
@@ -37,7 +37,6 @@ def training_followup_add(
     back: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
     """Store the follow-up of ``event_id`` and return to the trainings page at that event."""
-    partnership = partnership_or_404(session, code, user)
     lang: str = request.state.lang
     numbers = [_whole(v) for v in (months, reached, in_post, applying)]
     try:

@@ -33,10 +33,9 @@ from mel.results.trainings import (
     training_events,
     training_overview,
 )
-from mel.web.deps import AnyUser, SessionDep
+from mel.web.deps import AnyUser, PartnershipDep, SessionDep
 from mel.web.render import render
 from mel.web.routes.indicators import partner_or_404
-from mel.web.routes.progress import partnership_or_404
 
 router = APIRouter()
 
@@ -91,6 +90,7 @@ def trainings_page(
     session: SessionDep,
     user: AnyUser,
     code: str,
+    partnership: PartnershipDep,
     partner: str | None = None,
     pillar: str | None = None,
     first: Annotated[str | None, Query(alias="from")] = None,
@@ -100,7 +100,6 @@ def trainings_page(
     cols: str = "sex",
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> HTMLResponse:
-    partnership = partnership_or_404(session, code, user)
     lang: str = request.state.lang
     viewer = viewer_of(user, provisional=provisional)
     own_partners = viewer.partner_ids
