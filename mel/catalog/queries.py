@@ -81,3 +81,21 @@ def portfolio(session: Session) -> list[PartnershipView]:
             )
         )
     return views
+
+
+def partnerships_by_start(session: Session) -> list[Partnership]:
+    """Every partnership, oldest first (choosers and listings)."""
+    return list(session.scalars(select(Partnership).order_by(Partnership.starts_on, Partnership.code)))
+
+
+def organization_of(session: Session, partner_id: int, lang: str) -> str | None:
+    """ "Partner · Partnership" for a partner user's account page, in the reader's language."""
+    row = session.execute(
+        select(Partner.name, Partnership.name, Partnership.name_es)
+        .join(Partnership, Partnership.id == Partner.partnership_id)
+        .where(Partner.id == partner_id)
+    ).first()
+    if row is None:
+        return None
+    name, partnership, partnership_es = row
+    return f"{name} · {partnership_es if lang == 'es' and partnership_es else partnership}"

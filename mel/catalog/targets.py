@@ -28,6 +28,14 @@ class TargetChangeRefused(ValueError):
         self.code = code
 
 
+def target_of(session: Session, target_id: int, partnership_id: int) -> Target | None:
+    """The target ``target_id`` if it belongs to an indicator of the partnership (else None: a 404)."""
+    target = session.get(Target, target_id)
+    if target is None or target.indicator.partnership_id != partnership_id:
+        return None
+    return target
+
+
 def _eff(rev: TargetRevision) -> str:
     return rev.effective_from or ""
 

@@ -11,15 +11,16 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.auth.identity import CurrentUser
 from mel.catalog.models import LEVELS, PILLARS, Indicator, Partner, Partnership
+from mel.catalog.queries import partnerships_by_start
 from mel.core.periods import parse_quarter
 from mel.exports.figures import FigureQuery, figure_records
 from mel.exports.trainings import KEYS as TRAINING_KEYS
 from mel.exports.trainings import _plain
+from mel.exports.value_pages import value_page
 from mel.results.comparison import as_json, comparison, dimension_of
 from mel.results.disclosure import is_small, partnership_visible, viewer_of
 from mel.results.disclosure.comparison import disclose_comparison
@@ -27,7 +28,6 @@ from mel.results.progress import load_partnership
 from mel.results.trainings import counted_trainings, make_training_filter
 from mel.web.api.auth import ApiEvaluatorOrStaff, ApiReader, not_found
 from mel.web.api.http import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, json_answer, keyset_page, listing, page_of
-from mel.web.api.values import value_page
 from mel.web.deps import SessionDep
 
 router = APIRouter(tags=["read"])
@@ -85,7 +85,7 @@ def _partnership_json(partnership: Partnership, user: CurrentUser) -> dict[str, 
 @router.get("/partnerships", name="api_partnerships")
 def partnerships(request: Request, session: SessionDep, user: ApiReader) -> Response:
     """The partnerships this token may read."""
-    partnerships = session.scalars(select(Partnership).order_by(Partnership.starts_on, Partnership.code))
+    partnerships = partnerships_by_start(session)
     data = [_partnership_json(s, user) for s in partnerships if partnership_visible(session, user, s)]
     return listing(request, data, None)
 

@@ -15,21 +15,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from mel.auth.identity import CurrentUser
-from mel.catalog.models import Partner, Partnership
 from mel.core.db import transaction
 from mel.core.i18n import t
-from mel.core.periods import fiscal_label
 from mel.core.settings import Settings
 from mel.reports import jobs, queries
 from mel.reports.files import safe_filename
 from mel.reports.json_report import JsonImport, ReportIn, import_json_report, invalid_json
-from mel.reports.models import Submission
 from mel.reports.queries import reviews_of
+from mel.reports.submission_records import submission_records, version_records
 from mel.web.api.auth import ApiError, ApiPartnerOrStaff, ApiSubmitter, lang_of, not_found
 from mel.web.api.http import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, json_answer, keyset_page, listing
 from mel.web.deps import SessionDep
@@ -37,36 +34,6 @@ from mel.web.sessions import actor_of
 
 router = APIRouter(tags=["submissions"])
 MAX_WAIT = 300
-
-
-def _submission_json(row: Any, fy: int) -> dict[str, Any]:
-    sid, partnership, partner, period, version, status, uploaded_at, reviewed_at, reason = row
-    return {
-        "id": sid,
-        "partnership": partnership,
-        "partner": partner,
-        "period": period,
-        "fiscal_period": fiscal_label(period, fy),
-        "version": version,
-        "status": status,
-        "uploaded_at": uploaded_at.isoformat() + "Z",
-        "reviewed_at": reviewed_at.isoformat() + "Z" if reviewed_at else None,
-        "reason": reason,
-    }
-
-
-def _columns() -> tuple[Any, ...]:
-    return (
-        Submission.id,
-        Partnership.code,
-        Partner.code,
-        Submission.period,
-        Submission.version,
-        Submission.status,
-        Submission.uploaded_at,
-        Submission.reviewed_at,
-        Submission.reason,
-    )
 
 
 @router.get("/submissions", name="api_submissions")
@@ -82,28 +49,19 @@ def submissions(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> Response:
     """Every version of the reports this token may see (partner tokens: their own organization's)."""
-    query = (
-        select(*_columns(), Partnership.fiscal_year_start)
-        .join(Partner, Partner.id == Submission.partner_id)
-        .join(Partnership, Partnership.id == Partner.partnership_id)
-        .order_by(Submission.id)
-        .limit(limit + 1)
-    )
-    if user.is_partner:
-        query = query.where(Submission.partner_id.in_(sorted(user.visible_partner_ids) or [-1]))
-    if partnership:
-        query = query.where(Partnership.code == partnership)
-    if partner:
-        query = query.where(Partner.code == partner)
-    if period:
-        query = query.where(Submission.period == period)
-    if status:
-        query = query.where(Submission.status == status)
     after = decode_cursor(request, cursor)
-    if isinstance(after, int):
-        query = query.where(Submission.id > after)
-    rows, next_cursor = keyset_page(session.execute(query).all(), limit, key=lambda r: r[0])
-    return listing(request, [_submission_json(r[:-1], r[-1]) for r in rows], next_cursor)
+    found = submission_records(
+        session,
+        partner_ids=sorted(user.visible_partner_ids) if user.is_partner else None,
+        partnership=partnership,
+        partner=partner,
+        period=period,
+        status=status,
+        after=after if isinstance(after, int) else None,
+        limit=limit + 1,
+    )
+    rows, next_cursor = keyset_page(found, limit, key=lambda r: int(r["id"]))
+    return listing(request, rows, next_cursor)
 
 
 @router.get("/submissions/{submission_id}", name="api_submission")
@@ -112,14 +70,7 @@ def submission(request: Request, session: SessionDep, user: ApiPartnerOrStaff, s
     header = queries.submission_header(session, submission_id, user)
     if header is None:
         raise not_found(request)
-    rows = session.execute(
-        select(*_columns(), Partnership.fiscal_year_start)
-        .join(Partner, Partner.id == Submission.partner_id)
-        .join(Partnership, Partnership.id == Partner.partnership_id)
-        .where(Submission.partner_id == header.partner_id, Submission.period == header.period)
-        .order_by(Submission.version)
-    ).all()
-    versions = [_submission_json(r[:-1], r[-1]) for r in rows]
+    versions = version_records(session, header.partner_id, header.period)
     reviews = reviews_of(session, [v["id"] for v in versions])
     for v in versions:
         v["reviews"] = [

@@ -6,11 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from mel.auth.identity import CurrentUser
 from mel.auth.service import AccountError, change_password, end_session, login, set_language
-from mel.catalog.models import Partner, Partnership
+from mel.catalog.queries import organization_of
 from mel.core.db import transaction
 from mel.core.i18n import t
 from mel.web.deps import AnyUser, PublicUser, SettingsDep
@@ -86,16 +85,7 @@ def _account(request: Request, user: CurrentUser) -> dict[str, object]:
     organization = None
     if user.partner_id is not None:
         with request.app.state.sessionmaker() as session:
-            row = session.execute(
-                select(Partner.name, Partnership.name, Partnership.name_es)
-                .join(Partnership, Partnership.id == Partner.partnership_id)
-                .where(Partner.id == user.partner_id)
-            ).first()
-        if row is not None:
-            name, partnership, partnership_es = row
-            organization = (
-                f"{name} · {partnership_es if request.state.lang == 'es' and partnership_es else partnership}"
-            )
+            organization = organization_of(session, user.partner_id, request.state.lang)
     return {"account": user, "organization": organization}
 
 

@@ -11,15 +11,11 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from mel.catalog.combinations import TOTAL_KEY, combination_key
-from mel.catalog.models import LEVELS, PILLARS, Category, Combination, Dimension, Partner, Partnership
-from mel.reports.models import Measurement, MeasurementBatch, StoredFile, Submission, Value
+from mel.catalog.models import LEVELS, PILLARS
 from mel.results.comparison import comparison
 from mel.results.comparison_chart import WIDTH, dumbbells
-from mel.results.counting import submission_filter
+from mel.results.comparison_sources import combination_of, comparison_sources_of
 from mel.results.disclosure import SMALL, is_small, viewer_of
 from mel.results.disclosure.comparison import disclose_comparison
 from mel.results.disclosure.values import hidden_values
@@ -48,11 +44,7 @@ def comparison_page(
 ) -> HTMLResponse:
     chosen_pillar = pillar if pillar in (*PILLARS, "-") else None
     chosen_level = level if level in LEVELS else None
-    dimensions = list(
-        session.scalars(
-            select(Dimension).where(Dimension.partnership_id == partnership.id).order_by(Dimension.position)
-        )
-    )
+    dimensions = sorted(partnership.dimensions, key=lambda d: d.position)
     chosen_dim = next((d.code for d in dimensions if d.code == _blank(dimension)), None)
     viewer = viewer_of(user, provisional=provisional)
     include = viewer.provisional
@@ -83,23 +75,6 @@ def comparison_page(
     return render(request, "comparison.html", context, block="results")
 
 
-def _combination_id(
-    session: Session, partnership: Partnership, dimension: str | None, category: str | None
-) -> int | None:
-    """The combination of one category of ``dimension`` (the total without one); None when unknown."""
-    key = TOTAL_KEY
-    if dimension and category:
-        cat_id = session.scalar(
-            select(Category.id)
-            .join(Dimension, Dimension.id == Category.dimension_id)
-            .where(Dimension.partnership_id == partnership.id, Dimension.code == dimension, Category.code == category)
-        )
-        if cat_id is None:
-            return None
-        key = combination_key([cat_id])
-    return session.scalar(select(Combination.id).where(Combination.key == key))
-
-
 @router.get("/p/{code}/comparison/sources/{indicator}", response_class=HTMLResponse, name="comparison_sources")
 def comparison_sources(
     request: Request,
@@ -117,58 +92,10 @@ def comparison_sources(
     ind = next((i for r in partnership.results for i in r.indicators if i.code == indicator), None)
     if ind is None:
         raise HTTPException(status_code=404)
-    combo = _combination_id(session, partnership, _blank(dimension), _blank(category))
+    combo = combination_of(session, partnership, _blank(dimension), _blank(category))
     viewer = viewer_of(user, provisional=provisional)
     include = viewer.provisional
-    measurements: list[Any] = []
-    values: list[Any] = []
-    if combo is not None:
-        measurements = list(
-            session.execute(
-                select(
-                    Measurement.id,
-                    Measurement.round,
-                    Measurement.date,
-                    Measurement.value,
-                    Measurement.source,
-                    Measurement.comparable,
-                    Measurement.note,
-                    Measurement.sheet,
-                    Measurement.cell,
-                    MeasurementBatch.id.label("batch_id"),
-                    MeasurementBatch.uploaded_at,
-                    StoredFile.original_name,
-                )
-                .join(MeasurementBatch, MeasurementBatch.id == Measurement.batch_id)
-                .join(StoredFile, StoredFile.sha256 == MeasurementBatch.file_sha256)
-                .where(Measurement.indicator_id == ind.id, Measurement.combination_id == combo)
-                .order_by(Measurement.date, Measurement.round, Measurement.id)
-            )
-        )
-        values = list(
-            session.execute(
-                select(
-                    Partner.code.label("partner"),
-                    Value.period,
-                    Value.value,
-                    Submission.id.label("submission_id"),
-                    Submission.version,
-                    Submission.status,
-                    Value.sheet,
-                    Value.cell,
-                    Value.comment,
-                    Value.partner_id,
-                )
-                .join(Submission, Submission.id == Value.submission_id)
-                .join(Partner, Partner.id == Value.partner_id)
-                .where(
-                    Value.indicator_id == ind.id,
-                    Value.combination_id == combo,
-                    submission_filter(viewer.scope()),
-                )
-                .order_by(Value.period, Partner.code)
-            )
-        )
+    measurements, values = comparison_sources_of(session, ind.id, combo, viewer.scope())
     hide = hidden_values(session, partnership, viewer, viewer.scope(), indicator_ids=[ind.id])
     small = SMALL if viewer.hides(ind.sensitive) else None
     context = common(partnership, user, request.state.lang) | {

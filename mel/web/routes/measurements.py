@@ -11,10 +11,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
 from mel.auth.identity import CurrentUser
-from mel.catalog.models import Partnership
+from mel.catalog.queries import partnerships_by_start
 from mel.web.deps import SessionDep, SettingsDep
 from mel.web.policy import Allow
 from mel.web.render import render
@@ -27,7 +26,7 @@ Measurer = Annotated[CurrentUser, Depends(Allow("evaluator", "admin", "officer")
 @router.get("/measurements", response_class=HTMLResponse, name="measurements_home")
 def measurements_page(request: Request, session: SessionDep, settings: SettingsDep, user: Measurer) -> HTMLResponse:
     """Upload a measurement workbook (a Measurements sheet, no Cover: REPORT-FORMAT.md)."""
-    partnerships = session.scalars(select(Partnership).order_by(Partnership.starts_on, Partnership.code)).all()
+    partnerships = partnerships_by_start(session)
     context = {"max_mb": f"{settings.max_upload_mb:g}", "partnerships": partnerships}
     return render(request, "reports/measurements.html", context)
 

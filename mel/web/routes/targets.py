@@ -7,10 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
-from mel.catalog.models import Indicator, Target
-from mel.catalog.targets import TargetChangeRefused, revise_target
+from mel.catalog.targets import TargetChangeRefused, revise_target, target_of
 from mel.core.db import transaction
 from mel.core.i18n import t
 from mel.results.disclosure import viewer_of
@@ -65,10 +63,7 @@ def target_revise(
 ) -> Response:
     """An officer revises one target of this partnership, in force from a quarter; audited."""
     lang: str = request.state.lang
-    found = session.execute(
-        select(Target.id).join(Indicator).where(Target.id == target_id, Indicator.partnership_id == partnership.id)
-    ).first()
-    if found is None:
+    if target_of(session, target_id, partnership.id) is None:
         raise HTTPException(status_code=404)
     try:
         number = float(value.replace(",", ""))
@@ -77,7 +72,7 @@ def target_revise(
         raise HTTPException(status_code=422, detail=t(lang, "Write the target as a number.")) from exc
     try:
         with transaction(request.app.state.sessionmaker) as tx:
-            target = tx.get(Target, target_id)
+            target = target_of(tx, target_id, partnership.id)
             assert target is not None
             revise_target(
                 tx,
