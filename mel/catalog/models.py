@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mel.core.db import Base, in_list
+from mel.core.i18n import in_language
 
 PILLARS = ("prosecution", "protection", "prevention")
 LEVELS = ("impact", "outcome", "output")
@@ -87,6 +88,9 @@ class Partnership(Base):
     results: Mapped[list[Result]] = relationship(back_populates="partnership", order_by="Result.position")
     indicators: Mapped[list[Indicator]] = relationship(back_populates="partnership", order_by="Indicator.position")
 
+    def label(self, lang: str) -> str:
+        return in_language(lang, self.name, self.name_es)
+
 
 class Partner(Base):
     """An implementing partner; ``parent`` links a sub-recipient to its prime."""
@@ -127,6 +131,9 @@ class Dimension(Base):
     partnership: Mapped[Partnership] = relationship(back_populates="dimensions")
     categories: Mapped[list[Category]] = relationship(back_populates="dimension", order_by="Category.position")
 
+    def label(self, lang: str) -> str:
+        return in_language(lang, self.label_en, self.label_es)
+
 
 class Category(Base):
     __tablename__ = "category"
@@ -142,6 +149,9 @@ class Category(Base):
     dhis2: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # org_unit of a region (mel.exports.dhis2)
 
     dimension: Mapped[Dimension] = relationship(back_populates="categories")
+
+    def label(self, lang: str) -> str:
+        return in_language(lang, self.label_en, self.label_es)
 
 
 class Combination(Base):
@@ -210,7 +220,7 @@ class Result(Base):
     indicators: Mapped[list[Indicator]] = relationship(back_populates="result", order_by="Indicator.position")
 
     def label(self, lang: str) -> str:
-        return self.statement_es if lang == "es" and self.statement_es else self.statement
+        return in_language(lang, self.statement, self.statement_es)
 
 
 indicator_dimension = Table(
@@ -289,7 +299,7 @@ class Indicator(Base):
         return pooled_rate(self.unit, self.numerator_label, self.denominator_label)
 
     def label(self, lang: str) -> str:
-        return (self.name_es if lang == "es" and self.name_es else self.name) or self.code
+        return in_language(lang, self.name, self.name_es) or self.code
 
     def sheet_field(self, name: str, lang: str) -> Localized:
         """A reference-sheet field in ``lang``; English, marked as a fallback, where no translation exists."""
@@ -376,3 +386,6 @@ class ContextEvent(Base):
 
     def localized_description(self, lang: str) -> Localized:
         return localized(self.description, self.description_es, lang)
+
+    def label(self, lang: str) -> str:
+        return in_language(lang, self.title, self.title_es)

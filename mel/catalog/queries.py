@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from mel.catalog.models import Indicator, Partner, Partnership, Result
+from mel.core.i18n import in_language
 
 
 @dataclass
@@ -98,4 +99,4 @@ def organization_of(session: Session, partner_id: int, lang: str) -> str | None:
     if row is None:
         return None
     name, partnership, partnership_es = row
-    return f"{name} · {partnership_es if lang == 'es' and partnership_es else partnership}"
+    return f"{name} · {in_language(lang, partnership, partnership_es)}"

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mel.core.i18n import in_language
 from mel.core.text import norm
 
 LEVEL_KEYS = frozenset({"code", "en", "es", "description", "description_es", "aliases"})
@@ -43,7 +44,7 @@ class Level:
     aliases: tuple[str, ...] = ()
 
     def label(self, lang: str) -> str:
-        return self.es if lang == "es" and self.es else self.en
+        return in_language(lang, self.en, self.es)
 
     def describe(self, lang: str) -> str | None:
         return (self.description_es or self.description) if lang == "es" else self.description

@@ -47,6 +47,12 @@ def t(lang: str, message: str, **params: Any) -> str:
     return text.format(**params) if params else text
 
 
+def in_language(lang: str, english: str, spanish: str | None) -> str:
+    """The Spanish text for a Spanish reader when there is one, else the English: every bilingual
+    name (partnership, dimension, category, result, indicator, event) is chosen by this one rule."""
+    return spanish if lang == "es" and spanish else english
+
+
 def pick_language(*, explicit: str | None, user_lang: str | None, accept: str | None, default: str) -> str:
     """The language of a request: an explicit choice, the user's setting, the browser's, else the default."""
     for choice in (explicit, user_lang):

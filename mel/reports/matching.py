@@ -33,6 +33,7 @@ from mel.catalog.models import (
     pooled_rate,
 )
 from mel.catalog.stages import Scale
+from mel.core.i18n import in_language
 from mel.core.text import norm
 
 
@@ -74,10 +75,10 @@ class DimensionInfo:
     """(English label, Spanish label) in catalog order, for messages."""
 
     def label(self, lang: str) -> str:
-        return self.label_es if lang == "es" and self.label_es else self.label_en
+        return in_language(lang, self.label_en, self.label_es)
 
     def choices(self, lang: str) -> str:
-        return ", ".join(es if lang == "es" and es else en for en, es in self.labels)
+        return ", ".join(in_language(lang, en, es) for en, es in self.labels)
 
     @property
     def size(self) -> int:

@@ -20,6 +20,7 @@ from mel.auth.models import User
 from mel.catalog.models import Indicator, Partner
 from mel.core.audit import Actor, record
 from mel.core.db import utcnow
+from mel.core.i18n import in_language
 from mel.reports.models import Submission, Value
 from mel.reports.review import ReviewError, prime_of
 from mel.reports.review_models import ValueQuery, ValueQueryMessage
@@ -282,7 +283,7 @@ def list_queries(
             pid,
             period,
             icode,
-            name_es if lang == "es" and name_es else name,
+            in_language(lang, name, name_es),
             combo,
             labels.get(combo, []),
             value,

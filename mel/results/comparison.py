@@ -17,6 +17,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Category, Combination, CombinationMember, Dimension, Indicator, Partnership, Result
+from mel.core.i18n import in_language
 from mel.core.periods import parse_quarter
 from mel.reports.models import Measurement
 from mel.results.counting import Scope
@@ -45,7 +46,7 @@ class CategoryRef:
     label_es: str
 
     def label(self, lang: str) -> str:
-        return self.label_es if lang == "es" else self.label_en
+        return in_language(lang, self.label_en, self.label_es)
 
 
 @dataclass(frozen=True)

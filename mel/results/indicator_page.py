@@ -162,7 +162,7 @@ def breakdown(
     rows = []
     for cat in dimension.categories:
         if cat.id in by_cat:
-            label = cat.label_es if lang == "es" else cat.label_en
+            label = cat.label(lang)
             folded = fold(indicator, by_cat[cat.id], end=end, align=align)
             if folded.partners:
                 rows.append(BreakdownRow(cat.id, str(cat.id), label, folded))

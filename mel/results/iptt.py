@@ -312,8 +312,8 @@ def iptt_table(
                     end=end,
                     align=(folds, whole) if latest else None,
                 )
-                dim_label = dim.label_es if lang == "es" else dim.label_en
-                label = f"{dim_label}: {cat.label_es if lang == 'es' else cat.label_en}"
+                dim_label = dim.label(lang)
+                label = f"{dim_label}: {cat.label(lang)}"
                 child = IpttRow(
                     kind="category",
                     label=label,

@@ -182,7 +182,7 @@ def stage_view(
         earlier = breakdown(session, partnership, indicator, replace(scope, last_period=since), dim, lang=lang)
         disclose_breakdown(earlier, indicator, viewer)
         move = movement(scale, earlier, latest, since)
-    label = dim.label_es if lang == "es" else dim.label_en
+    label = dim.label(lang)
     return StageView(scale, label, shown, move)
 
 

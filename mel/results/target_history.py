@@ -46,11 +46,7 @@ def target_history(
 ) -> list[RevisionRow]:
     """Every recorded target value of the partnership that ``viewer`` may read, in catalog order."""
     partners = {p.id: p.name for p in partnership.partners}
-    categories = {
-        c.id: f"{d.label_es if lang == 'es' else d.label_en}: {c.label_es if lang == 'es' else c.label_en}"
-        for d in partnership.dimensions
-        for c in d.categories
-    }
+    categories = {c.id: f"{d.label(lang)}: {c.label(lang)}" for d in partnership.dimensions for c in d.categories}
     indicators: list[Indicator] = sorted(partnership.indicators, key=lambda i: i.position)
     entries = [
         (ind, target, rev, previous)

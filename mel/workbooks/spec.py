@@ -66,10 +66,6 @@ class PartnerSpec:
         return [dim for code, dim in self.dimensions.items() if code in used]
 
 
-def _label(lang: str, en: str, es: str | None) -> str:
-    return es if lang == "es" and es else en
-
-
 def dimension_specs(session: Session, partnership_id: int, lang: str) -> dict[str, DimensionSpec]:
     """Every dimension of a partnership with its categories, in catalog order."""
     dims = session.scalars(
@@ -81,8 +77,8 @@ def dimension_specs(session: Session, partnership_id: int, lang: str) -> dict[st
     return {
         d.code: DimensionSpec(
             d.code,
-            _label(lang, d.label_en, d.label_es),
-            tuple(CategorySpec(c.code, _label(lang, c.label_en, c.label_es)) for c in d.categories),
+            d.label(lang),
+            tuple(CategorySpec(c.code, c.label(lang)) for c in d.categories),
         )
         for d in dims
     }

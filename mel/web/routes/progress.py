@@ -43,12 +43,7 @@ router = APIRouter()
 
 def region_labels(partnership: Partnership, lang: str) -> dict[str, str]:
     """Region codes (as events store them) to the names of the partnership's ``region`` categories."""
-    return {
-        c.code: (c.label_es if lang == "es" else c.label_en)
-        for d in partnership.dimensions
-        if d.code == "region"
-        for c in d.categories
-    }
+    return {c.code: c.label(lang) for d in partnership.dimensions if d.code == "region" for c in d.categories}
 
 
 def today() -> dt.date:
@@ -56,7 +51,7 @@ def today() -> dt.date:
 
 
 def partnership_name(partnership: Partnership, lang: str) -> str:
-    return partnership.name_es if lang == "es" and partnership.name_es else partnership.name
+    return partnership.label(lang)
 
 
 def common(partnership: Partnership, user: CurrentUser, lang: str) -> dict[str, Any]:
