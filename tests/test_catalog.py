@@ -10,8 +10,9 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mel.catalog.catalog_file import CatalogError
 from mel.catalog.models import Category, Indicator, Partner, Partnership, Result, Target
-from mel.catalog.schema import CatalogError, find_cycle, parse_catalog
+from mel.catalog.schema import find_cycle, parse_catalog
 from mel.catalog.service import TargetReason, load_catalog
 from mel.core.audit import AuditEntry
 from mel.core.paths import INDICATORS_DIR
@@ -182,6 +183,13 @@ def test_base_catalog_is_valid(tmp_path: Path) -> None:
         ),
         ("  country: PE\n", "  country: Peru\n", "country: Peru", "partnership.country", "two-letter"),
         ("    unit: count\n", "    unit: people\n", "unit: people", "indicators.1.1.a.unit", "is not one of"),
+        (
+            "    name: Operators trained\n",
+            "    name: Operators trained\n    people_trained: 1\n",
+            "people_trained: 1",
+            "indicators.1.1.a.people_trained",
+            "write true or false",
+        ),
     ],
 )
 def test_refusals_name_file_line_and_key(
@@ -343,6 +351,57 @@ def test_reload_refuses_to_lose_or_redefine_stored_data(tmp_path: Path, empty_db
         ind = s.scalars(select(Indicator).where(Indicator.code == "1.1.a")).one()
         assert ind.aggregation == "sum" and [d.code for d in ind.dimensions] == ["sex"]
         assert _count(s, Category) == 2
+    engine.dispose()
+
+
+def test_people_trained_flag_puts_the_indicator_in_the_training_consistency_check(
+    tmp_path: Path, empty_db_url: str
+) -> None:
+    """``people_trained: true`` is stored, selects the indicator for the check, and changes as an update."""
+    from mel.catalog.combinations import combination_id
+    from mel.core.db import make_engine, make_sessionmaker, transaction
+    from mel.quality.training_consistency import training_consistency, training_indicators
+    from mel.reports.models import StoredFile, Submission, Value
+    from mel.results.counting import Scope
+
+    engine = make_engine(empty_db_url)
+    factory = make_sessionmaker(engine)
+    with transaction(factory) as s:
+        load_catalog(session=s, path=write(tmp_path, BASE))
+        partnership_id = s.scalars(select(Partnership.id)).one()
+        assert training_indicators(s, partnership_id) == []
+        ind = s.scalars(select(Indicator).where(Indicator.code == "1.1.a")).one()
+        alpha = s.scalars(select(Partner).where(Partner.code == "alpha")).one()
+        s.add(StoredFile(sha256="0" * 64, size=1, original_name="x.xlsx"))
+        sub = Submission(partner_id=alpha.id, period="2019Q1", version=1, file_sha256="0" * 64, status="approved")
+        s.add(sub)
+        s.flush()
+        s.add(
+            Value(
+                submission_id=sub.id,
+                indicator_id=ind.id,
+                combination_id=combination_id(s, []),
+                partner_id=alpha.id,
+                period="2019Q1",
+                value=12,
+                sheet="Indicators",
+                cell="D5",
+            )
+        )
+    flagged = BASE.replace("    name: Operators trained\n", "    name: Operators trained\n    people_trained: true\n")
+    with transaction(factory) as s:
+        summary = load_catalog(session=s, path=write(tmp_path, flagged))
+    assert summary.updated == ["indicator 1.1.a (people_trained)"]
+    with factory() as s:
+        assert [(i.code, pillar) for i, pillar in training_indicators(s, partnership_id)] == [("1.1.a", "prosecution")]
+        rows = training_consistency(s, partnership_id=partnership_id, scope=Scope())
+        assert [(r.indicator, r.partner, r.period, r.reported, r.trained, r.flag) for r in rows] == [
+            ("1.1.a", "alpha", "2019Q1", 12.0, None, "no_trainings")
+        ]
+    with transaction(factory) as s:
+        load_catalog(session=s, path=write(tmp_path, BASE))
+    with factory() as s:
+        assert training_consistency(s, partnership_id=partnership_id) == []
     engine.dispose()
 
 

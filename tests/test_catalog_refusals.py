@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from mel.catalog.catalog_file import CatalogError
 from mel.catalog.combinations import combination_id
 from mel.catalog.models import Dimension, Indicator, Partnership
-from mel.catalog.schema import CatalogError
 from mel.catalog.service import load_catalog
 from mel.core.db import make_engine, make_sessionmaker, transaction
 from mel.reports.models import Measurement, MeasurementBatch, StoredFile

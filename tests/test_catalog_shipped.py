@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from mel.catalog.catalog_file import LineDict
 from mel.catalog.models import PILLARS
-from mel.catalog.schema import LineDict, parse_catalog
+from mel.catalog.schema import parse_catalog
 from mel.core.paths import INDICATORS_DIR
 
 PIRS = ("definition", "rationale", "data_source", "collection_method", "limitations")

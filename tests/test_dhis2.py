@@ -16,7 +16,7 @@ import yaml
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from mel.catalog.schema import CatalogError
+from mel.catalog.catalog_file import CatalogError
 from mel.catalog.service import load_catalog
 from mel.cli import app
 from mel.core.paths import INDICATORS_DIR

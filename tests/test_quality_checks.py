@@ -15,8 +15,8 @@ from mel.catalog.models import Indicator, Partner, Partnership, indicator_partne
 from mel.quality.completeness import reporting_grid
 from mel.quality.consistency import series_flags
 from mel.quality.reminders import due_reports
+from mel.quality.training_consistency import training_consistency
 from mel.results.counting import Scope
-from mel.results.trainings import training_consistency
 from tests import quality_history as h
 
 

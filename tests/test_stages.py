@@ -20,13 +20,14 @@ from mel.catalog.models import Indicator, Partnership
 from mel.catalog.stages import Scale
 from mel.core.db import transaction
 from mel.core.settings import Settings
+from mel.quality.training_consistency import training_consistency
 from mel.reports.models import Submission, TrainingAttendance, TrainingFollowUp
 from mel.reports.service import ImportResult, import_workbook
 from mel.results.counting import Scope
 from mel.results.figures import change_of, measures
 from mel.results.followup import followup_rates
 from mel.results.participants import new_and_repeat
-from mel.results.trainings import TrainingFilter, training_consistency
+from mel.results.training_filters import TrainingFilter
 from mel.workbooks.report_writer import FollowUpRow, IndicatorRow, Report, TrainingRow, write_report
 from mel.workbooks.spec import dimension_specs
 from tests.test_catalog import refusal

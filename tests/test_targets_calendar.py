@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from mel.catalog.catalog_file import CatalogError
 from mel.catalog.models import Indicator, Partner, Partnership, Target, TargetRevision, indicator_partner
-from mel.catalog.schema import CatalogError
 from mel.catalog.service import TargetReason, load_catalog
 from mel.core.audit import AuditEntry
 from mel.core.db import transaction

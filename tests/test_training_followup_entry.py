@@ -20,7 +20,7 @@ from mel.reports.models import TrainingEvent, TrainingFollowUp
 from mel.reports.training_followup import FollowUpCounts, followup_period
 from mel.results.counting import Scope
 from mel.results.followup import followup_rates
-from mel.results.trainings import TrainingFilter
+from mel.results.training_filters import TrainingFilter
 from tests.training_factory import Event, Row, add_trainings
 from tests.value_factory import add_submission
 

@@ -19,20 +19,13 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.models import Partner, Partnership
 from mel.core.settings import Settings
+from mel.quality.training_consistency import training_consistency
 from mel.reports.models import TrainingAttendance
 from mel.results.counting import Scope
-from mel.results.trainings import (
-    NotCrossable,
-    TrainingFilter,
-    counted_trainings,
-    cross_table,
-    knowledge_gain,
-    make_training_filter,
-    modality_trend,
-    training_consistency,
-    training_overview,
-    training_totals,
-)
+from mel.results.training_filters import TrainingFilter, counted_trainings, make_training_filter
+from mel.results.training_groups import NotCrossable
+from mel.results.training_overview import training_overview, training_totals
+from mel.results.training_tables import cross_table, knowledge_gain, modality_trend
 from mel.web.app import create_app
 from tests.training_factory import Event, Row, add_trainings
 from tests.value_factory import add_submission

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.models import Partnership
 from mel.results.counting import Scope
-from mel.results.trainings import TrainingFilter, cross_tables, knowledge_gain, make_training_filter, tables_and_gain
+from mel.results.training_filters import TrainingFilter, make_training_filter
+from mel.results.training_tables import cross_tables, knowledge_gain, tables_and_gain
 from tests.test_trainings import Flat, history  # noqa: F401 (the fixture)
 
 SPECS: list[tuple[str, str | None]] = [("institution", "sex"), ("region", "modality"), ("pillar", None)]

@@ -282,6 +282,7 @@ class Indicator(Base):
     baseline_quarters: Mapped[int | None] = mapped_column(Integer)  # span of a flow indicator's baseline
     levels: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # a stage indicator's ordered levels
     new_participants_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    people_trained: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # counts people trained
     dhis2: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # data_element, category option combos
     position: Mapped[int] = mapped_column(Integer, default=0)
 

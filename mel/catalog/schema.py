@@ -1,72 +1,32 @@
-"""Reads and validates a results-framework YAML file, keeping line numbers for every message.
+"""Validates a results-framework catalog: its keys, references, causal chain and indicator fields.
 
 Every refusal reads ``file:line: key: what is wrong`` so that whoever edits the catalog
-can go straight to the line. Validation is complete (all problems at once) and happens
-before anything touches the database.
+can go straight to the line (``mel.catalog.catalog_file`` keeps the lines). Validation is complete
+(all problems at once) and happens before anything touches the database.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
 
-import yaml
-
 from mel.catalog import dhis2, stages
 from mel.catalog.calendar import check_frequency
+from mel.catalog.catalog_file import (
+    CatalogError,
+    LineDict,
+    Problems,
+    _as_list,
+    _codes,
+    _date,
+    _enum,
+    _line,
+    _number,
+    read_catalog_yaml,
+)
 from mel.catalog.models import AGGREGATIONS, DIRECTIONS, LEVELS, PILLARS, UNITS
 from mel.catalog.target_spec import check_target
 from mel.core.text import norm
-
-
-class CatalogError(Exception):
-    """A catalog file was refused; ``problems`` holds every ``file:line: key: message``."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-class LineDict(dict[str, Any]):
-    """A mapping that remembers the line of each key (1-based) and its own line."""
-
-    line: int = 0
-    lines: dict[str, int]
-
-
-class _Loader(yaml.SafeLoader):
-    duplicate_keys: list[tuple[str, int]]
-
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> LineDict:
-    result = LineDict()
-    result.line = node.start_mark.line + 1
-    result.lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        key = str(key)
-        line = key_node.start_mark.line + 1
-        if key in result.lines:
-            loader.duplicate_keys.append((key, line))
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.lines[key] = line
-    return result
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-@dataclass
-class Problems:
-    file: str
-    items: list[str] = field(default_factory=list)
-
-    def add(self, line: int, key: str, message: str) -> None:
-        self.items.append(f"{self.file}:{line}: {key}: {message}")
-
 
 ALLOWED = {
     "top": {"partnership", "partners", "dimensions", "results", "indicators", "context_events"},
@@ -120,6 +80,7 @@ ALLOWED = {
         "dhis2",
         "levels",  # stage indicators (mel.catalog.stages)
         "new_participants_only",
+        "people_trained",  # counts people trained (mel.quality.training_consistency)
     },
     "baseline": {"value", "year", "source", "quarters"},
     "rate": {"numerator", "denominator"},
@@ -149,14 +110,6 @@ REQUIRED = {
 }
 
 
-def _line(obj: Any, key: str | None = None, default: int = 1) -> int:
-    if isinstance(obj, LineDict):
-        if key is not None and key in obj.lines:
-            return obj.lines[key]
-        return obj.line
-    return default
-
-
 def _check_keys(obj: Any, p: Problems, kind: str, where: str, line: int) -> TypeGuard[LineDict]:
     if not isinstance(obj, LineDict):
         p.add(line, where, f"expected a mapping of keys, found {type(obj).__name__}")
@@ -167,58 +120,6 @@ def _check_keys(obj: Any, p: Problems, kind: str, where: str, line: int) -> Type
     for key in sorted(REQUIRED.get(kind, set()) - set(obj)):
         p.add(obj.line, f"{where}.{key}", "required key is missing")
     return True
-
-
-def _as_list(p: Problems, obj: Any, key: str, where: str) -> list[Any]:
-    value = obj.get(key) if isinstance(obj, dict) else None
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        p.add(_line(obj, key), f"{where}.{key}", "expected a list")
-        return []
-    return value
-
-
-def _date(p: Problems, obj: LineDict, key: str, where: str) -> dt.date | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        p.add(_line(obj, key), f"{where}.{key}", f"{value!r} is not a date (write YYYY-MM-DD)")
-        return None
-
-
-def _number(p: Problems, obj: LineDict, key: str, where: str) -> float | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        p.add(_line(obj, key), f"{where}.{key}", f"{value!r} is not a number")
-        return None
-    return float(value)
-
-
-def _enum(p: Problems, obj: LineDict, key: str, where: str, allowed: Iterable[str]) -> None:
-    value = obj.get(key)
-    if value is not None and value not in allowed:
-        p.add(_line(obj, key), f"{where}.{key}", f"{value!r} is not one of {', '.join(allowed)}")
-
-
-def _codes(p: Problems, items: list[Any], where: str) -> dict[str, LineDict]:
-    seen: dict[str, LineDict] = {}
-    for item in items:
-        if not isinstance(item, LineDict) or "code" not in item:
-            continue
-        code = str(item["code"])
-        if code in seen:
-            p.add(_line(item, "code"), f"{where}.{code}", f"duplicate code (first defined on line {seen[code].line})")
-        else:
-            seen[code] = item
-    return seen
 
 
 def find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
@@ -250,24 +151,8 @@ def find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
 
 def parse_catalog(path: Path) -> LineDict:
     """Parse and validate one catalog file; raise CatalogError with every problem found."""
-    name = str(path)
-    p = Problems(name)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CatalogError([f"{name}:1: file: cannot be read ({exc.strerror})"]) from exc
-    loader = _Loader(text)
-    loader.duplicate_keys = []
-    try:
-        data = loader.get_single_data()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        raise CatalogError([f"{name}:{line}: yaml: {getattr(exc, 'problem', exc)}"]) from exc
-    finally:
-        loader.dispose()
-    for key, line in loader.duplicate_keys:
-        p.add(line, key, "key written twice in the same mapping")
+    p = Problems(str(path))
+    data = read_catalog_yaml(path, p)
     if not _check_keys(data, p, "top", "catalog", 1):
         raise CatalogError(p.items)
     validate(p, data)
@@ -428,7 +313,7 @@ def validate(p: Problems, data: LineDict) -> None:
         rate_ok = "rate" in ind and _check_keys(ind["rate"], p, "rate", f"{where}.rate", _line(ind, "rate"))
         if rate_ok and ind.get("unit") != "percent":
             p.add(_line(ind, "rate"), f"{where}.rate", "only a percent indicator has a numerator and a denominator")
-        for key in ("sensitive", "cumulative"):
+        for key in ("sensitive", "cumulative", "people_trained"):
             if key in ind and not isinstance(ind[key], bool):
                 p.add(_line(ind, key), f"{where}.{key}", "write true or false")
         if "baseline" in ind and _check_keys(

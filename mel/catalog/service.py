@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from mel.catalog import dhis2, stages
 from mel.catalog.calendar import stored_quarters
+from mel.catalog.catalog_file import CatalogError, LineDict, Problems
 from mel.catalog.models import (
     SHEET_TEXTS,
     Category,
@@ -22,7 +23,7 @@ from mel.catalog.models import (
     Partnership,
     Result,
 )
-from mel.catalog.schema import CatalogError, LineDict, Problems, parse_catalog
+from mel.catalog.schema import parse_catalog
 from mel.catalog.target_spec import plan
 from mel.catalog.targets import apply_plan
 from mel.core.audit import CLI, Actor, record
@@ -391,6 +392,7 @@ def _load_indicators(
             dhis2=dhis2.stored(item),
             levels=stages.stored_levels(item),
             new_participants_only=bool(item.get("new_participants_only", False)),
+            people_trained=bool(item.get("people_trained", False)),
         )
         new_dims = [dims[d] for d in dim_codes]
         if [d.id for d in ind.dimensions] != [d.id for d in new_dims]:

@@ -176,7 +176,7 @@ def _print_summaries(summaries: list[LoadSummary]) -> None:
 @app.command()
 def init() -> None:
     """Create or upgrade the database and load indicators/*.yaml."""
-    from mel.catalog.schema import CatalogError
+    from mel.catalog.catalog_file import CatalogError
 
     s = settings()
     try:
@@ -197,7 +197,7 @@ def catalog_load(
     ] = None,
 ) -> None:
     """Load or update one catalog file; errors name the file, line and key."""
-    from mel.catalog.schema import CatalogError
+    from mel.catalog.catalog_file import CatalogError
     from mel.catalog.service import TargetReason
     from mel.core import migrate
     from mel.core.periods import parse_quarter
@@ -301,7 +301,7 @@ def demo(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Initialize the database, build the demo history through the importer, create demo users, serve."""
-    from mel.catalog.schema import CatalogError
+    from mel.catalog.catalog_file import CatalogError
 
     run_demo = demo_runner()
 

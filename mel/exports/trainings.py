@@ -1,6 +1,6 @@
 """``mel export trainings``: one row per training row that counts, with the trainings page's filters.
 
-The rows come from ``mel.results.trainings.counted_trainings`` (the query the page uses), so the
+The rows come from ``mel.results.training_filters.counted_trainings`` (the query the page uses), so the
 export and the page agree on what counts. The fields are those of ``mel import --json``'s
 ``trainings``, preceded by the partner, quarter and status of the report.
 """
@@ -17,7 +17,7 @@ from mel.catalog.models import Partnership
 from mel.exports.options import ExportOptions
 from mel.exports.safe import neutralize_row
 from mel.exports.writer import Column, Table
-from mel.results.trainings import counted_trainings, make_training_filter
+from mel.results.training_filters import counted_trainings, make_training_filter
 
 BATCH = 10_000
 

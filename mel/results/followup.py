@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from mel.catalog.models import Partner
 from mel.reports.models import Submission, TrainingEvent, TrainingFollowUp
 from mel.results.counting import Scope, submission_filter
-from mel.results.trainings import TrainingFilter
+from mel.results.training_filters import TrainingFilter
 
 _F = TrainingFollowUp
 

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from mel.core.i18n import t
 from mel.reports.models import TrainingAttendance
-from mel.results.trainings import PARTICIPANTS, Bucket, TrainingFilter, _bucket, _grouped
+from mel.results.training_filters import TrainingFilter
+from mel.results.training_groups import PARTICIPANTS, Bucket, _bucket, _grouped
 
 _A = TrainingAttendance
 _RECORDED = _A.repeat.is_not(None)

@@ -25,7 +25,7 @@ from mel.results.comparison import as_json, comparison, dimension_of
 from mel.results.disclosure import is_small, partnership_visible, viewer_of
 from mel.results.disclosure.comparison import disclose_comparison
 from mel.results.progress import load_partnership
-from mel.results.trainings import counted_trainings, make_training_filter
+from mel.results.training_filters import counted_trainings, make_training_filter
 from mel.web.api.auth import ApiEvaluatorOrStaff, ApiReader, not_found
 from mel.web.api.http import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, json_answer, keyset_page, listing, page_of
 from mel.web.deps import SessionDep

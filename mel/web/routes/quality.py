@@ -19,12 +19,12 @@ from mel.quality.completeness import reporting_grid, reporting_partners
 from mel.quality.consistency import series_flags
 from mel.quality.integrity import integrity_issues
 from mel.quality.reminders import due_reports
+from mel.quality.training_consistency import training_consistency
 from mel.quality.warning_review import WarningNotFound, explain_warning, import_warnings
 from mel.reports.queries_values import open_total
 from mel.results.counting import Scope
 from mel.results.disclosure import Viewer, viewer_of
 from mel.results.store import stored
-from mel.results.trainings import training_consistency
 from mel.web.deps import EvaluatorOrStaff, SessionDep, SettingsDep, StaffUser
 from mel.web.render import is_htmx, render
 from mel.web.sessions import actor_of

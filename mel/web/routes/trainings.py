@@ -1,4 +1,4 @@
-"""The trainings page of a partnership: parse the filters, call ``mel.results.trainings``, render.
+"""The trainings page of a partnership: parse the filters, call ``mel.results.training_*``, render.
 
 One route, three renderings: the whole page, the results block when the htmx filter form asks,
 and only the events list when a pagination link asks (``HX-Target: training-events``).
@@ -16,23 +16,18 @@ from sqlalchemy import func, select
 
 from mel.catalog.models import PILLARS, Partner, Partnership
 from mel.core.periods import quarter_of, quarters
+from mel.quality.training_consistency import training_consistency
 from mel.reports.models import Submission, TrainingEvent
 from mel.results.counting import Scope
 from mel.results.disclosure import partnership_visible, viewer_of, visible_partners
 from mel.results.followup import followup_rates, followups_of_events, rates_by_training_year
 from mel.results.participants import new_and_repeat
 from mel.results.store import stored
-from mel.results.trainings import (
-    ATTRIBUTE_DIMENSIONS,
-    DIMENSIONS,
-    SPLIT_DIMENSIONS,
-    dimension_label,
-    make_training_filter,
-    tables_and_gain,
-    training_consistency,
-    training_events,
-    training_overview,
-)
+from mel.results.training_event_list import training_events
+from mel.results.training_filters import make_training_filter
+from mel.results.training_groups import ATTRIBUTE_DIMENSIONS, DIMENSIONS, SPLIT_DIMENSIONS, dimension_label
+from mel.results.training_overview import training_overview
+from mel.results.training_tables import tables_and_gain
 from mel.web.deps import AnyUser, PartnershipDep, SessionDep
 from mel.web.render import render
 from mel.web.routes.indicators import partner_or_404
