@@ -42,7 +42,7 @@ from mel.core.paths import INDICATORS_DIR
 from mel.core.periods import quarter_start
 from mel.core.settings import Settings
 from mel.reports.parse import parse_workbook
-from mel.reports.parsed import ParsedWorkbook
+from mel.reports.parse_results import ParsedWorkbook
 from mel.reports.service import import_parsed, import_workbook
 from mel.workbooks.reader import read_workbook
 from mel.workbooks.report_writer import IndicatorRow, Report, TrainingRow, write_report

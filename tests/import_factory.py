@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Indicator, Partner, Partnership
-from mel.reports.parsed import ParsedMeasurement, ParsedNarrative, ParsedTraining, ParsedValue, ParsedWorkbook
+from mel.reports.parse_results import ParsedMeasurement, ParsedNarrative, ParsedTraining, ParsedValue, ParsedWorkbook
 from tests.value_factory import category_ids
 
 Row = tuple[str, Mapping[str, str], float]

@@ -11,7 +11,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
 from mel.reports.parse import parse_workbook
-from mel.reports.parsed import Issue, ParsedWorkbook
+from mel.reports.parse_results import Issue, ParsedWorkbook
 from mel.workbooks.reader import read_workbook
 
 Rows = Sequence[Sequence[Any]]

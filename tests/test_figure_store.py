@@ -17,8 +17,8 @@ from mel.core.audit import CLI, Actor
 from mel.core.db import transaction
 from mel.core.versions import FigureVersion
 from mel.reports.models import Submission, Value
+from mel.reports.report_rows import VALUE_COLUMNS, bulk_insert
 from mel.reports.review import review_submission
-from mel.reports.storage import VALUE_COLUMNS, bulk_insert
 from mel.results.store import STORE, FigureStore, stored
 from tests.test_disclosure_matrix import NAMES, _iptt_cells, sensitive  # noqa: F401 (the fixture)
 from tests.value_factory import add_submission

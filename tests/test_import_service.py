@@ -19,7 +19,7 @@ from mel.core.db import transaction
 from mel.core.settings import Settings
 from mel.reports import storage
 from mel.reports.files import stored_path
-from mel.reports.parsed import Issue
+from mel.reports.parse_results import Issue
 from mel.reports.service import (
     ImportResult,
     ReviewError,

@@ -27,8 +27,9 @@ from mel.cli import app as cli
 from mel.core.settings import Settings
 from mel.reports.worker import ImportRequest, run_isolated
 from mel.results.prefill import build_template
+from mel.workbooks.book import WorkbookError
 from mel.workbooks.extent import sheet_extent
-from mel.workbooks.reader import WorkbookError, read_workbook
+from mel.workbooks.reader import read_workbook
 from tests.test_report_pages import GOOD, finish, issues, upload, workbook
 
 PERIOD = "2021Q3"
@@ -80,7 +81,7 @@ def test_extent_is_measured_from_the_cells_not_the_dimension() -> None:
 
 def test_extent_stays_one_pass_when_every_row_reaches_further() -> None:
     """A staircase (each row one column further) is the worst case of the search: still fast."""
-    from mel.workbooks.reader import column_letter
+    from mel.workbooks.book import column_letter
 
     rows = "".join(f'<row r="{n}"><c r="{column_letter(n - 1)}{n}"><v>1</v></c></row>' for n in range(1, 16_385))
     xml = f"<worksheet><sheetData>{rows}</sheetData></worksheet>".encode()
@@ -219,7 +220,8 @@ PEAK_SCRIPT = """
 import sys
 from pathlib import Path
 from mel.core.settings import Settings
-from mel.workbooks.reader import WorkbookError, read_workbook
+from mel.workbooks.book import WorkbookError
+from mel.workbooks.reader import read_workbook
 s = Settings()
 data = Path(sys.argv[1]).read_bytes()
 try:

@@ -15,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy.orm import Session
 
 from mel.core.paths import PACKAGE_DIR
-from mel.reports.parsed import ParsedWorkbook
+from mel.reports.parse_results import ParsedWorkbook
 from mel.results.prefill import build_template
 from mel.workbooks.labels import indicator_headers, sheet_names, training_headers
 from mel.workbooks.spec import partner_spec

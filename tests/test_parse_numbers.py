@@ -16,7 +16,7 @@ from mel.reports.numbers import (
     read_yes_no,
 )
 from mel.reports.vocab import is_personal_header
-from mel.workbooks.reader import Special
+from mel.workbooks.book import Special
 
 PERCENT = Special("percent")
 NO_VALUE = Special("formula_without_value")

@@ -23,8 +23,10 @@ import openpyxl
 import pytest
 from openpyxl.chart import BarChart, Reference
 
-from mel.workbooks import reader
-from mel.workbooks.reader import Special, WorkbookError, cell_name, column_letter, read_workbook
+from mel.workbooks import xml_scan, zip_guard
+from mel.workbooks.book import Sheet, Special, WorkbookError, cell_name, column_letter
+from mel.workbooks.reader import read_workbook
+from mel.workbooks.styles import is_percent_format
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 DOC_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -141,7 +143,7 @@ def part(data: bytes, name: str) -> bytes:
         return archive.read(name)
 
 
-def read_one(data: bytes) -> reader.Sheet:
+def read_one(data: bytes) -> Sheet:
     book = read_workbook(data, max_bytes=MAX)
     assert len(book.sheets) == 1
     return book.sheets[0]
@@ -437,7 +439,7 @@ def test_percent_formats_written_by_openpyxl() -> None:
     ],
 )
 def test_is_percent_format(code: str, percent: bool) -> None:
-    assert reader.is_percent_format(code) is percent
+    assert is_percent_format(code) is percent
 
 
 def test_percent_style_found_in_any_attribute_form() -> None:
@@ -615,13 +617,13 @@ def test_targeted_scan_agrees_with_the_full_walk() -> None:
     percent = frozenset({1, 2})
     lo = xml.index(b"<sheetData>") + len(b"<sheetData>")
     hi = xml.index(b"</sheetData>")
-    grammar = reader._grammar(b"")
-    fast = reader._scan_targeted(xml, lo, hi, grammar, percent)
-    full = reader._scan_all(xml, lo, hi, grammar, percent)
+    grammar = xml_scan._grammar(b"")
+    fast = xml_scan._scan_targeted(xml, lo, hi, grammar, percent)
+    full = xml_scan._scan_all(xml, lo, hi, grammar, percent)
     assert fast is not None
     assert fast == full
     assert {s.kind for s in full.values()} == {"percent", "error", "formula_without_value"}
-    assert reader.find_specials(xml, percent) == full
+    assert xml_scan.find_specials(xml, percent) == full
 
 
 # ---------------------------------------------------------------------------------------------
@@ -778,10 +780,10 @@ def test_external_entity_in_styles_and_shared_strings() -> None:
 def test_doctype_split_across_chunks(shift: int) -> None:
     """A stored part is read in _OUT_CHUNK slices: put the only '<!DOCTYPE' across a slice boundary."""
     head = '<?xml version="1.0" encoding="UTF-8"?>'
-    padding = " " * (reader._OUT_CHUNK - shift - len(head))
+    padding = " " * (zip_guard._OUT_CHUNK - shift - len(head))
     doctype = '<!DOCTYPE worksheet SYSTEM "http://example.invalid/evil.dtd">'
     xml = head + padding + doctype + worksheet('<row r="1"><c r="A1"><v>1</v></c></row>').split("?>\n", 1)[1]
-    assert xml.index("<!") == reader._OUT_CHUNK - shift
+    assert xml.index("<!") == zip_guard._OUT_CHUNK - shift
     assert xml.count("<!") == 1
     data = xlsx([("Sheet1", xml)], stored={"xl/worksheets/sheet1.xml"})
     assert "DTD" in refused_quickly(data).detail

@@ -25,7 +25,7 @@ from mel.core.db import make_engine
 from mel.core.i18n import LANGUAGES, t
 from mel.core.periods import parse_quarter
 from mel.core.settings import Settings
-from mel.reports.parsed import Issue
+from mel.reports.parse_results import Issue
 from mel.reports.service import ImportResult
 from mel.reports.worker import ImportRequest, run_isolated
 

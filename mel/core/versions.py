@@ -16,7 +16,7 @@ or a table added tomorrow bumps the version in the transaction that makes the ch
 
 Tables that hold no figures (accounts, sessions, the audit log, tokens, the import queue, stored
 files, combinations) are ``NEUTRAL``. Writes that bypass the session (``COPY`` on PostgreSQL) are
-noted with ``note_rows`` by the code that makes them (``mel.reports.storage.bulk_insert``).
+noted with ``note_rows`` by the code that makes them (``mel.reports.report_rows.bulk_insert``).
 """
 
 from __future__ import annotations

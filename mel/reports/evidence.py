@@ -29,7 +29,8 @@ from mel.reports.review import ReviewError
 from mel.reports.review_models import EvidenceFile
 from mel.reports.tables import HEADER_ROWS
 from mel.reports.vocab import is_personal_header
-from mel.workbooks.reader import WorkbookError, read_workbook
+from mel.workbooks.book import WorkbookError
+from mel.workbooks.reader import read_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -19,7 +19,7 @@ from mel.catalog.models import Combination, Indicator
 from mel.core.i18n import format_number, t
 from mel.core.settings import Settings
 from mel.reports.models import Submission, Value
-from mel.reports.parsed import Issue, ParsedValue
+from mel.reports.parse_results import Issue, ParsedValue
 from mel.reports.plausibility import looks_cumulative, outlier
 
 

@@ -7,7 +7,7 @@ thing in English and Spanish (``mel/locale/es/LC_MESSAGES/intake.po``).
 from __future__ import annotations
 
 from mel.core.i18n import t
-from mel.reports.parsed import Issue
+from mel.reports.parse_results import Issue
 
 
 def too_large_issue(lang: str, sheet: str, max_cells: int) -> Issue:

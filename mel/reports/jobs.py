@@ -32,7 +32,7 @@ from mel.core.db import transaction, utcnow
 from mel.core.settings import Settings
 from mel.reports.intake_messages import interrupted_issue
 from mel.reports.job_models import ImportJob
-from mel.reports.parsed import Issue
+from mel.reports.parse_results import Issue
 from mel.reports.service import ImportResult
 from mel.reports.worker import ImportRequest, run_isolated
 

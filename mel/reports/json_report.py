@@ -21,9 +21,9 @@ from mel.core.audit import Actor
 from mel.core.i18n import LANGUAGES, t
 from mel.core.settings import Settings
 from mel.reports.parse import parse_workbook
-from mel.reports.parsed import Issue
+from mel.reports.parse_results import Issue
 from mel.reports.service import ImportResult, import_parsed
-from mel.workbooks.reader import Sheet, Workbook, cell_name
+from mel.workbooks.book import Sheet, Workbook, cell_name
 
 JSON_SHEET = "json"
 CELL = re.compile(r"\b[A-Z]{1,3}[0-9]+\b")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mel.core.i18n import t
 from mel.reports.numbers import NOT_REPORTED, display
 from mel.reports.tables import Issues
-from mel.workbooks.reader import Special, cell_name
+from mel.workbooks.book import Special, cell_name
 
 
 def value_message(lang: str, code: str, raw: object, *, unit: str = "count", special: Special | None = None) -> str:

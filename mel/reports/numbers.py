@@ -13,7 +13,7 @@ import re
 
 from mel.core.text import norm
 from mel.reports.vocab import NO, YES, not_reported
-from mel.workbooks.reader import Special
+from mel.workbooks.book import Special
 
 NOT_REPORTED = "not_reported"
 

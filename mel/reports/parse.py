@@ -8,32 +8,27 @@ sheet, cell and a message in the user's language. Storing is the import service'
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from mel.core.i18n import LANGUAGES, t
-from mel.core.periods import parse_quarter
 from mel.core.text import norm
-from mel.reports.matching import CatalogIndex, PartnerInfo
-from mel.reports.messages import report_value
-from mel.reports.numbers import display, read_date, special_code
+from mel.reports.matching import CatalogIndex
+from mel.reports.parse_context import Context
+from mel.reports.parse_cover import cover_partner, cover_period, cover_prepared, read_cover
 from mel.reports.parse_followup import parse_followup
-from mel.reports.parse_indicators import Context, parse_indicators
+from mel.reports.parse_indicators import parse_indicators
 from mel.reports.parse_measurements import parse_measurements, unknown_partnership
+from mel.reports.parse_results import Issue, ParsedWorkbook
 from mel.reports.parse_trainings import parse_narrative, parse_trainings
-from mel.reports.parsed import Issue, ParsedWorkbook
-from mel.reports.tables import Issues, blank, scan_personal_data
-from mel.reports.vocab import COVER_LABELS, SHEETS
+from mel.reports.tables import Issues, scan_personal_data
+from mel.reports.vocab import SHEETS
+from mel.workbooks.book import Sheet, Workbook, WorkbookError
 from mel.workbooks.labels import sheet_names
-from mel.workbooks.reader import Sheet, Workbook, WorkbookError, cell_name, read_workbook
-
-COVER_ROWS = 20
-COVER_COLUMNS = 10
+from mel.workbooks.reader import read_workbook
 
 
 def parse_bytes(
@@ -156,11 +151,11 @@ def _parse(
                     sheet=names[role],
                 ),
             )
-    cover = _read_cover(roles["cover"]) if "cover" in roles else None
-    partner = _partner(issues, index, cover, roles.get("cover"), partner_code)
-    quarter = _period(issues, cover, roles.get("cover"), period)
+    cover = read_cover(roles["cover"]) if "cover" in roles else None
+    partner = cover_partner(issues, index, cover, roles.get("cover"), partner_code)
+    quarter = cover_period(issues, cover, roles.get("cover"), period)
     if cover is not None:
-        result.prepared_by, result.report_date = _prepared(issues, cover, roles["cover"])
+        result.prepared_by, result.report_date = cover_prepared(issues, cover, roles["cover"])
 
     partnership_id = partner.partnership_id if partner is not None else None
     if partnership_id is None and partnership_code is not None:
@@ -210,191 +205,3 @@ def _stated_partnership(issues: Issues, index: CatalogIndex, code: str | None) -
     if found is None:
         unknown_partnership(issues, "", "", code, index)
     return found
-
-
-# ---------------------------------------------------------------------------------------------
-# Cover
-
-Found = tuple[Any, int, int]
-"""(value, row, column) of a label's value; column -1 when the label has no value to its right."""
-
-
-def _read_cover(sheet: Sheet) -> dict[str, Found]:
-    """Each label's value: the next non-empty cell to its right."""
-    found: dict[str, Found] = {}
-    for r, row in enumerate(sheet.rows[:COVER_ROWS]):
-        for c, value in enumerate(row[:COVER_COLUMNS]):
-            if type(value) is not str:
-                continue
-            label = COVER_LABELS.get(norm(value))
-            if label is None or label in found:
-                continue
-            found[label] = (None, r, -(c + 2))
-            for c2 in range(c + 1, len(row)):
-                if not blank(row[c2]) or (r, c2) in sheet.special:
-                    found[label] = (row[c2], r, c2)
-                    break
-    return found
-
-
-def _value_cell(found: Found) -> str:
-    _value, r, c = found
-    return cell_name(r, c) if c >= 0 else cell_name(r, -c - 1)
-
-
-def _partner(
-    issues: Issues, index: CatalogIndex, cover: dict[str, Found] | None, sheet: Sheet | None, stated_code: str | None
-) -> PartnerInfo | None:
-    lang = issues.lang
-    stated = index.find_partner(stated_code) if stated_code else None
-    if stated_code and stated is None:
-        issues.error(
-            "unknown_partner",
-            "",
-            "",
-            t(
-                lang,
-                "The partner {value} stated for this upload is not known: use one of {codes}.",
-                value=stated_code,
-                codes=", ".join(index.partner_codes),
-            ),
-        )
-    if cover is None or sheet is None:
-        return stated
-    entry = cover.get("partner")
-    if entry is None:
-        issues.error(
-            "unknown_partner",
-            sheet.name,
-            "",
-            t(
-                lang,
-                "The Cover has no Partner label: write Partner in a cell and the partner code in the cell "
-                "to its right.",
-            ),
-        )
-        return stated
-    raw, r, c = entry
-    cell = _value_cell(entry)
-    if c >= 0 and special_code(sheet.special.get((r, c))):
-        report_value(
-            issues,
-            special_code(sheet.special.get((r, c))) or "",
-            sheet.name,
-            cell,
-            raw,
-            special=sheet.special.get((r, c)),
-        )
-        return stated
-    found = index.find_partner(raw) if not blank(raw) else None
-    if found is None:
-        issues.error(
-            "unknown_partner",
-            sheet.name,
-            cell,
-            t(
-                lang,
-                "{value} is not a known partner: write your partner code (one of {codes}).",
-                value=display(raw) if not blank(raw) else "''",
-                codes=", ".join(index.partner_codes),
-            ),
-        )
-        return stated
-    if stated is not None and stated.id != found.id:
-        issues.error(
-            "partner_mismatch",
-            sheet.name,
-            cell,
-            t(
-                lang,
-                "The Cover names the partner {found}, but this upload is for {expected}: upload the report of "
-                "{expected}, or correct the Cover.",
-                found=found.code,
-                expected=stated.code,
-            ),
-        )
-    return found
-
-
-def _period(issues: Issues, cover: dict[str, Found] | None, sheet: Sheet | None, stated_text: str | None) -> str | None:
-    lang = issues.lang
-    stated = parse_quarter(stated_text) if stated_text else None
-    if stated_text and stated is None:
-        issues.error(
-            "bad_period",
-            "",
-            "",
-            t(lang, "The period {value} stated for this upload is not a quarter such as 2021Q3.", value=stated_text),
-        )
-    if cover is None or sheet is None:
-        return stated
-    entry = cover.get("period")
-    if entry is None:
-        issues.error(
-            "bad_period",
-            sheet.name,
-            "",
-            t(
-                lang,
-                "The Cover has no Period label: write Period in a cell and the quarter, such as 2021Q3, to its right.",
-            ),
-        )
-        return stated
-    raw, r, c = entry
-    cell = _value_cell(entry)
-    special = sheet.special.get((r, c)) if c >= 0 else None
-    if special_code(special):
-        report_value(issues, special_code(special) or "", sheet.name, cell, raw, special=special)
-        return stated
-    found = parse_quarter(raw) if isinstance(raw, str) else None
-    if found is None:
-        issues.error(
-            "bad_period",
-            sheet.name,
-            cell,
-            t(
-                lang,
-                "{value} is not a quarter: write the calendar quarter as 2021Q3 (or 2021-Q3, Q3 2021, T3 2021).",
-                value=display(raw) if not blank(raw) else "''",
-            ),
-        )
-        return stated
-    if stated is not None and stated != found:
-        issues.error(
-            "period_mismatch",
-            sheet.name,
-            cell,
-            t(
-                lang,
-                "The Cover says {found}, but this upload is for {expected}: check that this is the report of "
-                "{expected} and correct the Cover, or upload it for {found}.",
-                found=found,
-                expected=stated,
-            ),
-        )
-    return found
-
-
-def _prepared(issues: Issues, cover: dict[str, Found], sheet: Sheet) -> tuple[str | None, dt.date | None]:
-    prepared = None
-    if "prepared_by" in cover and not blank(cover["prepared_by"][0]):
-        prepared = display(cover["prepared_by"][0])
-    day = None
-    if "date" in cover and cover["date"][2] >= 0:
-        raw, r, c = cover["date"]
-        special = sheet.special.get((r, c))
-        day, code = read_date(raw, special)
-        if code == "bad_date":
-            issues.error(
-                "bad_date",
-                sheet.name,
-                cell_name(r, c),
-                t(
-                    issues.lang,
-                    "{value} is not a date: write it as 2021-08-12 or 12/08/2021 (day first).",
-                    value=display(raw),
-                ),
-            )
-        elif code:
-            report_value(issues, code, sheet.name, cell_name(r, c), raw, special=special)
-    return prepared, day

@@ -15,13 +15,13 @@ from mel.core.periods import parse_quarter, quarter_end
 from mel.core.text import norm
 from mel.reports.messages import report_specials, report_value
 from mel.reports.numbers import NOT_REPORTED, display, read_count, read_date
-from mel.reports.parse_indicators import Context, unknown_category
+from mel.reports.parse_context import Context, unknown_category
+from mel.reports.parse_results import ParsedFollowUp
 from mel.reports.parse_trainings import _date_error
-from mel.reports.parsed import ParsedFollowUp
 from mel.reports.tables import blank, empty_row, locate, missing_column
 from mel.reports.vocab import FOLLOWUP_COLUMNS, REQUIRED_FOLLOWUP
+from mel.workbooks.book import Sheet, cell_name
 from mel.workbooks.labels import followup_headers
-from mel.workbooks.reader import Sheet, cell_name
 
 _COUNTS = ("months", "participants", "reached", "in_post", "applying")
 

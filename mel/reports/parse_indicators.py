@@ -7,136 +7,21 @@ once per distinct spelling), so a 100,000-row sheet costs a fraction of reading 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
-from typing import Any, cast
+from dataclasses import replace
+from typing import Any
 
 from mel.core.i18n import t
-from mel.core.text import norm
-from mel.reports.matching import CategoryInfo, DimensionInfo, Framework, IndicatorInfo, PartnerInfo
+from mel.reports.matching import Framework, IndicatorInfo
 from mel.reports.messages import report_specials, report_value
 from mel.reports.numbers import NOT_REPORTED, display, plain, read_any, read_value
-from mel.reports.parsed import Issue, ParsedValue
+from mel.reports.parse_context import CategoryColumns, Context, find_indicator, unknown_indicator
+from mel.reports.parse_rates import Rate, read_rate
+from mel.reports.parse_results import Issue, ParsedValue
 from mel.reports.stage_cells import UNKNOWN_STAGE, read_stage, report_unknown_stage
-from mel.reports.tables import Issues, Table, blank, empty_row, locate, missing_column
+from mel.reports.tables import blank, empty_row, locate, missing_column
 from mel.reports.vocab import INDICATOR_COLUMNS, REFERENCE_COLUMNS
+from mel.workbooks.book import Sheet, column_letter
 from mel.workbooks.labels import indicator_headers
-from mel.workbooks.reader import Sheet, column_letter
-
-_UNSEEN = object()
-
-
-@dataclass
-class Context:
-    """What every sheet reader needs: the language, the issue list and the catalog it checks against."""
-
-    lang: str
-    issues: Issues
-    framework: Framework | None
-    partner: PartnerInfo | None
-    period: str | None
-
-
-class CategoryColumns:
-    """The dimension columns of a table and a memoized cell -> category lookup per dimension."""
-
-    def __init__(self, framework: Framework, table: Table) -> None:
-        self.framework = framework
-        self.columns: list[tuple[DimensionInfo, int]] = [
-            (framework.dimensions[int(name[4:])], col) for name, col in table.columns.items() if name.startswith("dim:")
-        ]
-        self.columns.sort(key=lambda item: item[1])
-        self._memo: dict[int, dict[Any, Any]] = {dim.id: {} for dim, _ in self.columns}
-        self._columns = [(dim, col, self._memo[dim.id]) for dim, col in self.columns]
-
-    @staticmethod
-    def extra(framework: Framework | None) -> dict[str, str]:
-        """Header keys of the dimension columns, for ``tables.locate``."""
-        if framework is None:
-            return {}
-        return {key: f"dim:{did}" for key, did in framework.dimension_keys.items()}
-
-    def find(self, dim: DimensionInfo, raw: Any) -> CategoryInfo | None:
-        memo = self._memo[dim.id]
-        found = memo.get(raw, _UNSEEN)
-        if found is _UNSEEN:
-            text = display(raw) if isinstance(raw, float) else str(raw)
-            found = dim.categories.get(norm(text))
-            memo[raw] = found
-        return cast("CategoryInfo | None", found)
-
-    def read(
-        self, ctx: Context, sheet: str, r: int, row: list[Any], indicator: IndicatorInfo | None
-    ) -> tuple[dict[str, str], list[int], bool]:
-        """(dimension code -> category code, category ids, every filled cell valid) of one row."""
-        categories: dict[str, str] = {}
-        ids: list[int] = []
-        ok = True
-        for dim, col, memo in self._columns:
-            raw = row[col]
-            if raw == "" or raw is None or (type(raw) is str and raw.isspace()):
-                continue
-            if indicator is not None and dim.id not in indicator.dimension_ids:
-                ctx.issues.error(
-                    "dimension_not_used",
-                    sheet,
-                    f"{column_letter(col)}{r + 1}",
-                    t(
-                        ctx.lang,
-                        "Indicator {code} is not broken down by {dimension}: leave this cell empty.",
-                        code=indicator.code,
-                        dimension=dim.label(ctx.lang),
-                    ),
-                )
-                ok = False
-                continue
-            found = memo.get(raw, _UNSEEN)
-            category = self.find(dim, raw) if found is _UNSEEN else found
-            if category is None:
-                cell = f"{column_letter(col)}{r + 1}"
-                unknown_category(ctx, sheet, cell, raw, dim.label(ctx.lang), dim.choices(ctx.lang))
-                ok = False
-                continue
-            categories[dim.code] = category.code
-            ids.append(category.id)
-        return categories, ids, ok
-
-
-def unknown_category(ctx: Context, sheet: str, cell: str, raw: Any, what: str, choices: str) -> None:
-    ctx.issues.error(
-        "unknown_category",
-        sheet,
-        cell,
-        t(
-            ctx.lang,
-            "{value} is not a category of {dimension}: write one of {choices}.",
-            value=display(raw) if not blank(raw) else "''",
-            dimension=what,
-            choices=choices,
-        ),
-    )
-
-
-def unknown_indicator(ctx: Context, sheet: str, cell: str, raw: Any, among: list[str] | None) -> None:
-    fw = ctx.framework
-    if blank(raw):
-        message = t(ctx.lang, "The row has no indicator code: write the code of the indicator in this cell.")
-    else:
-        near = ", ".join(fw.suggest(raw, among)) if fw is not None else ""
-        message = t(
-            ctx.lang,
-            "{value} is not an indicator code: write the code of one of your indicators (nearest: {codes}).",
-            value=display(raw),
-            codes=near or "-",
-        )
-    ctx.issues.error("unknown_indicator", sheet, cell, message)
-
-
-def find_indicator(fw: Framework | None, memo: dict[Any, IndicatorInfo | None], raw: Any) -> IndicatorInfo | None:
-    found = memo.get(raw, _UNSEEN)
-    if found is _UNSEEN:
-        found = fw.find_indicator(raw) if fw is not None else None
-        memo[raw] = found
-    return found  # type: ignore[return-value]
 
 
 def parse_indicators(ctx: Context, sheet: Sheet) -> list[ParsedValue]:
@@ -333,92 +218,3 @@ def check_breakdowns(
                 **params,
             )
         ctx.issues.error(code, sheet, total.cell, message)
-
-
-@dataclass(frozen=True)
-class Rate:
-    """A pooled rate's counts as read from a row (None: not given)."""
-
-    numerator: float | None
-    denominator: float | None
-    ok: bool
-    value: float | None = None
-
-
-def read_rate(
-    ctx: Context,
-    sheet: str,
-    r: int,
-    row: list[Any],
-    counts: tuple[int | None, int | None],
-    given: float | None,
-    value_cell: str,
-) -> Rate:
-    """Numerator and denominator of a percent indicator that pools (REPORT-FORMAT.md v1.1).
-
-    Both whole numbers, the denominator above zero and not below the numerator; a value given as
-    well must agree within 0.1. A value alone is accepted and listed as not pooled.
-    """
-    issues, lang = ctx.issues, ctx.lang
-    raw = [row[c] if c is not None else "" for c in counts]
-    cells = [f"{column_letter(c)}{r + 1}" if c is not None else value_cell for c in counts]
-    if all(blank(x) or x == "" or x is None for x in raw):
-        if given is not None:
-            issues.info(
-                "not_pooled",
-                sheet,
-                value_cell,
-                t(
-                    lang,
-                    "A percentage without its numerator and denominator is kept, but not pooled with other partners.",
-                ),
-            )
-        return Rate(None, None, True)
-    read: list[float | None] = []
-    for x, cell in zip(raw, cells, strict=True):
-        if blank(x) or x == "" or x is None:
-            issues.error(
-                "inconsistent_percent",
-                sheet,
-                cell,
-                t(lang, "Write both the numerator and the denominator of this percentage, or neither."),
-            )
-            return Rate(None, None, False)
-        number, code = read_value(x, None, "count")
-        if code is not None:
-            report_value(issues, code, sheet, cell, x, unit="count")
-            return Rate(None, None, False)
-        read.append(number)
-    num, den = read
-    assert num is not None and den is not None
-    if den == 0 or num > den:
-        issues.error(
-            "out_of_range",
-            sheet,
-            cells[1],
-            t(
-                lang,
-                "The denominator must be above zero and not below the numerator ({numerator} of {denominator}).",
-                numerator=plain(num),
-                denominator=plain(den),
-            ),
-        )
-        return Rate(None, None, False)
-    value = num / den * 100
-    if given is not None and abs(given - value) > 0.1:
-        issues.error(
-            "inconsistent_percent",
-            sheet,
-            value_cell,
-            t(
-                lang,
-                "{value} % does not match {numerator} of {denominator} ({rate} %): correct the value, or leave it "
-                "empty to take the rate.",
-                value=plain(given),
-                numerator=plain(num),
-                denominator=plain(den),
-                rate=plain(round(value, 1)),
-            ),
-        )
-        return Rate(num, den, False)
-    return Rate(num, den, True, value)

@@ -13,12 +13,12 @@ from mel.core.text import norm
 from mel.reports.matching import CatalogIndex, CategoryInfo, IndicatorInfo
 from mel.reports.messages import report_specials, report_value
 from mel.reports.numbers import NOT_REPORTED, display, read_date_or_year, read_value, read_yes_no
-from mel.reports.parse_indicators import Context, find_indicator, unknown_category, unknown_indicator
-from mel.reports.parsed import ParsedMeasurement
+from mel.reports.parse_context import Context, find_indicator, unknown_category, unknown_indicator
+from mel.reports.parse_results import ParsedMeasurement
 from mel.reports.tables import Issues, blank, empty_row, locate, missing_column
 from mel.reports.vocab import MEASUREMENT_COLUMNS, REQUIRED_MEASUREMENT, ROUNDS
+from mel.workbooks.book import Sheet, cell_name
 from mel.workbooks.labels import measurement_headers, round_labels
-from mel.workbooks.reader import Sheet, cell_name
 
 _SELF_CHECKED = ("date", "value", "comparable")
 

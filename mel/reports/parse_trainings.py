@@ -11,12 +11,12 @@ from mel.core.text import norm
 from mel.reports.matching import DimensionInfo
 from mel.reports.messages import report_specials, report_value
 from mel.reports.numbers import NOT_REPORTED, display, plain, read_count, read_date, read_number, read_percent
-from mel.reports.parse_indicators import Context, unknown_category
-from mel.reports.parsed import ParsedNarrative, ParsedTraining
+from mel.reports.parse_context import Context, unknown_category
+from mel.reports.parse_results import ParsedNarrative, ParsedTraining
 from mel.reports.tables import blank, empty_row, locate, missing_column
 from mel.reports.vocab import NARRATIVE_COLUMNS, PILLARS, REQUIRED_TRAINING, SECTIONS, TRAINING_COLUMNS
+from mel.workbooks.book import Sheet, cell_name
 from mel.workbooks.labels import narrative_headers, pillar_labels, section_labels, training_headers
-from mel.workbooks.reader import Sheet, cell_name
 
 _SELF_CHECKED = (
     "start_date",

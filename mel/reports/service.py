@@ -21,7 +21,7 @@ from mel.reports.files import keep_file, safe_filename, sha256_of
 from mel.reports.import_warnings import quality_warnings
 from mel.reports.intake_messages import external_links_warning, macros_message, too_large_issue
 from mel.reports.parse import parse_workbook
-from mel.reports.parsed import (
+from mel.reports.parse_results import (
     Issue,
     Kind,
     ParsedFollowUp,
@@ -32,7 +32,8 @@ from mel.reports.parsed import (
     ParsedWorkbook,
 )
 from mel.reports.review import ReviewError, review_submission, submission_diff, submission_history
-from mel.workbooks.reader import WorkbookError, read_workbook
+from mel.workbooks.book import WorkbookError
+from mel.workbooks.reader import read_workbook
 from mel.workbooks.sanitize import strip_external_links
 
 __all__ = [

@@ -11,7 +11,7 @@ from mel.core.i18n import t
 from mel.reports.numbers import NOT_REPORTED, Read, display, special_code
 from mel.reports.tables import Issues
 from mel.reports.vocab import not_reported
-from mel.workbooks.reader import Special
+from mel.workbooks.book import Special
 
 UNKNOWN_STAGE = "unknown_stage"
 """Error code: a stage indicator's cell names no level (REPORT-FORMAT.md extended in the README)."""

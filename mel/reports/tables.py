@@ -12,9 +12,9 @@ from typing import Any
 
 from mel.core.i18n import t
 from mel.core.text import norm
-from mel.reports.parsed import Issue
+from mel.reports.parse_results import Issue
 from mel.reports.vocab import is_personal_header
-from mel.workbooks.reader import Sheet, cell_name, column_letter
+from mel.workbooks.book import Sheet, cell_name, column_letter
 
 HEADER_ROWS = 15
 

@@ -22,7 +22,7 @@ from mel.core.settings import Settings
 from mel.reports import jobs, queries
 from mel.reports.files import content_disposition, safe_filename, stored_path
 from mel.reports.followup_view import followup_context
-from mel.reports.parsed import Issue, Kind
+from mel.reports.parse_results import Issue, Kind
 from mel.reports.queries_values import open_counts
 from mel.reports.received import received_of
 from mel.reports.review import approval_refused

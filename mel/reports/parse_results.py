@@ -1,6 +1,6 @@
 """What a checked workbook becomes: plain rows resolved against the catalog, plus every problem found.
 
-The parser (``mel.reports.parse``) fills these from a ``mel.workbooks.reader.Workbook``; the import
+The parser (``mel.reports.parse``) fills these from a ``mel.workbooks.book.Workbook``; the import
 service (``mel.reports.service``) stores them. Nothing here touches the database.
 """
 
