@@ -125,3 +125,19 @@ def test_modules_are_small(module: str) -> None:
     assert lines <= MAX_LINES, (
         f"{ALL[module].relative_to(ROOT)} has {lines} lines (at most {MAX_LINES}): split it by job"
     )
+
+
+def test_readme_layout_matches_the_tree() -> None:
+    """README's layout lists every package of mel/ and each layer of the order, and nothing that is gone."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Layout", 1)[1].split("```", 2)[1]
+    listed = {
+        line.split()[0].rstrip("/")
+        for line in block.splitlines()
+        if line.startswith("  ") and not line.startswith("   ")
+    }
+    packages = {p.parent.name for p in (ROOT / "mel").glob("*/__init__.py")}
+    assert packages - listed == set(), "packages missing from README's layout"
+    for name in listed - {"models.py", "locale/,"}:
+        assert (ROOT / "mel" / name).exists(), f"README's layout lists mel/{name}, which does not exist"
+    assert set(LAYERS) - {"models", "demo"} <= packages
