@@ -100,3 +100,11 @@ def organization_of(session: Session, partner_id: int, lang: str) -> str | None:
         return None
     name, partnership, partnership_es = row
     return f"{name} · {in_language(lang, partnership, partnership_es)}"
+
+
+def partner_ids_of(session: Session, partnership_id: int, partner: str | None) -> list[int] | None:
+    """A partner filter: None for all; an unknown code selects nothing rather than everything."""
+    if not partner:
+        return None
+    found = session.scalar(select(Partner.id).where(Partner.code == partner, Partner.partnership_id == partnership_id))
+    return [found] if found is not None else []

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
+from mel.catalog.models import Partner, Partnership
 from mel.core.i18n import t
 from mel.reports.models import Submission, TrainingAttendance, TrainingEvent
 from mel.results.training_filters import TrainingFilter, _rows_from
@@ -106,3 +107,21 @@ def training_overview(session: Session, filt: TrainingFilter, *, lang: str = "en
         max(seen_quarters) if seen_quarters else None,
     )
     return Overview(totals, trend, gain_all, by_modality)
+
+
+def busiest_training_partnership(session: Session, partner_id: int | None) -> str | None:
+    """The code of the partnership with the most training events (a partner: among its own), so
+    that the trainings link never opens an empty page."""
+    query = (
+        select(Partnership.code)
+        .outerjoin(Partner, Partner.partnership_id == Partnership.id)
+        .outerjoin(
+            TrainingEvent,
+            TrainingEvent.submission_id.in_(select(Submission.id).where(Submission.partner_id == Partner.id)),
+        )
+        .group_by(Partnership.id, Partnership.code, Partnership.starts_on)
+        .order_by(func.count(TrainingEvent.id).desc(), Partnership.starts_on, Partnership.code)
+    )
+    if partner_id is not None:
+        query = query.where(Partnership.id.in_(select(Partner.partnership_id).where(Partner.id == partner_id)))
+    return session.scalars(query.limit(1)).first()

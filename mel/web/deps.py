@@ -57,6 +57,11 @@ def partnership_of_path(request: Request, session: SessionDep, code: str) -> Par
     user: CurrentUser | None = getattr(request.state, "user", None)
     if user is None:
         raise NotLoggedIn()
+    return visible_partnership(session, user, code)
+
+
+def visible_partnership(session: Session, user: CurrentUser, code: str) -> Partnership:
+    """The partnership ``code`` as ``user`` may see it, else 404 (unknown and hidden alike)."""
     partnership = stored_partnership(session, code)
     if partnership is None or not partnership_visible(session, user, partnership):
         raise HTTPException(status_code=404)

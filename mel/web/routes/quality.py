@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mel.catalog.models import Partner, Partnership
+from mel.catalog.models import Partnership
+from mel.catalog.queries import partner_ids_of, partnerships_by_start
 from mel.quality.completeness import reporting_grid, reporting_partners
 from mel.quality.consistency import series_flags
 from mel.quality.integrity import integrity_issues
@@ -25,26 +25,11 @@ from mel.reports.queries_values import open_total
 from mel.results.counting import Scope
 from mel.results.disclosure import Viewer, viewer_of
 from mel.results.store import stored
-from mel.web.deps import EvaluatorOrStaff, SessionDep, SettingsDep, StaffUser
+from mel.web.deps import EvaluatorOrStaff, PartnershipDep, SessionDep, SettingsDep, StaffUser, visible_partnership
 from mel.web.render import is_htmx, render
 from mel.web.sessions import actor_of
 
 router = APIRouter()
-
-
-def _partnership(session: Session, code: str) -> Partnership:
-    partnership = session.scalars(select(Partnership).where(Partnership.code == code)).one_or_none()
-    if partnership is None:
-        raise HTTPException(status_code=404)
-    return partnership
-
-
-def _partner_ids(session: Session, partnership: Partnership, partner: str | None) -> list[int] | None:
-    """The partner filter: None for all; an unknown code selects nothing rather than everything."""
-    if not partner:
-        return None
-    found = session.scalar(select(Partner.id).where(Partner.code == partner, Partner.partnership_id == partnership.id))
-    return [found] if found is not None else []
 
 
 @router.get("/quality", name="quality_home")
@@ -52,7 +37,7 @@ def quality_home(
     request: Request, session: SessionDep, user: EvaluatorOrStaff, partnership: str | None = None
 ) -> RedirectResponse:
     """The nav link: the data quality of the chosen (else the first) partnership."""
-    code = partnership or session.scalars(select(Partnership.code).order_by(Partnership.code).limit(1)).first()
+    code = partnership or next((p.code for p in sorted(partnerships_by_start(session), key=lambda p: p.code)), None)
     if code is None:
         return RedirectResponse(request.url_for("portfolio"), status_code=303)
     return RedirectResponse(request.url_for("quality", code=code), status_code=303)
@@ -65,12 +50,12 @@ def quality_page(
     settings: SettingsDep,
     user: EvaluatorOrStaff,
     code: str,
-    partnership: str | None = None,
+    chosen: Annotated[str | None, Query(alias="partnership")] = None,
     partner: str | None = None,
 ) -> HTMLResponse:
-    if partnership and partnership != code:  # the filter form changed partnership: show that one
-        code, partner = partnership, None
-    found = _partnership(session, code)
+    if chosen and chosen != code:  # the filter form changed partnership: show that one
+        code, partner = chosen, None
+    found = visible_partnership(session, user, code)
     context = _context(request, session, settings, found, partner, viewer_of(user))
     response = render(request, "quality.html", context, block="results")
     if is_htmx(request):
@@ -85,12 +70,12 @@ def _context(
     """Evaluators read approved reports only, and no number of a sensitive indicator in a warning."""
     lang: str = request.state.lang
     today = dt.date.today()
-    partner_ids = _partner_ids(session, partnership, partner)
+    partner_ids = partner_ids_of(session, partnership.id, partner)
     due_days, k, min_history = settings.report_due_days, settings.outlier_mad_k, settings.outlier_min_history
     key = (None if partner_ids is None else tuple(partner_ids), lang, today, due_days, k, min_history)
     return {
         "partnership": partnership,
-        "partnerships": session.scalars(select(Partnership).order_by(Partnership.starts_on, Partnership.code)).all(),
+        "partnerships": partnerships_by_start(session),
     } | stored(  # the partnership's checks as this viewer may read them, kept per data version
         session,
         partnership.id,
@@ -157,12 +142,11 @@ def explain(
     session: SessionDep,
     settings: SettingsDep,
     user: StaffUser,
-    code: str,
+    partnership: PartnershipDep,
     warning_id: int,
     explanation: Annotated[str, Form()] = "",
     partner: Annotated[str, Form()] = "",
 ) -> Response:
-    partnership = _partnership(session, code)
     error = None
     try:
         explain_warning(
@@ -184,7 +168,7 @@ def explain(
             raise HTTPException(status_code=422, detail="An explanation is required.")
         target = request.url_for("quality", code=partnership.code)
         return RedirectResponse(f"{target}?partner={partner}" if partner else str(target), status_code=303)
-    partner_ids = _partner_ids(session, partnership, partner or None)
+    partner_ids = partner_ids_of(session, partnership.id, partner or None)
     context = {
         "partnership": partnership,
         "selected_partner": partner if partner_ids else "",

@@ -12,21 +12,19 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import func, select
 
-from mel.catalog.models import PILLARS, Partner, Partnership
+from mel.catalog.models import PILLARS
 from mel.core.periods import quarter_of, quarters
 from mel.quality.training_consistency import training_consistency
-from mel.reports.models import Submission, TrainingEvent
 from mel.results.counting import Scope
 from mel.results.disclosure import partnership_visible, viewer_of, visible_partners
 from mel.results.followup import followup_rates, followups_of_events, rates_by_training_year
 from mel.results.participants import new_and_repeat
-from mel.results.store import stored
+from mel.results.store import stored, stored_partnership
 from mel.results.training_event_list import training_events
 from mel.results.training_filters import make_training_filter
 from mel.results.training_groups import ATTRIBUTE_DIMENSIONS, DIMENSIONS, SPLIT_DIMENSIONS, dimension_label
-from mel.results.training_overview import training_overview
+from mel.results.training_overview import busiest_training_partnership, training_overview
 from mel.results.training_tables import tables_and_gain
 from mel.web.deps import AnyUser, PartnershipDep, SessionDep
 from mel.web.render import render
@@ -49,19 +47,7 @@ def trainings_home(request: Request, session: SessionDep, user: AnyUser) -> Redi
     else a partner user's own, else the partnership with the most training events: never an empty one."""
     code = current_partnership(request, session, user)
     if code is None:
-        query = (
-            select(Partnership.code)
-            .outerjoin(Partner, Partner.partnership_id == Partnership.id)
-            .outerjoin(
-                TrainingEvent,
-                TrainingEvent.submission_id.in_(select(Submission.id).where(Submission.partner_id == Partner.id)),
-            )
-            .group_by(Partnership.id, Partnership.code, Partnership.starts_on)
-            .order_by(func.count(TrainingEvent.id).desc(), Partnership.starts_on, Partnership.code)
-        )
-        if user.is_partner and user.partner_id is not None:
-            query = query.where(Partnership.id.in_(select(Partner.partnership_id).where(Partner.id == user.partner_id)))
-        code = session.scalars(query.limit(1)).first()
+        code = busiest_training_partnership(session, user.partner_id if user.is_partner else None)
     if code is None:
         return RedirectResponse(request.url_for("portfolio"), status_code=303)
     return RedirectResponse(request.url_for("trainings", code=code), status_code=303)
@@ -75,7 +61,7 @@ def current_partnership(request: Request, session: SessionDep, user: AnyUser) ->
     parts = referer.path.split("/")
     if len(parts) < 3 or parts[1] != "p" or not parts[2]:
         return None
-    partnership = session.scalars(select(Partnership).where(Partnership.code == parts[2])).first()
+    partnership = stored_partnership(session, parts[2])
     return partnership.code if partnership is not None and partnership_visible(session, user, partnership) else None
 
 
@@ -150,7 +136,7 @@ def trainings_page(
         return dict(
             partners=visible_partners(
                 viewer,
-                session.scalars(select(Partner).where(Partner.partnership_id == partnership.id).order_by(Partner.code)),
+                sorted(partnership.partners, key=lambda p: p.code),
             ),
             pillars=PILLARS,
             quarters=list(quarters(quarter_of(partnership.starts_on), last_quarter)),
