@@ -23,7 +23,8 @@ from mel.core.settings import Settings
 from mel.reports.models import Submission, TrainingAttendance, TrainingFollowUp
 from mel.reports.service import ImportResult, import_workbook
 from mel.results.counting import Scope
-from mel.results.figures import change_of, measures
+from mel.results.figure_change import change_of
+from mel.results.figures import measures
 from mel.results.followup import followup_rates
 from mel.results.participants import new_and_repeat
 from mel.results.trainings import TrainingFilter, training_consistency

@@ -47,6 +47,12 @@ def t(lang: str, message: str, **params: Any) -> str:
     return text.format(**params) if params else text
 
 
+def N_(message: str) -> str:
+    """Mark a message for extraction (``mel.core.i18n_extract``) where it is defined; it is translated
+    with ``t`` where it is shown, in the reader's language."""
+    return message
+
+
 def pick_language(*, explicit: str | None, user_lang: str | None, accept: str | None, default: str) -> str:
     """The language of a request: an explicit choice, the user's setting, the browser's, else the default."""
     for choice in (explicit, user_lang):

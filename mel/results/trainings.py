@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from mel.catalog.models import PILLARS, Category, Dimension, Indicator, Partner, Partnership, Result, indicator_partner
-from mel.core.i18n import t
+from mel.core.i18n import N_, t
 from mel.core.periods import parse_quarter, quarters
 from mel.reports.models import Submission, TrainingAttendance, TrainingEvent
 from mel.results.counting import Scope, counted_values, submission_filter
@@ -46,11 +46,6 @@ rows of the same quarter in the pillar of the indicator's result (every pillar w
 none). A documented constant rather than a catalog key: adding one would change the catalog schema
 and its migration for three codes; move it to the catalog when a second partnership needs it.
 """
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction; it is translated with ``t`` where it is shown."""
-    return message
 
 
 SPLIT_DIMENSIONS: Final = ("sex", "age")

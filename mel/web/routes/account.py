@@ -1,4 +1,4 @@
-"""Login, logout and the account page: parse the form, call ``mel.auth.service``, render."""
+"""Login, logout and the account page: parse the form, call ``mel.auth`` (sessions, accounts), render."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from mel.auth.identity import CurrentUser
-from mel.auth.service import AccountError, change_password, end_session, login, set_language
+from mel.auth.login_sessions import end_session, login
+from mel.auth.service import AccountError, change_password, set_language
 from mel.catalog.models import Partner, Partnership
 from mel.core.db import transaction
 from mel.core.i18n import t
