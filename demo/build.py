@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from demo.history import CORRECTED, PENDING, PERIODS, SPANISH_PARTNERS, Context, quarterly_report, received_on
+from demo.history import CORRECTED, PENDING, quarterly_report, received_on
 from demo.measurements import measurement_workbooks
+from demo.quarter_context import PERIODS, SPANISH_PARTNERS, Context
 from mel.catalog.models import Indicator, Partner, Partnership, indicator_partner
 from mel.core.audit import Actor
 from mel.core.db import transaction

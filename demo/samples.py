@@ -17,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from demo.build import reporting_partners
-from demo.history import SPANISH_PARTNERS, Context, quarterly_report
+from demo.history import quarterly_report
 from demo.measurements import baseline, endline, midline
+from demo.quarter_context import SPANISH_PARTNERS, Context
 from mel.catalog.models import Partnership
 from mel.workbooks.labels import indicator_headers, pillar_labels, section_labels, sheet_names, training_headers
 from mel.workbooks.report_writer import IndicatorRow, Report, write_measurements

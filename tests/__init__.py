@@ -1,5 +1,5 @@
 import os
 
-# Before any mel module is imported: argon2 at its lowest cost in tests (mel.auth.service.FAST_HASH_ENV);
+# Before any mel module is imported: argon2 at its lowest cost in tests (mel.auth.passwords.FAST_HASH_ENV);
 # servers the browser journeys start inherit it.
 os.environ.setdefault("MEL_TEST_FAST_PASSWORD_HASH", "1")

@@ -13,9 +13,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from mel.auth.identity import CurrentUser
+from mel.auth.login_sessions import visible_partner_ids
 from mel.auth.models import LoginAttempt, LoginSession, User
 from mel.auth.scope import visible_partner_filter
-from mel.auth.service import DEMO_USERS, create_demo_users, create_user, disable_user, visible_partner_ids
+from mel.auth.service import DEMO_USERS, create_demo_users, create_user, disable_user
 from mel.catalog.models import Partner
 from mel.core.audit import CLI, AuditEntry
 from mel.core.db import transaction

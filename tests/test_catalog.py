@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mel.catalog.catalog_file import CatalogError
+from mel.catalog.load_shared import TargetReason
 from mel.catalog.models import Category, Indicator, Partner, Partnership, Result, Target
 from mel.catalog.schema import find_cycle, parse_catalog
-from mel.catalog.service import TargetReason, load_catalog
+from mel.catalog.service import load_catalog
 from mel.core.audit import AuditEntry
 from mel.core.paths import INDICATORS_DIR
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from demo.build import build_demo, reporting_partners
-from demo.history import CORRECTED, MISMATCH, PENDING, PERIODS
+from demo.history import CORRECTED, MISMATCH, PENDING
+from demo.quarter_context import PERIODS
 from mel.cli import app
 from mel.core.settings import Settings
 

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from demo.build import build_demo
 from mel.catalog.models import Indicator
 from mel.core.settings import Settings
-from mel.results.figures import carried_from, change_of, deviation, fold, measures, span_ending, whole
+from mel.results.figure_change import change_of
+from mel.results.figure_periods import span_ending
+from mel.results.figures import carried_from, deviation, fold, measures, whole
 from mel.results.progress import Timeline, expected, load_partnership
 from mel.results.series import Cell
 from tests.value_factory import add_submission

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-import mel.auth.service as accounts
+import mel.auth.passwords as passwords
 
 PAGES = [
     "/",
@@ -35,7 +35,7 @@ def test_page_views_never_hash_a_password(
     client: TestClient, login_as: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     officer = login_as(client, "officer")  # the login itself verifies with argon2, as it must
-    monkeypatch.setattr(accounts, "HASHER", NoHashing())
+    monkeypatch.setattr(passwords, "HASHER", NoHashing())
     for path in PAGES:
         for _ in range(2):  # computed, then from the figure store
             response = officer.get(path, headers={"Accept-Encoding": "gzip"})

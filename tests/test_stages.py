@@ -24,7 +24,8 @@ from mel.quality.training_consistency import training_consistency
 from mel.reports.models import Submission, TrainingAttendance, TrainingFollowUp
 from mel.reports.service import ImportResult, import_workbook
 from mel.results.counting import Scope
-from mel.results.figures import change_of, measures
+from mel.results.figure_change import change_of
+from mel.results.figures import measures
 from mel.results.followup import followup_rates
 from mel.results.participants import new_and_repeat
 from mel.results.training_filters import TrainingFilter

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from mel.catalog.catalog_file import CatalogError
+from mel.catalog.load_shared import TargetReason
 from mel.catalog.models import Indicator, Partner, Partnership, Target, TargetRevision, indicator_partner
-from mel.catalog.service import TargetReason, load_catalog
+from mel.catalog.service import load_catalog
 from mel.core.audit import AuditEntry
 from mel.core.db import transaction
 from mel.core.periods import quarter_end

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from mel.auth.models import LoginSession, User
-from mel.auth.service import HASHER
+from mel.auth.passwords import HASHER
 from mel.catalog.models import Partner
 from mel.cli import app
 from mel.core.audit import AuditEntry

@@ -17,10 +17,11 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, func, sele
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from mel.auth.identity import CurrentUser
+from mel.auth.login_sessions import hash_token, visible_partner_ids
 from mel.auth.models import User
-from mel.auth.service import hash_token, visible_partner_ids
 from mel.core.audit import Actor, AuditEntry, record
 from mel.core.db import Base, utcnow
+from mel.core.i18n import N_
 
 SCOPES = ("read", "submit")
 TOKEN_PREFIX = "mel_"
@@ -53,11 +54,6 @@ class ApiToken(Base):
 
     def active(self, now: dt.datetime) -> bool:
         return self.revoked_at is None and self.expires_at > now
-
-
-def N_(message: str) -> str:
-    """Marks a message for translation; the account page translates it when it shows it."""
-    return message
 
 
 class TokenError(ValueError):

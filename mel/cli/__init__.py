@@ -18,7 +18,7 @@ from typer._click.core import Command, Context  # the click that typer vendors a
 from typer.core import TyperCommand, TyperGroup
 
 if TYPE_CHECKING:
-    from mel.catalog.service import LoadSummary, TargetReason
+    from mel.catalog.load_shared import LoadSummary, TargetReason
     from mel.core.settings import Settings
 
 LAZY: dict[str, tuple[str, str, str]] = {
@@ -198,7 +198,7 @@ def catalog_load(
 ) -> None:
     """Load or update one catalog file; errors name the file, line and key."""
     from mel.catalog.catalog_file import CatalogError
-    from mel.catalog.service import TargetReason
+    from mel.catalog.load_shared import TargetReason
     from mel.core import migrate
     from mel.core.periods import parse_quarter
 

@@ -53,6 +53,12 @@ def in_language(lang: str, english: str, spanish: str | None) -> str:
     return spanish if lang == "es" and spanish else english
 
 
+def N_(message: str) -> str:
+    """Mark a message for extraction (``mel.core.i18n_extract``) where it is defined; it is translated
+    with ``t`` where it is shown, in the reader's language."""
+    return message
+
+
 def pick_language(*, explicit: str | None, user_lang: str | None, accept: str | None, default: str) -> str:
     """The language of a request: an explicit choice, the user's setting, the browser's, else the default."""
     for choice in (explicit, user_lang):

@@ -15,14 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Indicator, Result, Target, result_link
-from mel.core.i18n import t
+from mel.core.i18n import N_, t
 from mel.reports.models import Measurement
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction; it is translated with ``t`` where it is shown."""
-    return message
-
 
 ISSUES: Final = {
     "outcome_without_indicator": N_("Outcome {code} has no outcome-level indicator."),

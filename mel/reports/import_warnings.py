@@ -16,17 +16,11 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.combinations import TOTAL_KEY
 from mel.catalog.models import Combination, Indicator
-from mel.core.i18n import format_number, t
+from mel.core.i18n import N_, format_number, t
 from mel.core.settings import Settings
 from mel.reports.models import Submission, Value
 from mel.reports.parse_results import Issue, ParsedValue
 from mel.reports.plausibility import looks_cumulative, outlier
-
-
-def N_(message: str) -> str:
-    """Marks a message for translation; ``warning_message`` translates it for each reader."""
-    return message
-
 
 WARNING_TEXTS = {
     "looks_cumulative": N_(

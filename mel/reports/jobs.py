@@ -33,13 +33,12 @@ from mel.core.settings import Settings
 from mel.reports.intake_messages import interrupted_issue
 from mel.reports.job_models import ImportJob
 from mel.reports.parse_results import Issue
-from mel.reports.service import ImportResult
+from mel.reports.service import ImportResult, ProgressCallback
 from mel.reports.worker import ImportRequest, run_isolated
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, float], None]
-Runner = Callable[[Settings, ImportRequest, Progress], ImportResult]
+Runner = Callable[[Settings, ImportRequest, ProgressCallback], ImportResult]
 STAGES = ("reading", "checking", "storing")
 RUNNING = STAGES
 FINISHED = ("done", "failed")

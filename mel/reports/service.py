@@ -47,7 +47,8 @@ __all__ = [
 ]
 
 Status = Literal["accepted", "rejected", "duplicate"]
-Progress = Callable[[str, float], None]
+ProgressCallback = Callable[[str, float], None]
+"""Told each stage of an import and the fraction done (0 to 1), for a progress bar."""
 
 
 @dataclass
@@ -113,7 +114,7 @@ def import_workbook(
     actor: Actor = CLI,
     dry_run: bool = False,
     reason: str | None = None,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ImportResult:
     """Check ``data`` and, unless ``dry_run`` or rejected, store it as a new version (or batch)."""
     report = progress or _noop
@@ -174,7 +175,7 @@ def import_parsed(
     actor: Actor = CLI,
     dry_run: bool = False,
     reason: str | None = None,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ImportResult:
     """Store an already checked workbook: the second half of ``import_workbook``."""
     report = progress or _noop

@@ -17,14 +17,9 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.models import Partner
 from mel.core.audit import Actor, record
+from mel.core.i18n import N_
 from mel.core.periods import quarter_of
 from mel.reports.models import Submission, TrainingAttendance, TrainingEvent, TrainingFollowUp
-
-
-def N_(message: str) -> str:
-    """Marks a message for translation; the route translates it for the reader."""
-    return message
-
 
 MAX_MONTHS = 120
 MESSAGES = {

@@ -16,7 +16,6 @@ import os
 import resource
 import signal
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -24,11 +23,10 @@ from typing import Any
 from mel.core.audit import CLI, Actor
 from mel.core.settings import Settings
 from mel.reports.intake_messages import could_not_read_issue
-from mel.reports.service import ImportResult
+from mel.reports.service import ImportResult, ProgressCallback
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, float], None]
 _CONTEXT = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 _GRACE_SECONDS = 5
 CRASH_ENV = "MEL_TEST_CRASH_AT"
@@ -112,7 +110,11 @@ def _child(conn: Connection, settings: Settings, request: ImportRequest) -> None
 
 
 def run_isolated(
-    settings: Settings, request: ImportRequest, progress: Progress | None = None, *, start_method: str | None = None
+    settings: Settings,
+    request: ImportRequest,
+    progress: ProgressCallback | None = None,
+    *,
+    start_method: str | None = None,
 ) -> ImportResult:
     """``import_workbook`` in a limited worker process; a crash or a limit becomes a rejection.
 

@@ -21,18 +21,10 @@ from mel.core.i18n import in_language
 from mel.core.periods import parse_quarter
 from mel.reports.models import Measurement
 from mel.results.counting import Scope
-from mel.results.figures import (
-    CHANGE_UNITS,
-    baseline_span,
-    change_of,
-    fold,
-    latest_quarter,
-    measures,
-    quarter_of_date,
-    round1,
-    span_ending,
-    target_for,
-)
+from mel.results.figure_change import CHANGE_UNITS, change_of
+from mel.results.figure_periods import baseline_span, latest_quarter, quarter_of_date, span_ending
+from mel.results.figure_targets import target_for
+from mel.results.figures import fold, measures, round1
 from mel.results.series import TOTAL, grouped, index
 
 TRENDS = ("improved", "worsened", "unchanged", "n/a")

@@ -12,11 +12,7 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.models import PILLARS, ContextEvent, Partnership
 from mel.core.audit import Actor, record
-
-
-def N_(message: str) -> str:
-    """Mark a message for translation; the page translates it when it shows the error."""
-    return message
+from mel.core.i18n import N_
 
 
 class ContextEventError(ValueError):

@@ -13,10 +13,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, literal, select, true
 
+from mel.catalog.combinations import TOTAL_KEY
 from mel.catalog.models import Combination, Indicator
 from mel.reports.models import Submission, Value
-
-TOTAL_KEY = ""
 
 
 @dataclass(frozen=True)

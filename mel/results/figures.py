@@ -1,6 +1,7 @@
 """Figures: the one engine behind every number a page, export or chart shows about an indicator.
 
-DESIGN.md, "Figures", names the measures; this module is their only implementation:
+DESIGN.md, "Figures", names the measures; this module and its ``figure_*`` siblings are their only
+implementation:
 
 * ``fold`` turns the counted values of one bucket (a quarter, a fiscal year, the life of the
   partnership) into the ``actual``: sums add up, ``latest`` takes each partner's most recent value
@@ -10,7 +11,10 @@ DESIGN.md, "Figures", names the measures; this module is their only implementati
   year's tests, or the latest survey), never averages;
 * ``measures`` gives ``pct_of_target``, ``progress_pct``, ``expected_pct``, ``status`` and
   ``deviation`` for an actual against its target and baseline;
-* ``change_of`` gives a comparison's ``change``, ``percent_change``, ``trend`` and ``achieved``.
+* ``change_of`` (``mel.results.figure_change``) gives a comparison's ``change``, ``percent_change``,
+  ``trend`` and ``achieved``;
+* ``target_for`` (``mel.results.figure_targets``) gives the target in force for a bucket, and
+  ``mel.results.figure_periods`` the quarters a figure covers.
 
 Views (dashboard, indicator page, IPTT, comparison, exports, IATI) call these and compute none of
 them themselves, so that one name always means one formula.
@@ -18,8 +22,6 @@ them themselves, so that one name always means one formula.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -28,8 +30,6 @@ from operator import attrgetter
 from typing import Protocol
 
 from mel.catalog.models import Indicator
-from mel.catalog.targets import originals, targets_at
-from mel.core.periods import quarter_of, quarters
 
 ON_TRACK = 0.9
 """On track: at least 90 % of the progress expected by now."""
@@ -328,144 +328,3 @@ def measures(
         status=status_of(indicator, actual, baseline, path),
         deviation=deviation(pct_of_target(indicator, actual, target)),
     )
-
-
-# -- targets ---------------------------------------------------------------------------------
-
-
-def target_for(
-    indicator: Indicator,
-    key: str,
-    periods: Collection[str] = (),
-    *,
-    at: str | None = None,
-    partner_id: int | None = None,
-    category_id: int | None = None,
-) -> float | None:
-    """The target in force for a bucket: ``key`` '' (life of partnership), 'FY2021' or '2021Q3', as
-    revised by ``at`` (default: the bucket's last quarter; a revision applies from its quarter on).
-    A fiscal year without its own target adds up its quarters' (sum indicators)."""
-    when = at or (max(periods) if periods else None)
-    found = targets_at(indicator, when, partner_id=partner_id, category_id=category_id)
-    if key in found:
-        return found[key]
-    if key and indicator.aggregation == "sum":
-        parts = [found[p] for p in periods if p in found and p != key]
-        return sum(parts) if parts else None
-    return None
-
-
-def original_target(
-    indicator: Indicator, key: str, *, partner_id: int | None = None, category_id: int | None = None
-) -> float | None:
-    """The original target of a bucket when it has been revised since (else None)."""
-    return originals(indicator, partner_id=partner_id, category_id=category_id).get(key)
-
-
-# -- time ------------------------------------------------------------------------------------
-
-
-def latest_quarter(cells: Iterable[Counted]) -> str | None:
-    """Where a whole-range figure of an indicator stands: its most recent reported quarter.
-
-    A partner whose own latest value is more than four quarters older is not carried to it.
-    """
-    return max((c.period for c in cells), default=None)
-
-
-def span_ending(end: str, length: int, first: str | None = None) -> list[str]:
-    """The ``length`` quarters ending with ``end`` (not before ``first``)."""
-    year, q = int(end[:4]), int(end[5])
-    index = year * 4 + (q - 1) - (length - 1)
-    start = f"{index // 4}Q{index % 4 + 1}"
-    if first and start < first:
-        start = first
-    return list(quarters(start, end))
-
-
-def baseline_span(indicator: Indicator, date: str | None) -> int | None:
-    """Quarters a flow indicator's baseline covers: the catalog's, else a year when dated by year."""
-    if indicator.aggregation != "sum":
-        return None
-    if indicator.baseline_quarters:
-        return indicator.baseline_quarters
-    if date and len(date) == 4 and date.isdigit():
-        return 4
-    if date and len(date) >= 7:  # a dated baseline of a flow counts the year up to that date
-        return 4
-    return None
-
-
-def quarter_of_date(date: str) -> str | None:
-    """The quarter a measurement's date falls in (a year: its last quarter)."""
-    try:
-        if len(date) == 4:
-            return f"{int(date)}Q4"
-        return quarter_of(dt.date.fromisoformat(date[:10]))
-    except ValueError:
-        return None
-
-
-# -- comparisons -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Change:
-    change: float | None
-    change_unit: str
-    percent_change: float | None
-    trend: str | None
-    achieved: bool | None  # yes/no indicators: the endline reads achieved or not
-
-
-CHANGE_UNITS = {"count": "count", "percent": "percentage_points", "yes_no": "yes_no", "stage": "count"}
-"""A stage change counts the levels moved: ``count``, one of the export contract's three change units
-(the row's ``unit`` says ``stage``)."""
-
-
-def change_of(
-    indicator: Indicator,
-    baseline: float | None,
-    endline: float | None,
-    *,
-    comparable: bool = True,
-    margins: Iterable[float | None] = (),
-) -> Change:
-    """``change`` (percentage points for percents), ``percent_change`` (counts only) and ``trend``.
-
-    The trend is ``not_comparable`` when either end is flagged so (the change is still given),
-    ``within_margin`` when the surveys' stated margins of error (combined as √(m₁² + m₂²)) cover
-    the change, else improved / worsened / unchanged by the direction. A yes/no indicator has no
-    change: it reads achieved or not.
-    """
-    unit = CHANGE_UNITS[indicator.unit]
-    if indicator.unit == "yes_no":
-        achieved = None if endline is None else (endline >= 1) == (indicator.direction != "decrease")
-        trend = _trend(indicator.direction, None if endline is None or baseline is None else endline - baseline)
-        if not comparable and trend not in (None, "n/a"):
-            trend = "not_comparable"
-        return Change(None, unit, None, trend, achieved)
-    change = clean(endline - baseline) if endline is not None and baseline is not None else None
-    if indicator.unit == "stage":  # stages moved up (+) or down (−); never a percent change
-        trend = _trend(indicator.direction, change)
-        return Change(change, unit, None, "not_comparable" if not comparable and trend else trend, None)
-    percent = round1(change / baseline * 100) if indicator.unit == "count" and change is not None and baseline else None
-    trend = _trend(indicator.direction, change)
-    stated = [m for m in margins if m is not None]
-    if trend not in (None, "n/a"):
-        if not comparable:
-            trend = "not_comparable"
-        elif stated and change is not None and abs(change) <= math.sqrt(sum(m * m for m in stated)):
-            trend = "within_margin"
-    return Change(change, unit, percent, trend, None)
-
-
-def _trend(direction: str, change: float | None) -> str | None:
-    if direction == "none":
-        return "n/a"
-    if change is None:
-        return None
-    if change == 0:
-        return "unchanged"
-    better = change > 0 if direction == "increase" else change < 0
-    return "improved" if better else "worsened"

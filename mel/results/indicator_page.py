@@ -18,7 +18,9 @@ from mel.catalog.models import Combination, ContextEvent, Dimension, Indicator, 
 from mel.core.periods import fiscal_label, quarter_of
 from mel.reports.models import Submission, Value
 from mel.results.counting import Scope, submission_filter
-from mel.results.figures import Folded, fold, latest_quarter, target_for
+from mel.results.figure_periods import latest_quarter
+from mel.results.figure_targets import target_for
+from mel.results.figures import Folded, fold
 from mel.results.progress import Timeline, expected
 from mel.results.series import TOTAL, Cell, grouped
 

@@ -23,18 +23,9 @@ from mel.catalog.models import Category, Combination, Indicator, Partnership
 from mel.core.periods import fiscal, quarter_of, quarters
 from mel.reports.models import Submission, Value
 from mel.results.counting import Scope, submission_filter
-from mel.results.figures import (
-    Folded,
-    Rule,
-    deviation,
-    empty,
-    fold,
-    latest_quarter,
-    original_target,
-    pct_of,
-    rule_of,
-    target_for,
-)
+from mel.results.figure_periods import latest_quarter
+from mel.results.figure_targets import original_target, target_for
+from mel.results.figures import Folded, Rule, deviation, empty, fold, pct_of, rule_of
 from mel.results.progress import baseline_measurements, latest_measurements
 from mel.results.series import TOTAL, Cell, grouped
 

@@ -19,12 +19,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from mel.catalog.combinations import TOTAL_KEY
 from mel.catalog.models import Combination, Dimension, Indicator, Partner, Partnership, Result
 from mel.catalog.targets import targets_at
 from mel.core.periods import fiscal, quarter_end, quarter_of, quarters
 from mel.reports.models import Measurement
-from mel.results.counting import TOTAL_KEY, Scope
-from mel.results.figures import BEHIND, ON_TRACK, fold, latest_quarter, measures, target_for, whole
+from mel.results.counting import Scope
+from mel.results.figure_periods import latest_quarter
+from mel.results.figure_targets import target_for
+from mel.results.figures import BEHIND, ON_TRACK, fold, measures, whole
 from mel.results.series import Cell, partner_cells
 
 __all__ = ["BEHIND", "ON_TRACK"]

@@ -17,7 +17,8 @@ from mel.catalog.stages import Level, Scale
 from mel.results.counting import Scope
 from mel.results.disclosure import Viewer
 from mel.results.disclosure.indicator import disclose_breakdown
-from mel.results.figures import fold, latest_quarter
+from mel.results.figure_periods import latest_quarter
+from mel.results.figures import fold
 from mel.results.indicator_page import Breakdown, breakdown
 from mel.results.series import TOTAL, grouped
 

@@ -16,13 +16,7 @@ from grandalf.graphs import Edge, Graph, Vertex
 from grandalf.layouts import SugiyamaLayout
 
 from mel.catalog.models import Result
-from mel.core.i18n import t
-
-
-def N_(message: str) -> str:
-    """Marks a message for translation; ``t`` translates it when the diagram is laid out."""
-    return message
-
+from mel.core.i18n import N_, t
 
 # Drawn at its own size (never scaled down): seven outputs side by side fit a 1366 px screen, and no
 # text is smaller than 11 px. Widths are estimated from the characters (about 6 px each at 11 px,

@@ -15,17 +15,12 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from mel.catalog.models import PILLARS, Category, Dimension, Partner
-from mel.core.i18n import t
+from mel.core.i18n import N_, t
 from mel.core.periods import quarters
 from mel.reports.models import Submission, TrainingAttendance, TrainingEvent
 from mel.results.training_filters import AnySelect, TrainingFilter, _rows_from
 
 Column = ColumnElement[Any] | InstrumentedAttribute[Any]
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction; it is translated with ``t`` where it is shown."""
-    return message
 
 
 SPLIT_DIMENSIONS: Final = ("sex", "age")

@@ -16,18 +16,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mel.core.i18n import t
+from mel.core.i18n import N_, t
 from mel.web.render import render
 from mel.web.sessions import SECURITY_HEADERS
 
 log = logging.getLogger("mel.errors")
 
 API_PREFIX = "/api/"
-
-
-def N_(message: str) -> str:
-    """Marks a route's ``HTTPException`` detail for translation; ``_detail`` translates it when shown."""
-    return message
 
 
 ROUTE_DETAILS = (N_("An explanation is required."),)

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mel.auth.service import hash_token
+from mel.auth.login_sessions import hash_token
 from mel.core.i18n import pick_language, t
 from mel.core.settings import Settings
 from mel.web.sessions import API_PREFIX, CSRF_HEADER, PRE_SESSION_COOKIE, SAFE_METHODS, csrf_token_for, session_token

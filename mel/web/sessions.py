@@ -20,7 +20,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mel.auth.identity import CurrentUser
-from mel.auth.service import current_user, hash_token
+from mel.auth.login_sessions import current_user, hash_token
 from mel.core.audit import Actor
 from mel.core.i18n import t
 from mel.core.settings import Settings

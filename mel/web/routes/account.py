@@ -1,4 +1,4 @@
-"""Login, logout and the account page: parse the form, call ``mel.auth.service``, render."""
+"""Login, logout and the account page: parse the form, call ``mel.auth`` (sessions, accounts), render."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mel.auth.identity import CurrentUser
-from mel.auth.service import AccountError, change_password, end_session, login, set_language
+from mel.auth.login_sessions import end_session, login
+from mel.auth.service import AccountError, change_password, set_language
 from mel.catalog.queries import organization_of
 from mel.core.db import transaction
 from mel.core.i18n import t
