@@ -20,8 +20,9 @@ from mel.catalog.models import Indicator, Partnership
 from mel.catalog.stages import Scale
 from mel.core.db import transaction
 from mel.core.settings import Settings
+from mel.reports.import_result import ImportResult
 from mel.reports.models import Submission, TrainingAttendance, TrainingFollowUp
-from mel.reports.service import ImportResult, import_workbook
+from mel.reports.service import import_workbook
 from mel.results.counting import Scope
 from mel.results.figures import change_of, measures
 from mel.results.followup import followup_rates

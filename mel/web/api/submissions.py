@@ -25,11 +25,15 @@ from mel.core.db import transaction
 from mel.core.i18n import t
 from mel.core.periods import fiscal_label
 from mel.core.settings import Settings
-from mel.reports import jobs, queries
 from mel.reports.files import safe_filename
+from mel.reports.history import reviews_of
+from mel.reports.job_dispatcher import dispatcher
+from mel.reports.job_queue import enqueue_import
+from mel.reports.job_results import job_detail, job_view
 from mel.reports.json_report import JsonImport, ReportIn, import_json_report, invalid_json
 from mel.reports.models import Submission
-from mel.reports.queries import reviews_of
+from mel.reports.submission_view import submission_counts, submission_header
+from mel.reports.upload_choices import upload_partner_choices
 from mel.web.api.auth import ApiError, ApiPartnerOrStaff, ApiSubmitter, lang_of, not_found
 from mel.web.api.http import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, json_answer, keyset_page, listing
 from mel.web.deps import SessionDep
@@ -109,7 +113,7 @@ def submissions(
 @router.get("/submissions/{submission_id}", name="api_submission")
 def submission(request: Request, session: SessionDep, user: ApiPartnerOrStaff, submission_id: int) -> Response:
     """One version with its reviews, and every version of the same partner and quarter."""
-    header = queries.submission_header(session, submission_id, user)
+    header = submission_header(session, submission_id, user)
     if header is None:
         raise not_found(request)
     rows = session.execute(
@@ -126,7 +130,7 @@ def submission(request: Request, session: SessionDep, user: ApiPartnerOrStaff, s
             {"action": r.action, "comment": r.comment, "at": r.at.isoformat() + "Z"} for r in reviews.get(v["id"], [])
         ]
     body = dict(next(v for v in versions if v["id"] == submission_id))
-    values, trainings = queries.submission_counts(session, submission_id)
+    values, trainings = submission_counts(session, submission_id)
     body.update(
         values=values,
         trainings=trainings,
@@ -150,7 +154,7 @@ def _import_status(body: dict[str, Any]) -> int:
 def _reporting_partner(request: Request, user: CurrentUser, code: str) -> str:
     """The partner named for a workbook: one this account may report for (else 404, as on the pages)."""
     with request.app.state.sessionmaker() as session:
-        choices = queries.reporting_partners(session, user)
+        choices = upload_partner_choices(session, user)
     chosen = next((c for c in choices if c.code == code), None)
     if chosen is None:
         raise not_found(request)
@@ -199,7 +203,7 @@ async def report_upload(
     data = await upload.read()
     actor = actor_of(request, user)
     with transaction(request.app.state.sessionmaker) as session:
-        job_id = jobs.enqueue_import(
+        job_id = enqueue_import(
             session=session,
             data=data,
             filename=safe_filename(upload.filename or "upload.xlsx"),
@@ -210,7 +214,7 @@ async def report_upload(
             reason=reason.strip() or None if isinstance(reason, str) else None,
             detail=True,
         )
-    jobs.dispatcher(request.app).poke()
+    dispatcher(request.app).poke()
     deadline = time.monotonic() + min(wait, settings.import_timeout_seconds + 30)
     while True:
         answer = await run_in_threadpool(_job_answer, request, job_id, user)
@@ -221,8 +225,8 @@ async def report_upload(
 
 def _job_answer(request: Request, job_id: str, user: CurrentUser) -> Response:
     with request.app.state.sessionmaker() as session:
-        view = jobs.job_view(session, job_id, user.id)
-        raw = jobs.job_detail(session, job_id) if view is not None and view.done else None
+        view = job_view(session, job_id, user.id)
+        raw = job_detail(session, job_id) if view is not None and view.done else None
     if view is None:
         raise not_found(request)
     if not view.done:
