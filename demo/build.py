@@ -54,7 +54,7 @@ class DemoSummary:
         return self.imported == 0 and self.duplicates > 0
 
 
-def reporting_partners(session: Session, partnership: str = PARTNERSHIP) -> list[str]:
+def demo_partner_codes(session: Session, partnership: str = PARTNERSHIP) -> list[str]:
     """Codes of the partners that have indicators assigned, in catalog order."""
     rows = session.execute(
         select(Partner.code, Partner.id)
@@ -82,7 +82,7 @@ def build_demo(
     started = time.perf_counter()
     summary = DemoSummary()
     with session_factory() as session:
-        summary.partners = reporting_partners(session)
+        summary.partners = demo_partner_codes(session)
         specs = {
             code: partner_spec(
                 session, partner_code=code, period=PERIODS[0], lang="es" if code in SPANISH_PARTNERS else "en"

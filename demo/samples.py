@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from demo.build import reporting_partners
+from demo.build import demo_partner_codes
 from demo.history import quarterly_report
 from demo.measurements import baseline, endline, midline
 from demo.quarter_context import SPANISH_PARTNERS, Context
@@ -106,7 +106,7 @@ def write_samples(session: Session, out: Path) -> list[str]:
     """Write every sample into ``out``; their file names."""
     written = []
     rng = random.Random(7)
-    for code in reporting_partners(session):
+    for code in demo_partner_codes(session):
         lang = "es" if code in SPANISH_PARTNERS else "en"
         spec = partner_spec(session, partner_code=code, period=PERIOD, lang=lang)
         report, _ = quarterly_report(Context(code, PERIOD, lang, rng), spec.indicators)

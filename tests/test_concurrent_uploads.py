@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mel.core.audit import Actor
 from mel.core.settings import Settings
-from mel.reports.service import ImportResult, import_workbook
+from mel.reports.import_result import ImportResult
+from mel.reports.service import import_workbook
 from mel.workbooks.report_writer import IndicatorRow, Report, write_report
 from mel.workbooks.spec import partner_spec
 

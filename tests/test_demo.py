@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from demo.build import build_demo, reporting_partners
+from demo.build import build_demo, demo_partner_codes
 from demo.history import CORRECTED, MISMATCH, PENDING
 from demo.quarter_context import PERIODS
 from mel.cli import app
@@ -26,7 +26,7 @@ def test_demo_history(
     assert summary.imported == summary.approved + summary.returned + summary.pending
     assert summary.pending == len(PENDING)
     with session_factory() as session:
-        partners = reporting_partners(session)
+        partners = demo_partner_codes(session)
         assert len(partners) >= 5
         _every_quarter_reported(session, partners)
         _corrections_and_reviews(session)

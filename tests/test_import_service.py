@@ -19,15 +19,10 @@ from mel.core.db import transaction
 from mel.core.settings import Settings
 from mel.reports import storage
 from mel.reports.files import stored_path
+from mel.reports.import_result import ImportResult
 from mel.reports.parse_results import Issue
-from mel.reports.service import (
-    ImportResult,
-    ReviewError,
-    import_parsed,
-    review_submission,
-    submission_diff,
-    submission_history,
-)
+from mel.reports.review import ReviewError, review_submission, submission_diff, submission_history
+from mel.reports.service import import_parsed
 from tests.import_factory import parsed_measurements, parsed_report, training
 
 ACTOR = Actor("tester")

@@ -13,7 +13,8 @@ from mel.core.db import transaction
 from mel.core.paths import IMPORTS_DIR
 from mel.core.settings import Settings
 from mel.reports.files import stored_path
-from mel.reports.service import ImportResult, import_workbook
+from mel.reports.import_result import ImportResult
+from mel.reports.service import import_workbook
 from mel.workbooks.template import HEADER_ROW
 
 SAMPLE = IMPORTS_DIR / "ilo-2021Q3.xlsx"

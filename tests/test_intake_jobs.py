@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 
 from mel.auth.models import User
 from mel.core.audit import Actor
-from mel.core.db import transaction
+from mel.core.db import transaction, utcnow
 from mel.core.settings import Settings
-from mel.reports import jobs
+from mel.reports.import_result import ImportResult
+from mel.reports.job_dispatcher import dispatcher
 from mel.reports.job_models import ImportJob
+from mel.reports.job_queue import claim_next, complete_job, enqueue_import
 from mel.reports.models import Submission
 from mel.web.app import create_app
 from tests.test_report_pages import GOOD, HX, finish, upload, workbook
@@ -60,7 +62,7 @@ def test_a_job_started_on_one_worker_is_seen_from_another(
         assert queued.select_one(".job-running")["data-stage"] == "queued"  # type: ignore[index]
         assert queued.select_one(".queue")["data-ahead"] == "0"  # type: ignore[index]
         first.state.settings.max_concurrent_imports = 2  # now the first worker takes it...
-        jobs.dispatcher(first).poke()
+        dispatcher(first).poke()
         page = finish(two, two.get(f"/reports/jobs/{job_id}", headers=HX))  # ...and the second shows it
         assert page.select_one(".import-result")["data-status"] == "accepted"  # type: ignore[index]
     stored = session.scalars(select(Submission.version)).all()
@@ -84,7 +86,7 @@ def test_a_restart_fails_interrupted_jobs_and_runs_queued_ones(
     user = _user_id(session, "partner-ilo@example.org")
     actor = Actor("partner-ilo@example.org", user, "198.51.100.7", role="partner")
     with transaction(app.state.sessionmaker) as tx:
-        interrupted = jobs.enqueue_import(
+        interrupted = enqueue_import(
             session=tx,
             data=workbook(session, "ilo", GOOD),
             filename="a.xlsx",
@@ -98,9 +100,9 @@ def test_a_restart_fails_interrupted_jobs_and_runs_queued_ones(
         tx.execute(
             ImportJob.__table__.update()
             .where(ImportJob.id == interrupted)
-            .values(state="checking", owner=f"{socket.gethostname()}:{_dead_pid()}", heartbeat_at=jobs.utcnow())
+            .values(state="checking", owner=f"{socket.gethostname()}:{_dead_pid()}", heartbeat_at=utcnow())
         )
-        waiting = jobs.enqueue_import(
+        waiting = enqueue_import(
             session=tx,
             data=workbook(session, "ilo", GOOD),
             filename="b.xlsx",
@@ -132,7 +134,7 @@ def test_imports_beyond_the_limit_wait_in_the_queue(client: TestClient, login_as
     factory = client.app.state.sessionmaker  # type: ignore[attr-defined]
     actor = Actor("officer@example.org", None, None, role="officer")
     with transaction(factory) as tx:  # another server is busy with a long import
-        busy = jobs.enqueue_import(
+        busy = enqueue_import(
             session=tx,
             data=b"x",
             filename="big.xlsx",
@@ -142,7 +144,7 @@ def test_imports_beyond_the_limit_wait_in_the_queue(client: TestClient, login_as
             lang="en",
             reason=None,
         )
-        assert jobs.claim_next(session=tx, owner="elsewhere:1", limit=1) == busy
+        assert claim_next(session=tx, owner="elsewhere:1", limit=1) == busy
     response = upload(client, workbook(session, "ilo", GOOD))
     job_id = _job_id(response)
     time.sleep(1.5)  # the dispatcher had time: still queued, and the page says so
@@ -150,8 +152,8 @@ def test_imports_beyond_the_limit_wait_in_the_queue(client: TestClient, login_as
     assert page.select_one(".job-running")["data-stage"] == "queued"  # type: ignore[index]
     assert page.select_one(".queue") is not None
     with transaction(factory) as tx:
-        assert jobs.claim_next(session=tx, owner="elsewhere:1", limit=1) is None  # the limit holds for claims
-        jobs.complete_job(session=tx, job_id=busy, result=jobs.ImportResult("rejected"))
+        assert claim_next(session=tx, owner="elsewhere:1", limit=1) is None  # the limit holds for claims
+        complete_job(session=tx, job_id=busy, result=ImportResult("rejected"))
     page = finish(client, client.get(f"/reports/jobs/{job_id}", headers=HX))
     assert page.select_one(".import-result")["data-status"] == "accepted"  # type: ignore[index]
 
@@ -160,7 +162,7 @@ def test_claims_never_exceed_the_limit(session_factory: Any) -> None:
     actor = Actor("cli")
     with transaction(session_factory) as tx:
         queued = [
-            jobs.enqueue_import(
+            enqueue_import(
                 session=tx,
                 data=b"x",
                 filename=f"{n}.xlsx",
@@ -175,5 +177,5 @@ def test_claims_never_exceed_the_limit(session_factory: Any) -> None:
     claimed = []
     for owner in ("a:1", "b:2", "c:3"):
         with transaction(session_factory) as tx:
-            claimed.append(jobs.claim_next(session=tx, owner=owner, limit=2))
+            claimed.append(claim_next(session=tx, owner=owner, limit=2))
     assert claimed == [queued[0], queued[1], None]  # oldest first, and never more than two at once

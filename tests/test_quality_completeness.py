@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Indicator, Partner, Partnership, indicator_partner
-from mel.quality.completeness import reporting_grid, reporting_partners
+from mel.quality.completeness import expected_reporters, reporting_grid
 from tests.value_factory import add_submission
 
 
@@ -69,9 +69,9 @@ def test_grid_states_and_completeness(session: Session) -> None:
     assert grid.late == 2  # received late (2018Q2) and not received (2018Q3); 2018Q4 arrived on time
 
 
-def test_reporting_partners_are_those_with_indicators(session: Session) -> None:
+def test_expected_reporters_are_those_with_indicators(session: Session) -> None:
     partnership = _partnership(session)
-    codes = [p.code for p in reporting_partners(session, partnership.id)]
+    codes = [p.code for p in expected_reporters(session, partnership.id)]
     expected = session.scalars(
         select(Partner.code).where(
             Partner.partnership_id == partnership.id, Partner.id.in_(select(indicator_partner.c.partner_id))

@@ -21,16 +21,16 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from mel.auth.models import User
+from mel.catalog.calendar import last_ended_quarter
 from mel.catalog.models import Indicator, Partner, Partnership
 from mel.core.audit import Actor, AuditEntry
 from mel.core.db import transaction
 from mel.core.periods import quarter_of
-from mel.reports import jobs
 from mel.reports.files import stored_path
+from mel.reports.import_result import ImportResult
 from mel.reports.job_models import ImportJob
+from mel.reports.job_queue import claim_next, complete_job, enqueue_import, report_progress, this_process
 from mel.reports.models import Submission, Value
-from mel.reports.queries import last_ended_quarter
-from mel.reports.service import ImportResult
 from mel.workbooks.report_writer import IndicatorRow, Report, write_report
 from mel.workbooks.spec import partner_spec
 from tests.value_factory import add_submission
@@ -254,7 +254,7 @@ def test_progress_is_polled_until_the_result(client: TestClient, login_as: Login
     factory = client.app.state.sessionmaker  # type: ignore[attr-defined]
     actor = Actor("partner-ilo@example.org", user_id, "testclient", role="partner")
     with transaction(factory) as tx:  # a job some server process is running: no dispatcher here
-        job_id = jobs.enqueue_import(
+        job_id = enqueue_import(
             session=tx,
             data=b"x",
             filename="big.xlsx",
@@ -264,8 +264,8 @@ def test_progress_is_polled_until_the_result(client: TestClient, login_as: Login
             lang="en",
             reason=None,
         )
-        assert jobs.claim_next(session=tx, owner=jobs.this_process(), limit=2) == job_id
-        jobs.report_progress(session=tx, job_id=job_id, stage="checking", fraction=0.5)
+        assert claim_next(session=tx, owner=this_process(), limit=2) == job_id
+        report_progress(session=tx, job_id=job_id, stage="checking", fraction=0.5)
     fragment = soup(client.get(f"/reports/jobs/{job_id}", headers=HX).text)
     running = fragment.select_one(".job-running")
     assert running is not None and running["data-stage"] == "checking"
@@ -279,7 +279,7 @@ def test_progress_is_polled_until_the_result(client: TestClient, login_as: Login
     assert soup(other.text).select_one(".job-gone") is not None and soup(other.text).select_one(".job-running") is None
     login_as(client, "partner", partner="ilo")
     with transaction(factory) as tx:
-        jobs.complete_job(session=tx, job_id=job_id, result=ImportResult("rejected", errors=[]))
+        complete_job(session=tx, job_id=job_id, result=ImportResult("rejected", errors=[]))
     done = soup(client.get(f"/reports/jobs/{job_id}", headers=HX).text)
     assert done.select_one(".job-running") is None
     assert done.select_one(".import-result")["data-status"] == "rejected"  # type: ignore[index]

@@ -21,8 +21,9 @@ from mel.catalog.stages import Scale
 from mel.core.db import transaction
 from mel.core.settings import Settings
 from mel.quality.training_consistency import training_consistency
+from mel.reports.import_result import ImportResult
 from mel.reports.models import Submission, TrainingAttendance, TrainingFollowUp
-from mel.reports.service import ImportResult, import_workbook
+from mel.reports.service import import_workbook
 from mel.results.counting import Scope
 from mel.results.figure_change import change_of
 from mel.results.figures import measures

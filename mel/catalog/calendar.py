@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from mel.core.periods import quarter_end, quarter_of, quarters, split
+from mel.core.periods import quarter_end, quarter_of, quarter_start, quarters, split
 
 FREQUENCIES = ("quarterly", "semiannual", "annual")
 TIMELINESS = ("on_time", "late", "missing", "pending")
@@ -104,6 +104,12 @@ def days_late(received: dt.date | None, due: dt.date, today: dt.date) -> int:
     return max(0, ((received or today) - due).days)
 
 
+def last_ended_quarter(today: dt.date) -> str:
+    """The last quarter that has ended by ``today``: the one a partner reports on now."""
+    return quarter_of(quarter_start(quarter_of(today)) - dt.timedelta(days=1))
+
+
 def ended(periods: Iterable[str], today: dt.date) -> list[str]:
     """The quarters that have ended by ``today``: a quarter under way owes no report yet."""
-    return [q for q in periods if quarter_end(q) < today]
+    last = last_ended_quarter(today)
+    return [q for q in periods if q <= last]

@@ -25,8 +25,8 @@ from mel.core.db import make_engine
 from mel.core.i18n import LANGUAGES, t
 from mel.core.periods import parse_quarter
 from mel.core.settings import Settings
+from mel.reports.import_result import ImportResult
 from mel.reports.parse_results import Issue
-from mel.reports.service import ImportResult
 from mel.reports.worker import ImportRequest, run_isolated
 
 STAGES = ("reading", "checking", "storing")

@@ -81,7 +81,7 @@ class Grid:
         return [self.cells[(partner_id, period)] for period in self.periods]
 
 
-def reporting_partners(session: Session, partnership_id: int) -> list[Partner]:
+def expected_reporters(session: Session, partnership_id: int) -> list[Partner]:
     """Partners that have at least one assigned indicator: they owe reports (``mel.catalog.calendar``)."""
     assigned = select(indicator_partner.c.partner_id).distinct()
     return list(
@@ -107,7 +107,7 @@ def reporting_grid(
     Grouped queries (arrivals, current version, reported indicators and breakdowns) whatever the
     history's length.
     """
-    partners = reporting_partners(session, partnership.id)
+    partners = expected_reporters(session, partnership.id)
     if partner_ids is not None:
         partners = [p for p in partners if p.id in partner_ids]
     owed = owed_reports(session, partnership, partners, today=today, due_days=due_days)

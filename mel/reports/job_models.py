@@ -10,6 +10,11 @@ from sqlalchemy.sql.expression import false
 
 from mel.core.db import Base, utcnow
 
+STAGES = ("reading", "checking", "storing")
+"""The stages of a running job, in order: each is a third of the way on its page."""
+RUNNING = STAGES
+FINISHED = ("done", "failed")
+
 
 class ImportJob(Base):
     """An upload waiting for, going through, or back from an import worker.

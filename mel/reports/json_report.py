@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from mel.core.audit import Actor
 from mel.core.i18n import LANGUAGES, t
 from mel.core.settings import Settings
+from mel.reports.import_result import ImportResult
 from mel.reports.parse import parse_workbook
 from mel.reports.parse_results import Issue
-from mel.reports.service import ImportResult, import_parsed
+from mel.reports.service import import_parsed
 from mel.workbooks.book import Sheet, Workbook, cell_name
 
 JSON_SHEET = "json"

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from mel.auth import models as _users  # noqa: F401  # the user table the foreign keys below point to
 from mel.catalog.models import PILLARS
 from mel.core.db import Base, BigId, in_list, utcnow
 

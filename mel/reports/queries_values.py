@@ -21,6 +21,7 @@ from mel.catalog.models import Indicator, Partner
 from mel.core.audit import Actor, record
 from mel.core.db import utcnow
 from mel.core.i18n import in_language
+from mel.reports.display_names import combination_labels
 from mel.reports.models import Submission, Value
 from mel.reports.review import ReviewError, prime_of
 from mel.reports.review_models import ValueQuery, ValueQueryMessage
@@ -239,8 +240,6 @@ def list_queries(
 ) -> list[QueryView]:
     """The queries of these partners' quarters (``periods``, or every quarter up to ``up_to``), each
     with its thread, oldest first."""
-    from mel.reports.queries import combination_labels
-
     who = aliased(User)
     query = (
         select(

@@ -8,8 +8,6 @@ SHA-256 only when the import is stored; a file with personal data is never kept.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
@@ -18,83 +16,18 @@ from mel.core.i18n import t
 from mel.core.settings import Settings
 from mel.reports import storage
 from mel.reports.files import keep_file, safe_filename, sha256_of
+from mel.reports.import_refusals import may_import_measurements, refuse_measurements, refuse_report
+from mel.reports.import_result import ImportResult
 from mel.reports.import_warnings import quality_warnings
 from mel.reports.intake_messages import external_links_warning, macros_message, too_large_issue
 from mel.reports.parse import parse_workbook
-from mel.reports.parse_results import (
-    Issue,
-    Kind,
-    ParsedFollowUp,
-    ParsedMeasurement,
-    ParsedNarrative,
-    ParsedTraining,
-    ParsedValue,
-    ParsedWorkbook,
-)
-from mel.reports.review import ReviewError, review_submission, submission_diff, submission_history
+from mel.reports.parse_results import Issue, Kind, ParsedWorkbook
 from mel.workbooks.book import WorkbookError
 from mel.workbooks.reader import read_workbook
 from mel.workbooks.sanitize import strip_external_links
 
-__all__ = [
-    "ImportResult",
-    "ReviewError",
-    "import_parsed",
-    "import_workbook",
-    "review_submission",
-    "submission_diff",
-    "submission_history",
-]
-
-Status = Literal["accepted", "rejected", "duplicate"]
 ProgressCallback = Callable[[str, float], None]
 """Told each stage of an import and the fraction done (0 to 1), for a progress bar."""
-
-
-@dataclass
-class ImportResult:
-    """What an import did, and what ``mel import --json`` prints."""
-
-    status: Status
-    kind: Kind = "quarterly_report"
-    partner: str | None = None
-    period: str | None = None
-    version: int | None = None
-    submission_id: int | None = None
-    partner_name: str | None = None
-    """For the upload page only (not part of the ``--json`` contract)."""
-    batch_id: int | None = None
-    sha256: str | None = None
-    dry_run: bool = False
-    errors: list[Issue] = field(default_factory=list)
-    warnings: list[Issue] = field(default_factory=list)
-    infos: list[Issue] = field(default_factory=list)
-    values: list[ParsedValue] = field(default_factory=list)
-    trainings: list[ParsedTraining] = field(default_factory=list)
-    narrative: list[ParsedNarrative] = field(default_factory=list)
-    measurements: list[ParsedMeasurement] = field(default_factory=list)
-    followups: list[ParsedFollowUp] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "kind": self.kind,
-            "partner": self.partner,
-            "period": self.period,
-            "version": self.version,
-            "errors": [e.as_json() for e in self.errors],
-            "warnings": [w.as_json() for w in self.warnings],
-            "values": [v.as_json() for v in self.values],
-            "trainings": [tr.as_json() for tr in self.trainings],
-            "narrative": [n.as_json() for n in self.narrative],
-            "measurements": [m.as_json() for m in self.measurements],
-            "followups": [f.as_json() for f in self.followups],
-            "infos": [i.as_json() for i in self.infos],
-            "submission_id": self.submission_id,
-            "measurement_batch_id": self.batch_id,
-            "sha256": self.sha256,
-            "dry_run": self.dry_run,
-        }
 
 
 def _noop(_stage: str, _fraction: float) -> None:
@@ -135,7 +68,7 @@ def import_workbook(
         report("reading", 1.0)
         if existing.kind == "measurements" and not may_import_measurements(actor):
             refused = ImportResult("rejected", kind="measurements", sha256=sha, dry_run=dry_run)
-            return _refuse_measurements(session, refused, actor=actor, filename=filename, lang=lang)
+            return refuse_measurements(session, refused, actor=actor, filename=filename, lang=lang)
         return _duplicate(existing, sha, lang, dry_run)
     try:
         workbook = read_workbook(
@@ -199,9 +132,9 @@ def import_parsed(
     )
     reason = (reason or "").strip() or None
     if parsed.kind == "measurements" and not may_import_measurements(actor):
-        return _refuse_measurements(session, result, actor=actor, filename=filename, lang=parsed.lang)
+        return refuse_measurements(session, result, actor=actor, filename=filename, lang=parsed.lang)
     if parsed.kind != "measurements" and actor.user_id is not None and actor.role == "evaluator":
-        return _refuse_report(session, result, actor=actor, filename=filename, lang=parsed.lang)
+        return refuse_report(session, result, actor=actor, filename=filename, lang=parsed.lang)
     if result.errors:
         return result
     if parsed.kind == "measurements":
@@ -333,65 +266,6 @@ def _measurements(
     keep_file(session, upload_dir=settings.upload_dir, sha256=sha, data=data)
     result.status = "accepted"
     result.batch_id = stored.batch_id
-    return result
-
-
-MEASUREMENT_ROLES = frozenset({"admin", "officer", "evaluator"})
-
-
-def may_import_measurements(actor: Actor) -> bool:
-    """Measurements count at once, so only staff and evaluators import them (the command line too)."""
-    return actor.role is None if actor.user_id is None else actor.role in MEASUREMENT_ROLES
-
-
-def _refuse_measurements(
-    session: Session, result: ImportResult, *, actor: Actor, filename: str, lang: str
-) -> ImportResult:
-    """A partner's measurement workbook: measurements count at once, so only staff and evaluators."""
-    message = t(
-        lang,
-        "Only program officers, administrators and evaluators import measurement workbooks (baselines and "
-        "endlines). Upload your quarterly report instead, or send this file to your program officer.",
-    )
-    summary = f"{actor.role or 'unknown role'} may not import measurements ({filename})"
-    return _not_allowed(session, result, actor, filename, "measurement.refused", "measurement_batch", summary, message)
-
-
-def _refuse_report(session: Session, result: ImportResult, *, actor: Actor, filename: str, lang: str) -> ImportResult:
-    """An evaluator's quarterly report: partners report, evaluators measure."""
-    message = t(
-        lang,
-        "Evaluators import measurement workbooks (baselines and endlines), not partners' quarterly reports: "
-        "upload a workbook with a Measurements sheet, or ask the partner to submit its report.",
-    )
-    summary = f"an evaluator may not submit a partner's quarterly report ({filename})"
-    return _not_allowed(session, result, actor, filename, "report.refused", "submission", summary, message)
-
-
-def _not_allowed(
-    session: Session,
-    result: ImportResult,
-    actor: Actor,
-    filename: str,
-    action: str,
-    entity: str,
-    summary: str,
-    message: str,
-) -> ImportResult:
-    """A workbook this role may not import: one ``not_allowed`` error, nothing stored or listed, audited."""
-    record(
-        session,
-        actor=actor,
-        action=action,
-        entity=entity,
-        summary=summary,
-        after={"file_sha256": result.sha256, "file": filename, "role": actor.role},
-    )
-    result.status = "rejected"
-    result.errors = [Issue("not_allowed", "", "", message)]
-    result.warnings, result.infos, result.measurements = [], [], []
-    result.values, result.trainings, result.narrative = [], [], []
-    result.followups = []
     return result
 
 

@@ -22,8 +22,9 @@ from typing import Any
 
 from mel.core.audit import CLI, Actor
 from mel.core.settings import Settings
+from mel.reports.import_result import ImportResult
 from mel.reports.intake_messages import could_not_read_issue
-from mel.reports.service import ImportResult, ProgressCallback
+from mel.reports.service import ProgressCallback
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from mel.core.db import make_engine, make_sessionmaker
 from mel.core.i18n import pick_language
 from mel.core.paths import STATIC_DIR
 from mel.core.settings import Settings
-from mel.reports.jobs import dispatcher
+from mel.reports.job_dispatcher import dispatcher
 from mel.web import api, errors
 from mel.web import sessions as auth_web
 from mel.web.compress import Gzip

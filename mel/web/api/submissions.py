@@ -22,11 +22,15 @@ from mel.auth.identity import CurrentUser
 from mel.core.db import transaction
 from mel.core.i18n import t
 from mel.core.settings import Settings
-from mel.reports import jobs, queries
 from mel.reports.files import safe_filename
+from mel.reports.history import reviews_of
+from mel.reports.job_dispatcher import dispatcher
+from mel.reports.job_queue import enqueue_import
+from mel.reports.job_results import job_detail, job_view
 from mel.reports.json_report import JsonImport, ReportIn, import_json_report, invalid_json
-from mel.reports.queries import reviews_of
 from mel.reports.submission_records import submission_records, version_records
+from mel.reports.submission_view import submission_counts, submission_header
+from mel.reports.upload_choices import upload_partner_choices
 from mel.web.api.auth import ApiError, ApiPartnerOrStaff, ApiSubmitter, lang_of, not_found
 from mel.web.api.http import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, json_answer, keyset_page, listing
 from mel.web.deps import SessionDep
@@ -67,7 +71,7 @@ def submissions(
 @router.get("/submissions/{submission_id}", name="api_submission")
 def submission(request: Request, session: SessionDep, user: ApiPartnerOrStaff, submission_id: int) -> Response:
     """One version with its reviews, and every version of the same partner and quarter."""
-    header = queries.submission_header(session, submission_id, user)
+    header = submission_header(session, submission_id, user)
     if header is None:
         raise not_found(request)
     versions = version_records(session, header.partner_id, header.period)
@@ -77,7 +81,7 @@ def submission(request: Request, session: SessionDep, user: ApiPartnerOrStaff, s
             {"action": r.action, "comment": r.comment, "at": r.at.isoformat() + "Z"} for r in reviews.get(v["id"], [])
         ]
     body = dict(next(v for v in versions if v["id"] == submission_id))
-    values, trainings = queries.submission_counts(session, submission_id)
+    values, trainings = submission_counts(session, submission_id)
     body.update(
         values=values,
         trainings=trainings,
@@ -101,7 +105,7 @@ def _import_status(body: dict[str, Any]) -> int:
 def _reporting_partner(request: Request, user: CurrentUser, code: str) -> str:
     """The partner named for a workbook: one this account may report for (else 404, as on the pages)."""
     with request.app.state.sessionmaker() as session:
-        choices = queries.reporting_partners(session, user)
+        choices = upload_partner_choices(session, user)
     chosen = next((c for c in choices if c.code == code), None)
     if chosen is None:
         raise not_found(request)
@@ -150,7 +154,7 @@ async def report_upload(
     data = await upload.read()
     actor = actor_of(request, user)
     with transaction(request.app.state.sessionmaker) as session:
-        job_id = jobs.enqueue_import(
+        job_id = enqueue_import(
             session=session,
             data=data,
             filename=safe_filename(upload.filename or "upload.xlsx"),
@@ -161,7 +165,7 @@ async def report_upload(
             reason=reason.strip() or None if isinstance(reason, str) else None,
             detail=True,
         )
-    jobs.dispatcher(request.app).poke()
+    dispatcher(request.app).poke()
     deadline = time.monotonic() + min(wait, settings.import_timeout_seconds + 30)
     while True:
         answer = await run_in_threadpool(_job_answer, request, job_id, user)
@@ -172,8 +176,8 @@ async def report_upload(
 
 def _job_answer(request: Request, job_id: str, user: CurrentUser) -> Response:
     with request.app.state.sessionmaker() as session:
-        view = jobs.job_view(session, job_id, user.id)
-        raw = jobs.job_detail(session, job_id) if view is not None and view.done else None
+        view = job_view(session, job_id, user.id)
+        raw = job_detail(session, job_id) if view is not None and view.done else None
     if view is None:
         raise not_found(request)
     if not view.done:

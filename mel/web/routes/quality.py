@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.models import Partnership
 from mel.catalog.queries import partner_ids_of, partnerships_by_start
-from mel.quality.completeness import reporting_grid, reporting_partners
+from mel.quality.completeness import expected_reporters, reporting_grid
 from mel.quality.consistency import series_flags
 from mel.quality.integrity import integrity_issues
 from mel.quality.reminders import due_reports
@@ -100,7 +100,7 @@ def _checks(
 ) -> dict[str, Any]:
     grid = reporting_grid(session, partnership, today=today, due_days=due_days, partner_ids=partner_ids)
     return {
-        "partners": reporting_partners(session, partnership.id),
+        "partners": expected_reporters(session, partnership.id),
         "selected_partner": partner if partner_ids else "",
         "today": today,
         "due_days": due_days,

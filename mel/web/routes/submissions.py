@@ -1,8 +1,8 @@
 """Quarterly reporting pages: template download and upload, history, the review queue, one submission.
 
-Routes parse the request, call ``mel.reports.queries`` or the service, and render. Uploads become
-durable jobs (``mel.reports.jobs``) run by worker processes, so a large file shows its stage (or its
-place in the queue) while it is checked, from any server process.
+Routes parse the request, call the view models (``mel.reports.upload_choices``, ``history``, ``review_queue``,
+``submission_view``) or the service, and render. Uploads become durable jobs (``mel.reports.job_queue``) run by
+worker processes, so a large file shows its stage (or place in the queue) while it is checked, from any process.
 """
 
 from __future__ import annotations
@@ -16,17 +16,23 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from mel.auth.identity import CurrentUser
+from mel.catalog.calendar import last_ended_quarter
 from mel.core.db import transaction
 from mel.core.i18n import t
 from mel.core.settings import Settings
-from mel.reports import jobs, queries
+from mel.reports import submission_view, upload_choices
 from mel.reports.files import content_disposition, safe_filename, stored_path
 from mel.reports.followup_view import followup_context
+from mel.reports.history import partner_history
+from mel.reports.import_result import ImportResult
+from mel.reports.job_dispatcher import dispatcher
+from mel.reports.job_queue import enqueue_import, forget_job, record_finished
+from mel.reports.job_results import job_view
 from mel.reports.parse_results import Issue, Kind
 from mel.reports.queries_values import open_counts
 from mel.reports.received import received_of
-from mel.reports.review import approval_refused
-from mel.reports.service import ImportResult, ReviewError, review_submission, submission_diff
+from mel.reports.review import ReviewError, approval_refused, review_submission, submission_diff
+from mel.reports.review_queue import queue_filters, review_queue
 from mel.results.disclosure import viewer_of
 from mel.results.prefill import build_template
 from mel.web.deps import PartnerOrStaff, SessionDep, SettingsDep
@@ -53,9 +59,9 @@ def _today() -> dt.date:
 
 def _choose(
     session: SessionDep, user: CurrentUser, partner: str | None
-) -> tuple[list[queries.PartnerChoice], queries.PartnerChoice | None]:
+) -> tuple[list[upload_choices.PartnerChoice], upload_choices.PartnerChoice | None]:
     """The partners this user may report for, and the chosen one (a partner user's own by default)."""
-    choices = queries.reporting_partners(session, user)
+    choices = upload_choices.upload_partner_choices(session, user)
     if partner:
         chosen = next((c for c in choices if c.code == partner), None)
         if chosen is None:
@@ -67,18 +73,18 @@ def _choose(
     return choices, None
 
 
-def _period(choice: queries.PartnerChoice, period: str | None) -> tuple[list[str], str | None]:
-    periods = queries.period_choices(choice, _today())
+def _period(choice: upload_choices.PartnerChoice, period: str | None) -> tuple[list[str], str | None]:
+    periods = upload_choices.period_choices(choice, _today())
     if period in periods:
         return periods, period
-    default = queries.last_ended_quarter(_today())
+    default = last_ended_quarter(_today())
     return periods, default if default in periods else (periods[0] if periods else None)
 
 
 def _form_context(session: SessionDep, user: CurrentUser, partner: str | None, period: str | None) -> dict[str, Any]:
     choices, chosen = _choose(session, user, partner)
     periods, selected = _period(chosen, period) if chosen else ([], None)
-    current = queries.current_version(session, chosen.id, selected) if chosen and selected else None
+    current = upload_choices.current_version(session, chosen.id, selected) if chosen and selected else None
     return {
         "choices": choices,
         "chosen": chosen,
@@ -191,9 +197,9 @@ async def queue_upload(
             kind: Kind = "quarterly_report" if partner_code else "measurements"
             errors = [_too_large(lang, settings)]
             refused = ImportResult("rejected", kind=kind, partner=partner_code, period=period, errors=errors)
-            job_id = jobs.record_finished(session=session, actor=actor, filename=filename, lang=lang, result=refused)
+            job_id = record_finished(session=session, actor=actor, filename=filename, lang=lang, result=refused)
         else:
-            job_id = jobs.enqueue_import(
+            job_id = enqueue_import(
                 session=session,
                 data=data,
                 filename=filename,
@@ -204,7 +210,7 @@ async def queue_upload(
                 reason=reason,
                 partnership_code=partnership_code,
             )
-    jobs.dispatcher(request.app).poke()
+    dispatcher(request.app).poke()
     deadline = time.monotonic() + INLINE_WAIT_SECONDS
     while time.monotonic() < deadline and not _finished(request, job_id, user.id):
         await asyncio.sleep(0.1)
@@ -215,28 +221,28 @@ async def queue_upload(
 
 def _finished(request: Request, job_id: str, user_id: int) -> bool:
     with request.app.state.sessionmaker() as session:
-        view = jobs.job_view(session, job_id, user_id)
+        view = job_view(session, job_id, user_id)
     return view is None or view.done
 
 
 def _job_response(request: Request, job_id: str, user_id: int) -> HTMLResponse:
     factory = request.app.state.sessionmaker
     with factory() as session:
-        job = jobs.job_view(session, job_id, user_id)
+        job = job_view(session, job_id, user_id)
     if job is None:  # htmx swaps only successful answers: a 200 fragment stops the polling
         status = 200 if is_htmx(request) else 404
         return render(request, "reports/job.html", {"job": None}, block="job", status_code=status)
     if job.queued:  # after a restart nobody may have woken this process's dispatcher yet
-        jobs.dispatcher(request.app).poke()
+        dispatcher(request.app).poke()
     result = job.result if job.done else None
     named = {i.indicator_id for i in result.errors if i.indicator_id is not None} if result else set()
     with factory() as session:
-        indicators = queries.indicator_labels(session, named, request.state.lang) if named else {}
+        indicators = upload_choices.indicator_labels(session, named, request.state.lang) if named else {}
     context = {"job": job, "done": job.done, "result": result, "indicators": indicators}
     response = render(request, "reports/job.html", context, block="job")
     if job.done:  # shown once: the submission history keeps the lasting record
         with transaction(factory) as session:
-            jobs.forget_job(session=session, job_id=job.id)
+            forget_job(session=session, job_id=job.id)
     return response
 
 
@@ -263,7 +269,7 @@ def report_history(request: Request, session: SessionDep, user: Uploader, partne
     return render(
         request,
         "reports/history.html",
-        {"choices": choices, "chosen": chosen if partner else None, "rows": queries.partner_history(session, ids)},
+        {"choices": choices, "chosen": chosen if partner else None, "rows": partner_history(session, ids)},
     )
 
 
@@ -277,9 +283,9 @@ def review_queue_page(
 ) -> HTMLResponse:
     """Reports awaiting review, oldest first; a prime partner's users see their sub-recipients' reports
     awaiting the prime's review."""
-    partnerships, partners = queries.queue_filters(session, request.state.lang)
+    partnerships, partners = queue_filters(session, request.state.lang)
     params = {"partnership": partnership or "", "partner": partner or ""}
-    rows = queries.review_queue(session, partnership=partnership or None, partner=partner or None)
+    rows = review_queue(session, partnership=partnership or None, partner=partner or None)
     if user.is_partner:
         rows = [r for r in rows if r.level == "prime" and r.prime_id == user.partner_id]
         partners = [p for p in partners if any(r.partner == p.code for r in rows)]  # no other partner's name
@@ -288,29 +294,29 @@ def review_queue_page(
     return render(request, "reports/queue.html", context, block="queue")
 
 
-def _header(session: SessionDep, user: CurrentUser, submission_id: int) -> queries.SubmissionHeader:
-    header = queries.submission_header(session, submission_id, user)
+def _header(session: SessionDep, user: CurrentUser, submission_id: int) -> submission_view.SubmissionHeader:
+    header = submission_view.submission_header(session, submission_id, user)
     if header is None:
         raise HTTPException(status_code=404)
     return header
 
 
 def _submission_context(
-    session: SessionDep, user: CurrentUser, header: queries.SubmissionHeader, lang: str
+    session: SessionDep, user: CurrentUser, header: submission_view.SubmissionHeader, lang: str
 ) -> dict[str, Any]:
     diff = submission_diff(session, header.id)
-    labels = queries.category_labels(session, header.partnership, lang)
-    value_count, training_count = queries.submission_counts(session, header.id)
+    labels = submission_view.category_labels(session, header.partnership, lang)
+    value_count, training_count = submission_view.submission_counts(session, header.id)
     return {
         "value_count": value_count,
         "training_count": training_count,
         "sub": header,
-        "values": queries.submission_values(session, header.id, lang, limit=MAX_VALUE_ROWS),
-        "trainings": queries.submission_trainings(session, header.id, lang, limit=MAX_TRAINING_ROWS),
-        "narrative": queries.submission_narrative(session, header.id),
-        "warnings": queries.submission_warnings(session, header.id),
+        "values": submission_view.submission_values(session, header.id, lang, limit=MAX_VALUE_ROWS),
+        "trainings": submission_view.submission_trainings(session, header.id, lang, limit=MAX_TRAINING_ROWS),
+        "narrative": submission_view.submission_narrative(session, header.id),
+        "warnings": submission_view.submission_warnings(session, header.id),
         "diff": diff,
-        "diff_lines": [(line, queries.labelled(line.categories, labels)) for line in diff.changed],
+        "diff_lines": [(line, submission_view.labelled(line.categories, labels)) for line in diff.changed],
         "own_upload": approval_refused(session, header.id, user.id, user.role),
         "review_error": None,
         **followup_context(session, user, header.id, header.partner_id, header.period, lang),
