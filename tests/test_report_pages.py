@@ -80,7 +80,7 @@ def finish(client: TestClient, response: Any, headers: dict[str, str] | None = N
         if running is None:
             return page
         time.sleep(0.05)
-        page = soup(client.get(str(running["hx-get"]), headers=headers or HX).text)
+        page = soup(client.get(str(running["hx-get"]), headers=HX if headers is None else headers).text)
     raise AssertionError("the import job did not finish")
 
 

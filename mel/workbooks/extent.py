@@ -80,6 +80,10 @@ def _greater(current: bytes | None, alphabet: tuple[int, int], longest: int) -> 
     return b"(?:" + b"|".join(choices) + b")" if choices else None
 
 
+_SEARCHES = 32
+"""Searches for a greater value before the rest is read in one pass (each search compiles a pattern)."""
+
+
 @lru_cache(maxsize=256)
 def _compiled(head: bytes, body: bytes, tail: bytes) -> re.Pattern[bytes]:
     return re.compile(head + b"(" + body + b")" + tail)
@@ -104,13 +108,19 @@ def _greatest(
     """
     best: bytes | None = seed
     pos = lo
-    while (body := _greater(best, alphabet, longest)) is not None:
+    for _ in range(_SEARCHES):
+        body = _greater(best, alphabet, longest)
+        if body is None:
+            return best or b""
         found = _compiled(head, body, tail).search(xml, pos, hi)
         if found is None:
-            break
+            return best or b""
         best = found.group(1)
         pos = found.end()
-    return best or b""
+    # a new maximum at every turn (a staircase): each search compiles a new pattern, so read the rest
+    # in one linear pass instead
+    every = _compiled(head, b"[%c-%c]{1,%d}" % (*alphabet, longest), tail).finditer(xml, pos, hi)
+    return max((m.group(1) for m in every), key=lambda v: (len(v), v), default=best) or b""
 
 
 def sheet_extent(xml: bytes) -> Extent:
