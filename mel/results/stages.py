@@ -63,24 +63,26 @@ class Distribution:
         return sum(c.count for c in self.levels if c.level.number >= self.target)
 
 
-def units_of(table: Breakdown | None) -> list[StageUnit]:
-    """Each category × partner of a disclosed breakdown with its latest stage."""
+def units_of(table: Breakdown | None, lang: str) -> list[StageUnit]:
+    """Each category × partner of a disclosed breakdown with its latest stage, named in ``lang``."""
     if table is None:
         return []
     out = []
     for row in table.rows:
         for pid in sorted(set(row.total.partners) | set(row.total.hidden_partners)):
             number = None if pid in row.total.hidden_partners else row.total.partners.get(pid)
-            out.append(StageUnit(row.label, pid, None if number is None else int(number), row.total.periods.get(pid)))
+            out.append(
+                StageUnit(row.label(lang), pid, None if number is None else int(number), row.total.periods.get(pid))
+            )
     return out
 
 
-def distribution(scale: Scale, table: Breakdown | None, target: float | None) -> Distribution:
+def distribution(scale: Scale, table: Breakdown | None, target: float | None, lang: str) -> Distribution:
     """Units per level of ``scale``, from a disclosed breakdown."""
     counts = [LevelCount(level) for level in scale.levels]
     hidden = 0
     periods = []
-    for unit in units_of(table):
+    for unit in units_of(table, lang):
         level = scale.level(unit.number) if unit.number is not None else None
         if level is None:
             hidden += 1
@@ -126,12 +128,12 @@ class Movement:
         return sum(1 for m in self.moves if m.before is None)
 
 
-def movement(scale: Scale, before: Breakdown | None, after: Breakdown | None, since: str) -> Movement:
+def movement(scale: Scale, before: Breakdown | None, after: Breakdown | None, since: str, lang: str) -> Movement:
     """Each unit's stage at ``since`` against its latest; units hidden at either date are left out."""
-    earlier = {(u.label, u.partner_id): scale.level(u.number) for u in units_of(before) if u.number is not None}
-    hidden_before = {(u.label, u.partner_id) for u in units_of(before) if u.number is None}
+    earlier = {(u.label, u.partner_id): scale.level(u.number) for u in units_of(before, lang) if u.number is not None}
+    hidden_before = {(u.label, u.partner_id) for u in units_of(before, lang) if u.number is None}
     moves = []
-    for unit in units_of(after):
+    for unit in units_of(after, lang):
         key = (unit.label, unit.partner_id)
         now = scale.level(unit.number) if unit.number is not None else None
         if now is None or key in hidden_before:
@@ -173,15 +175,15 @@ def stage_view(
     scope = viewer.scope()
     if dim is None:
         return StageView(scale, None, _by_partner(session, partnership, indicator, scale, viewer), None)
-    latest = breakdown(session, partnership, indicator, scope, dim, lang=lang)
+    latest = breakdown(session, partnership, indicator, scope, dim)
     disclose_breakdown(latest, indicator, viewer)
-    shown = distribution(scale, latest, indicator.lop_target)
+    shown = distribution(scale, latest, indicator.lop_target, lang)
     move = None
     if shown.as_of:
         since = year_before(shown.as_of)
-        earlier = breakdown(session, partnership, indicator, replace(scope, last_period=since), dim, lang=lang)
+        earlier = breakdown(session, partnership, indicator, replace(scope, last_period=since), dim)
         disclose_breakdown(earlier, indicator, viewer)
-        move = movement(scale, earlier, latest, since)
+        move = movement(scale, earlier, latest, since, lang)
     label = dim.label(lang)
     return StageView(scale, label, shown, move)
 

@@ -139,7 +139,7 @@ def _context_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     context = common(partnership, user, request.state.lang) | {
-        "events": context_events(session, partnership.id, request.state.lang),
+        "events": context_events(session, partnership.id),
         "region_labels": region_labels(partnership, request.state.lang),
         "pillars": PILLARS,
         "error": error,
