@@ -118,7 +118,7 @@ def theory_of_change_page(
     diagram = layout(list(partnership.results), statuses, lang=lang)
     context = common(partnership, user, lang) | {
         "diagram": diagram,
-        "warnings": integrity_issues(session, partnership.id, lang=lang),
+        "warnings": integrity_issues(session, partnership.id),
     }
     return render(request, "theory_of_change.html", context)
 
