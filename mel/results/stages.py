@@ -12,8 +12,9 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy.orm import Session
 
-from mel.catalog.models import Indicator, Partnership
+from mel.catalog.models import Dimension, Indicator, Partnership
 from mel.catalog.stages import Level, Scale
+from mel.core.i18n import in_language
 from mel.results.counting import Scope
 from mel.results.disclosure import Viewer
 from mel.results.disclosure.indicator import disclose_breakdown
@@ -23,10 +24,22 @@ from mel.results.series import TOTAL, grouped
 
 
 @dataclass(frozen=True)
+class UnitName:
+    """A unit's name in English and Spanish (a partner's name is the same in both); shown with ``label(lang)``."""
+
+    en: str
+    es: str | None = None
+
+    def label(self, lang: str) -> str:
+        return in_language(lang, self.en, self.es)
+
+
+@dataclass(frozen=True)
 class StageUnit:
     """One unit of a distribution: a category (a region) as one partner reports it."""
 
-    label: str
+    name: UnitName
+    category_id: int
     partner_id: int
     number: int | None  # None: hidden by the disclosure gate
     period: str | None
@@ -35,7 +48,7 @@ class StageUnit:
 @dataclass
 class LevelCount:
     level: Level
-    units: list[str] = field(default_factory=list)
+    units: list[UnitName] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -63,8 +76,8 @@ class Distribution:
         return sum(c.count for c in self.levels if c.level.number >= self.target)
 
 
-def units_of(table: Breakdown | None, lang: str) -> list[StageUnit]:
-    """Each category × partner of a disclosed breakdown with its latest stage, named in ``lang``."""
+def units_of(table: Breakdown | None) -> list[StageUnit]:
+    """Each category × partner of a disclosed breakdown with its latest stage."""
     if table is None:
         return []
     out = []
@@ -72,22 +85,28 @@ def units_of(table: Breakdown | None, lang: str) -> list[StageUnit]:
         for pid in sorted(set(row.total.partners) | set(row.total.hidden_partners)):
             number = None if pid in row.total.hidden_partners else row.total.partners.get(pid)
             out.append(
-                StageUnit(row.label(lang), pid, None if number is None else int(number), row.total.periods.get(pid))
+                StageUnit(
+                    UnitName(row.label_en, row.label_es),
+                    row.category_id,
+                    pid,
+                    None if number is None else int(number),
+                    row.total.periods.get(pid),
+                )
             )
     return out
 
 
-def distribution(scale: Scale, table: Breakdown | None, target: float | None, lang: str) -> Distribution:
+def distribution(scale: Scale, table: Breakdown | None, target: float | None) -> Distribution:
     """Units per level of ``scale``, from a disclosed breakdown."""
     counts = [LevelCount(level) for level in scale.levels]
     hidden = 0
     periods = []
-    for unit in units_of(table, lang):
+    for unit in units_of(table):
         level = scale.level(unit.number) if unit.number is not None else None
         if level is None:
             hidden += 1
             continue
-        counts[level.number - 1].units.append(unit.label)
+        counts[level.number - 1].units.append(unit.name)
         if unit.period:
             periods.append(unit.period)
     return Distribution(counts, hidden, max(periods, default=None), None if target is None else int(target))
@@ -95,9 +114,12 @@ def distribution(scale: Scale, table: Breakdown | None, target: float | None, la
 
 @dataclass(frozen=True)
 class Move:
-    label: str
+    name: UnitName
     before: Level | None  # None: not reported at the earlier date
     after: Level
+
+    def label(self, lang: str) -> str:
+        return self.name.label(lang)
 
     @property
     def steps(self) -> int:
@@ -128,17 +150,17 @@ class Movement:
         return sum(1 for m in self.moves if m.before is None)
 
 
-def movement(scale: Scale, before: Breakdown | None, after: Breakdown | None, since: str, lang: str) -> Movement:
+def movement(scale: Scale, before: Breakdown | None, after: Breakdown | None, since: str) -> Movement:
     """Each unit's stage at ``since`` against its latest; units hidden at either date are left out."""
-    earlier = {(u.label, u.partner_id): scale.level(u.number) for u in units_of(before, lang) if u.number is not None}
-    hidden_before = {(u.label, u.partner_id) for u in units_of(before, lang) if u.number is None}
+    earlier = {(u.category_id, u.partner_id): scale.level(u.number) for u in units_of(before) if u.number is not None}
+    hidden_before = {(u.category_id, u.partner_id) for u in units_of(before) if u.number is None}
     moves = []
-    for unit in units_of(after, lang):
-        key = (unit.label, unit.partner_id)
+    for unit in units_of(after):
+        key = (unit.category_id, unit.partner_id)
         now = scale.level(unit.number) if unit.number is not None else None
         if now is None or key in hidden_before:
             continue
-        moves.append(Move(unit.label, earlier.get(key), now))
+        moves.append(Move(unit.name, earlier.get(key), now))
     return Movement(since, moves)
 
 
@@ -153,7 +175,7 @@ class StageView:
     """What the indicator page shows of a stage indicator: its levels, the distribution, the movement."""
 
     scale: Scale
-    dimension: str | None  # label of the units' dimension (regions), None: units are partners
+    dimension: Dimension | None  # the units' dimension (regions), None: units are partners
     distribution: Distribution
     movement: Movement | None
 
@@ -163,8 +185,6 @@ def stage_view(
     partnership: Partnership,
     indicator: Indicator,
     viewer: Viewer,
-    *,
-    lang: str,
 ) -> StageView | None:
     """The distribution of the latest stages by the indicator's first dimension (by partner when it has
     none) and the movement since a year earlier, both through the disclosure gate."""
@@ -177,15 +197,14 @@ def stage_view(
         return StageView(scale, None, _by_partner(session, partnership, indicator, scale, viewer), None)
     latest = breakdown(session, partnership, indicator, scope, dim)
     disclose_breakdown(latest, indicator, viewer)
-    shown = distribution(scale, latest, indicator.lop_target, lang)
+    shown = distribution(scale, latest, indicator.lop_target)
     move = None
     if shown.as_of:
         since = year_before(shown.as_of)
         earlier = breakdown(session, partnership, indicator, replace(scope, last_period=since), dim)
         disclose_breakdown(earlier, indicator, viewer)
-        move = movement(scale, earlier, latest, since, lang)
-    label = dim.label(lang)
-    return StageView(scale, label, shown, move)
+        move = movement(scale, earlier, latest, since)
+    return StageView(scale, dim, shown, move)
 
 
 def _by_partner(
@@ -206,7 +225,7 @@ def _by_partner(
         if level is None or not viewer.sees_rows_of(pid) or viewer.hides(indicator.sensitive):
             hidden += 1
             continue
-        counts[level.number - 1].units.append(names.get(pid, str(pid)))
+        counts[level.number - 1].units.append(UnitName(names.get(pid, str(pid))))
     as_of = max(folded.periods.values(), default=None)
     target = indicator.lop_target
     return Distribution(counts, hidden, as_of, None if target is None else int(target))

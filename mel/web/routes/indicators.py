@@ -145,7 +145,7 @@ def indicator_page(
     context |= stored(session, partnership.id, "indicator.chart", viewer, (ind.id, day, due_days), chart)
     context["chart"] = _chart(context["points"], context["events"], ind, names, lang)
     context |= {
-        "stages": stage_view(session, partnership, ind, viewer, lang=lang) if ind.unit == "stage" else None,
+        "stages": stage_view(session, partnership, ind, viewer) if ind.unit == "stage" else None,
     }
     return render(request, "indicator.html", context)
 
