@@ -76,7 +76,7 @@ def _collect(session: Session, partnership: Partnership, viewer: Viewer, query: 
     pillar = "cross-cutting" if query.pillar == "-" else query.pillar
     scope = viewer.scope(first=query.first_period, last=query.last_period)
     table = disclose_iptt(
-        iptt_table(session, partnership, scope, granularity=granularity, lang="en", pillar=pillar, level=query.level),
+        iptt_table(session, partnership, scope, granularity=granularity, pillar=pillar, level=query.level),
         viewer,
     )
     return [

@@ -54,7 +54,7 @@ def _document_link(parent: ET.Element, url: str, title: str) -> None:
 def iati_activity(session: Session, partnership: Partnership, options: ExportOptions, *, base_url: str) -> ET.Element:
     viewer = options.viewer()
     scope = viewer.scope()
-    iptt = disclose_iptt(iptt_table(session, partnership, scope, granularity="fy", lang="en"), viewer)
+    iptt = disclose_iptt(iptt_table(session, partnership, scope, granularity="fy"), viewer)
     rows = disclose_comparison(comparison(session, partnership, scope=scope), viewer)
     baselines = {r.indicator.id: r.baseline for r in rows if r.category is None}
     indicators = {i.code: i for r in partnership.results for i in r.indicators}
@@ -153,7 +153,7 @@ def _indicator(
             if value is None:
                 continue
             element = ET.SubElement(period, "actual", {"value": _decimal(value)})
-            dim, _sep, cat = child.label.partition(": ")
+            dim, _sep, cat = child.label("en").partition(": ")
             ET.SubElement(element, "dimension", {"name": dim, "value": cat})
     lop_actual = row.lop.actual
     if row.lop.target is not None or lop_actual is not None:

@@ -44,9 +44,7 @@ def build(session: Session, partnership: Partnership, options: ExportOptions) ->
     pillar = "cross-cutting" if options.pillar == "-" else options.pillar
     granularity = options.granularity if options.granularity in GRANULARITIES else "fy"
     table = disclose_iptt(
-        iptt_table(
-            session, partnership, scope, granularity=granularity, lang=options.lang, pillar=pillar, level=options.level
-        ),
+        iptt_table(session, partnership, scope, granularity=granularity, pillar=pillar, level=options.level),
         options.viewer(),
     )
     kinds = ("target", "original target", "actual", "%") if options.original_targets else ("target", "actual", "%")
@@ -65,7 +63,7 @@ def build(session: Session, partnership: Partnership, options: ExportOptions) ->
 
     def shaped() -> Iterator[tuple[dict[str, Any], dict[str, str]]]:
         """Each record with the keys that the disclosure gate hid, and what they print."""
-        for row, record in zip(table.flat(), table.records(options.original_targets), strict=True):
+        for row, record in zip(table.flat(), table.records(options.lang, options.original_targets), strict=True):
             out: dict[str, Any] = {k: record.get(k) for k in FIXED}
             cells = [(f"{b.label} actual", c) for b, c in zip(table.buckets, row.cells, strict=True)]
             gone = {key: mark(c.hidden) for key, c in [*cells, ("LOP actual", row.lop)] if c.hidden}

@@ -72,8 +72,8 @@ def iptt_xlsx(table: Iptt, *, lang: str = "en") -> bytes:
         write_cell(sheet, row_no, 0, level_names.get(row.level, row.level), text)
         write_cell(sheet, row_no, 1, row.result, text)
         write_cell(sheet, row_no, 2, row.indicator, text)
-        write_cell(sheet, row_no, 3, row.name if top else "", text)
-        write_cell(sheet, row_no, 4, row.label, child_text)
+        write_cell(sheet, row_no, 3, row.name(lang) if top else "", text)
+        write_cell(sheet, row_no, 4, row.label(lang), child_text)
         write_cell(sheet, row_no, 5, unit_names.get(row.unit, row.unit), text)
         if top and row.baseline_hidden:
             sheet.write_string(row_no, 6, mark(row.baseline_hidden))

@@ -30,15 +30,20 @@ ISSUES: Final = {
 
 @dataclass(frozen=True)
 class IntegrityIssue:
-    """One gap: its kind (a key of ``ISSUES``), the result or indicator it concerns, and a message."""
+    """One gap: its kind (a key of ``ISSUES``) and the result or indicator it concerns.
+
+    The issue holds no language: ``message(lang)`` fills the kind's message where it is shown.
+    """
 
     kind: str
     subject: str
     level: str
-    message: str
+
+    def message(self, lang: str) -> str:
+        return t(lang, ISSUES[self.kind], code=self.subject, level=t(lang, _LEVELS[self.level]))
 
 
-def integrity_issues(session: Session, partnership_id: int, *, lang: str = "en") -> list[IntegrityIssue]:
+def integrity_issues(session: Session, partnership_id: int) -> list[IntegrityIssue]:
     """Every integrity gap of a partnership's framework, by kind then framework order (five small queries).
 
     A baseline counts when the catalog records one or an evaluator measured one (a ``baseline``
@@ -82,8 +87,7 @@ def integrity_issues(session: Session, partnership_id: int, *, lang: str = "en")
     found: dict[str, list[IntegrityIssue]] = {kind: [] for kind in ISSUES}
 
     def add(kind: str, subject: str, subject_level: str) -> None:
-        message = t(lang, ISSUES[kind], code=subject, level=t(lang, _LEVELS[subject_level]))
-        found[kind].append(IntegrityIssue(kind, subject, subject_level, message))
+        found[kind].append(IntegrityIssue(kind, subject, subject_level))
 
     for r in results:
         if r.id in measured:

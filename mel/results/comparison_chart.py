@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mel.core.i18n import in_language
 from mel.results.comparison import ComparisonRow
 
 WIDTH = 720
@@ -36,7 +37,12 @@ class Dumbbell:
     """The end of this line's own scale (its axis runs from 0 to ``top``)."""
     zero_x: float = LABEL + PAD
     top_x: float = WIDTH - RIGHT
-    name: str = ""
+    name_en: str = ""
+    name_es: str | None = None
+
+    def name(self, lang: str) -> str:
+        """The indicator's name in ``lang``: the chart's geometry holds no language."""
+        return in_language(lang, self.name_en, self.name_es)
 
 
 def _x(value: float | None, top: float) -> float | None:
@@ -46,7 +52,7 @@ def _x(value: float | None, top: float) -> float | None:
     return round(LABEL + PAD + (value / top if top else 0.0) * span, 1)
 
 
-def dumbbells(rows: list[ComparisonRow], lang: str = "en") -> tuple[list[Dumbbell], int]:
+def dumbbells(rows: list[ComparisonRow]) -> tuple[list[Dumbbell], int]:
     """(one dumbbell per row that has a baseline or an endline value, the chart height)."""
     out: list[Dumbbell] = []
     for row in rows:
@@ -72,7 +78,8 @@ def dumbbells(rows: list[ComparisonRow], lang: str = "en") -> tuple[list[Dumbbel
                 top=top,
                 zero_x=_x(0.0, top) or LABEL + PAD,
                 top_x=_x(top, top) or WIDTH - RIGHT,
-                name=row.indicator.label(lang),
+                name_en=row.indicator.label("en"),
+                name_es=row.indicator.label("es"),
             )
         )
     return out, int(2 * PAD + len(out) * ROW)

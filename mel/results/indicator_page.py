@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mel.catalog.combinations import TOTAL_KEY
-from mel.catalog.models import Combination, ContextEvent, Dimension, Indicator, Partner, Partnership
+from mel.catalog.models import Combination, ContextEvent, Dimension, Indicator, Partner, Partnership, localized
+from mel.core.i18n import in_language
 from mel.core.periods import fiscal_label, quarter_of
 from mel.reports.models import Submission, Value
 from mel.results.counting import Scope, submission_filter
@@ -34,45 +35,56 @@ class SeriesPoint:
     reported: Folded  # the quarter's own values
     to_date: Folded  # cumulative (sum) or latest so far
     target: float | None  # the catalog target of the quarter, else the pro-rated path to the LOP target
-    events: list[str]
+    events: list[EventMark]
 
 
 @dataclass(frozen=True)
 class EventMark:
+    """A context event with its English and Spanish title and description; the page picks the language."""
+
     id: int
-    title: str
+    title_en: str
+    title_es: str | None
     starts_on: dt.date
     ends_on: dt.date | None
     period: str
     regions: list[str]
     pillars: list[str]
-    description: str | None = None
-    fallback: bool = False
-    """The title (or description) is the English text standing in for a missing translation."""
+    description_en: str | None = None
+    description_es: str | None = None
+
+    def title(self, lang: str) -> str:
+        return localized(self.title_en, self.title_es, lang).text or self.title_en
+
+    def description(self, lang: str) -> str | None:
+        return localized(self.description_en, self.description_es, lang).text
+
+    def fallback(self, lang: str) -> bool:
+        """The title (or description) is the English text standing in for a missing translation."""
+        title = localized(self.title_en, self.title_es, lang)
+        return title.fallback or localized(self.description_en, self.description_es, lang).fallback
 
 
-def context_events(session: Session, partnership_id: int, lang: str = "en") -> list[EventMark]:
-    """The partnership's events, titled and described in ``lang`` where the catalog or officer gave it."""
+def context_events(session: Session, partnership_id: int) -> list[EventMark]:
+    """The partnership's events, in both languages where the catalog or officer gave them."""
     rows = session.scalars(
         select(ContextEvent).where(ContextEvent.partnership_id == partnership_id).order_by(ContextEvent.starts_on)
     ).all()
-    marks = []
-    for e in rows:
-        title, description = e.localized_title(lang), e.localized_description(lang)
-        marks.append(
-            EventMark(
-                e.id,
-                title.text or e.title,
-                e.starts_on,
-                e.ends_on,
-                quarter_of(e.starts_on),
-                list(e.regions),
-                list(e.pillars),
-                description=description.text,
-                fallback=title.fallback or description.fallback,
-            )
+    return [
+        EventMark(
+            e.id,
+            e.title,
+            e.title_es,
+            e.starts_on,
+            e.ends_on,
+            quarter_of(e.starts_on),
+            list(e.regions),
+            list(e.pillars),
+            description_en=e.description,
+            description_es=e.description_es,
         )
-    return marks
+        for e in rows
+    ]
 
 
 def series(
@@ -94,9 +106,9 @@ def series(
     by_period: dict[str, list[Cell]] = defaultdict(list)
     for c in cells:
         by_period[c.period].append(c)
-    marks: dict[str, list[str]] = defaultdict(list)
+    marks: dict[str, list[EventMark]] = defaultdict(list)
     for e in events:
-        marks[e.period].append(e.title)
+        marks[e.period].append(e)
     out = []
     so_far: list[Cell] = []
     for n, period in enumerate(time.periods, start=1):
@@ -121,8 +133,12 @@ def series(
 class BreakdownRow:
     category_id: int
     key: str  # combination key of the one-category combination
-    label: str
+    label_en: str
+    label_es: str | None
     total: Folded
+
+    def label(self, lang: str) -> str:
+        return in_language(lang, self.label_en, self.label_es)
 
 
 @dataclass(frozen=True)
@@ -140,8 +156,6 @@ def breakdown(
     indicator: Indicator,
     scope: Scope,
     dimension: Dimension,
-    *,
-    lang: str,
 ) -> Breakdown:
     """The indicator by the categories of ``dimension`` over the partnership (sum or latest), per partner.
 
@@ -164,10 +178,9 @@ def breakdown(
     rows = []
     for cat in dimension.categories:
         if cat.id in by_cat:
-            label = cat.label(lang)
             folded = fold(indicator, by_cat[cat.id], end=end, align=align)
             if folded.partners:
-                rows.append(BreakdownRow(cat.id, str(cat.id), label, folded))
+                rows.append(BreakdownRow(cat.id, str(cat.id), cat.label_en, cat.label_es, folded))
     partners = sorted({p for r in rows for p in r.total.partners} | set(total.partners))
     only = None
     if scope.partner_ids is not None and len(scope.partner_ids) == 1:

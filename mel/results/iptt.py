@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.combinations import TOTAL_KEY
 from mel.catalog.models import Category, Combination, Indicator, Partnership
+from mel.core.i18n import in_language
 from mel.core.periods import fiscal, quarter_of, quarters
 from mel.reports.models import Submission, Value
 from mel.results.counting import Scope, submission_filter
@@ -73,11 +74,13 @@ class IpttRow:
     pillar: str | None
     result: str
     indicator: str
-    name: str
+    name_en: str  # the indicator's name in English and Spanish: see ``name(lang)``
+    name_es: str | None
     unit: str
     aggregation: str
     baseline: float | None
-    label: str  # the partner or category, '' for the indicator row
+    label_en: str  # the partner or category, '' for the indicator row: see ``label(lang)``
+    label_es: str | None
     dimension: str  # dimension code of a category row, '' otherwise
     cells: list[IpttCell]
     lop: IpttCell
@@ -92,12 +95,19 @@ class IpttRow:
     expanded: bool = True  # its disaggregation rows were computed (see ``iptt_table(expand=...)``)
     levels: list[dict[str, Any]] | None = None  # a stage indicator's levels: cells show their names
 
-    def record(self, buckets: list[Bucket], originals: bool = False) -> dict[str, Any]:
-        """A flat dictionary for exports: one key per bucket and measure (``originals``: and the
-        original target beside each revised one)."""
+    def name(self, lang: str) -> str:
+        return in_language(lang, self.name_en, self.name_es)
+
+    def label(self, lang: str) -> str:
+        return in_language(lang, self.label_en, self.label_es)
+
+    def record(self, buckets: list[Bucket], lang: str, originals: bool = False) -> dict[str, Any]:
+        """A flat dictionary for exports, names in ``lang``: one key per bucket and measure
+        (``originals``: and the original target beside each revised one)."""
         skip: tuple[str, ...] = ("cells", "lop", "children", "expandable", "expanded", "partner_id")
-        skip += ("baseline_hidden", "category", "levels")
-        out = {k: v for k, v in asdict(self).items() if k not in skip}
+        skip += ("baseline_hidden", "category", "levels", "name_es", "label_es")
+        shown = {"name_en": ("name", self.name(lang)), "label_en": ("label", self.label(lang))}
+        out = dict(shown.get(k, (k, v)) for k, v in asdict(self).items() if k not in skip)
         for bucket, cell in zip(buckets, self.cells, strict=True):
             out[f"{bucket.label} target"] = cell.target
             if originals:
@@ -121,8 +131,8 @@ class Iptt:
         """Indicator rows followed by their partner and category rows, in table order."""
         return [r for row in self.rows for r in (row, *row.children)]
 
-    def records(self, originals: bool = False) -> list[dict[str, Any]]:
-        return [r.record(self.buckets, originals) for r in self.flat()]
+    def records(self, lang: str, originals: bool = False) -> list[dict[str, Any]]:
+        return [r.record(self.buckets, lang, originals) for r in self.flat()]
 
 
 def buckets(
@@ -210,7 +220,6 @@ def iptt_table(
     scope: Scope,
     *,
     granularity: str = "fy",
-    lang: str = "en",
     pillar: str | None = None,
     level: str | None = None,
     partner_names: dict[int, str] | None = None,
@@ -257,7 +266,8 @@ def iptt_table(
             "pillar": result.pillar,
             "result": result.code,
             "indicator": ind.code,
-            "name": ind.label(lang),
+            "name_en": ind.label("en"),
+            "name_es": ind.label("es"),
             "unit": ind.unit,
             "aggregation": ind.aggregation,
             "baseline": base,
@@ -267,7 +277,7 @@ def iptt_table(
         totals = by_key.get((ind.id, TOTAL), [])
         end = latest_quarter(totals) or ""  # the life-of-partnership figure stands at the latest report
         cells, lop, folds, whole = _cells(ind, totals, cols, where, targets=True, end=end)
-        row = IpttRow(kind="indicator", label="", dimension="", cells=cells, lop=lop, **common)
+        row = IpttRow(kind="indicator", label_en="", label_es=None, dimension="", cells=cells, lop=lop, **common)
         row.expandable = bool(ind.dimensions)
         row.expanded = expand is None or ind.code in expand
         reporting = {c.partner_id for c in totals if c.period in where or not cols}
@@ -280,7 +290,8 @@ def iptt_table(
             row.children.append(
                 IpttRow(
                     kind="partner",
-                    label=names.get(pid, str(pid)),
+                    label_en=names.get(pid, str(pid)),
+                    label_es=None,
                     dimension="",
                     cells=p_cells,
                     lop=p_lop,
@@ -303,11 +314,10 @@ def iptt_table(
                     end=end,
                     align=(folds, whole) if latest else None,
                 )
-                dim_label = dim.label(lang)
-                label = f"{dim_label}: {cat.label(lang)}"
                 child = IpttRow(
                     kind="category",
-                    label=label,
+                    label_en=f"{dim.label('en')}: {cat.label('en')}",
+                    label_es=f"{dim.label('es')}: {cat.label('es')}",
                     dimension=dim.code,
                     category=cat.code,
                     cells=c_cells,

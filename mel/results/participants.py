@@ -14,10 +14,9 @@ from typing import Any
 from sqlalchemy import case, func
 from sqlalchemy.orm import Session
 
-from mel.core.i18n import t
 from mel.reports.models import TrainingAttendance
 from mel.results.training_filters import TrainingFilter
-from mel.results.training_groups import PARTICIPANTS, Bucket, _bucket, _grouped
+from mel.results.training_groups import ALL_TRAININGS, PARTICIPANTS, WIDTH, Bucket, _bucket, _grouped
 
 _A = TrainingAttendance
 _RECORDED = _A.repeat.is_not(None)
@@ -50,15 +49,13 @@ def _row(bucket: Bucket, sums: Any) -> NewRepeatRow:
     return NewRepeatRow(bucket, people, repeat, new, unrecorded)
 
 
-def new_and_repeat(
-    session: Session, filt: TrainingFilter, by: str | None = None, *, lang: str = "en"
-) -> list[NewRepeatRow]:
+def new_and_repeat(session: Session, filt: TrainingFilter, by: str | None = None) -> list[NewRepeatRow]:
     """New and repeat participants overall (``by`` None) or by an attribute dimension: one GROUP BY."""
     dims = [by] if by else []
     out = []
-    for rec in session.execute(_grouped(filt, dims, MEASURES, lang)):
-        bucket = _bucket(by, rec[0], rec[1], rec[2], lang) if by else Bucket("all", t(lang, "All trainings"))
-        row = _row(bucket, rec[3 * len(dims) :])
+    for rec in session.execute(_grouped(filt, dims, MEASURES)):
+        bucket = _bucket(by, rec[:WIDTH]) if by else ALL_TRAININGS
+        row = _row(bucket, rec[WIDTH * len(dims) :])
         if row.participants or not by:
             out.append(row)
     return sorted(out, key=lambda r: r.bucket.order)

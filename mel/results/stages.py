@@ -12,8 +12,9 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy.orm import Session
 
-from mel.catalog.models import Indicator, Partnership
+from mel.catalog.models import Dimension, Indicator, Partnership
 from mel.catalog.stages import Level, Scale
+from mel.core.i18n import in_language
 from mel.results.counting import Scope
 from mel.results.disclosure import Viewer
 from mel.results.disclosure.indicator import disclose_breakdown
@@ -24,10 +25,22 @@ from mel.results.series import TOTAL, grouped
 
 
 @dataclass(frozen=True)
+class UnitName:
+    """A unit's name in English and Spanish (a partner's name is the same in both); shown with ``label(lang)``."""
+
+    en: str
+    es: str | None = None
+
+    def label(self, lang: str) -> str:
+        return in_language(lang, self.en, self.es)
+
+
+@dataclass(frozen=True)
 class StageUnit:
     """One unit of a distribution: a category (a region) as one partner reports it."""
 
-    label: str
+    name: UnitName
+    category_id: int
     partner_id: int
     number: int | None  # None: hidden by the disclosure gate
     period: str | None
@@ -36,7 +49,7 @@ class StageUnit:
 @dataclass
 class LevelCount:
     level: Level
-    units: list[str] = field(default_factory=list)
+    units: list[UnitName] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -72,7 +85,15 @@ def units_of(table: Breakdown | None) -> list[StageUnit]:
     for row in table.rows:
         for pid in sorted(set(row.total.partners) | set(row.total.hidden_partners)):
             number = None if pid in row.total.hidden_partners else row.total.partners.get(pid)
-            out.append(StageUnit(row.label, pid, None if number is None else int(number), row.total.periods.get(pid)))
+            out.append(
+                StageUnit(
+                    UnitName(row.label_en, row.label_es),
+                    row.category_id,
+                    pid,
+                    None if number is None else int(number),
+                    row.total.periods.get(pid),
+                )
+            )
     return out
 
 
@@ -86,7 +107,7 @@ def distribution(scale: Scale, table: Breakdown | None, target: float | None) ->
         if level is None:
             hidden += 1
             continue
-        counts[level.number - 1].units.append(unit.label)
+        counts[level.number - 1].units.append(unit.name)
         if unit.period:
             periods.append(unit.period)
     return Distribution(counts, hidden, max(periods, default=None), None if target is None else int(target))
@@ -94,9 +115,12 @@ def distribution(scale: Scale, table: Breakdown | None, target: float | None) ->
 
 @dataclass(frozen=True)
 class Move:
-    label: str
+    name: UnitName
     before: Level | None  # None: not reported at the earlier date
     after: Level
+
+    def label(self, lang: str) -> str:
+        return self.name.label(lang)
 
     @property
     def steps(self) -> int:
@@ -129,15 +153,15 @@ class Movement:
 
 def movement(scale: Scale, before: Breakdown | None, after: Breakdown | None, since: str) -> Movement:
     """Each unit's stage at ``since`` against its latest; units hidden at either date are left out."""
-    earlier = {(u.label, u.partner_id): scale.level(u.number) for u in units_of(before) if u.number is not None}
-    hidden_before = {(u.label, u.partner_id) for u in units_of(before) if u.number is None}
+    earlier = {(u.category_id, u.partner_id): scale.level(u.number) for u in units_of(before) if u.number is not None}
+    hidden_before = {(u.category_id, u.partner_id) for u in units_of(before) if u.number is None}
     moves = []
     for unit in units_of(after):
-        key = (unit.label, unit.partner_id)
+        key = (unit.category_id, unit.partner_id)
         now = scale.level(unit.number) if unit.number is not None else None
         if now is None or key in hidden_before:
             continue
-        moves.append(Move(unit.label, earlier.get(key), now))
+        moves.append(Move(unit.name, earlier.get(key), now))
     return Movement(since, moves)
 
 
@@ -152,7 +176,7 @@ class StageView:
     """What the indicator page shows of a stage indicator: its levels, the distribution, the movement."""
 
     scale: Scale
-    dimension: str | None  # label of the units' dimension (regions), None: units are partners
+    dimension: Dimension | None  # the units' dimension (regions), None: units are partners
     distribution: Distribution
     movement: Movement | None
 
@@ -162,8 +186,6 @@ def stage_view(
     partnership: Partnership,
     indicator: Indicator,
     viewer: Viewer,
-    *,
-    lang: str,
 ) -> StageView | None:
     """The distribution of the latest stages by the indicator's first dimension (by partner when it has
     none) and the movement since a year earlier, both through the disclosure gate."""
@@ -174,17 +196,16 @@ def stage_view(
     scope = viewer.scope()
     if dim is None:
         return StageView(scale, None, _by_partner(session, partnership, indicator, scale, viewer), None)
-    latest = breakdown(session, partnership, indicator, scope, dim, lang=lang)
+    latest = breakdown(session, partnership, indicator, scope, dim)
     disclose_breakdown(latest, indicator, viewer)
     shown = distribution(scale, latest, indicator.lop_target)
     move = None
     if shown.as_of:
         since = year_before(shown.as_of)
-        earlier = breakdown(session, partnership, indicator, replace(scope, last_period=since), dim, lang=lang)
+        earlier = breakdown(session, partnership, indicator, replace(scope, last_period=since), dim)
         disclose_breakdown(earlier, indicator, viewer)
         move = movement(scale, earlier, latest, since)
-    label = dim.label(lang)
-    return StageView(scale, label, shown, move)
+    return StageView(scale, dim, shown, move)
 
 
 def _by_partner(
@@ -205,7 +226,7 @@ def _by_partner(
         if level is None or not viewer.sees_rows_of(pid) or viewer.hides(indicator.sensitive):
             hidden += 1
             continue
-        counts[level.number - 1].units.append(names.get(pid, str(pid)))
+        counts[level.number - 1].units.append(UnitName(names.get(pid, str(pid))))
     as_of = max(folded.periods.values(), default=None)
     target = indicator.lop_target
     return Distribution(counts, hidden, as_of, None if target is None else int(target))

@@ -15,17 +15,22 @@ from sqlalchemy.orm import Session
 from mel.auth.models import User
 from mel.catalog.models import Indicator, Partnership
 from mel.catalog.targets import revisions_of
+from mel.core.i18n import in_language
 from mel.results.disclosure import Viewer
 
 
 @dataclass(frozen=True)
 class RevisionRow:
+    """One recorded target value; names in English and Spanish, shown with ``name(lang)``/``category(lang)``."""
+
     target_id: int
     indicator: str
-    name: str
+    name_en: str
+    name_es: str | None
     period: str  # '' (life of partnership) | FY2021 | 2021Q3
     partner: str | None  # partner name of a partner target
-    category: str | None  # 'Sex: Female' of a category target
+    category_en: str | None  # 'Sex: Female' of a category target
+    category_es: str | None
     value: float
     previous: float | None  # the value it replaced; None for an original
     effective_from: str | None
@@ -40,13 +45,23 @@ class RevisionRow:
     def original(self) -> bool:
         return self.previous is None
 
+    def name(self, lang: str) -> str:
+        return in_language(lang, self.name_en, self.name_es)
+
+    def category(self, lang: str) -> str | None:
+        return in_language(lang, self.category_en, self.category_es) if self.category_en else None
+
 
 def target_history(
-    session: Session, partnership: Partnership, viewer: Viewer, *, lang: str, revised_only: bool = False
+    session: Session, partnership: Partnership, viewer: Viewer, *, revised_only: bool = False
 ) -> list[RevisionRow]:
     """Every recorded target value of the partnership that ``viewer`` may read, in catalog order."""
     partners = {p.id: p.name for p in partnership.partners}
-    categories = {c.id: f"{d.label(lang)}: {c.label(lang)}" for d in partnership.dimensions for c in d.categories}
+    categories = {
+        c.id: tuple(f"{d.label(lang)}: {c.label(lang)}" for lang in ("en", "es"))
+        for d in partnership.dimensions
+        for c in d.categories
+    }
     indicators: list[Indicator] = sorted(partnership.indicators, key=lambda i: i.position)
     entries = [
         (ind, target, rev, previous)
@@ -63,14 +78,17 @@ def target_history(
     for ind, target, rev, previous in entries:
         if revised_only and previous is None and len(target.revisions) < 2:
             continue
+        category = categories.get(target.category_id) if target.category_id else None
         rows.append(
             RevisionRow(
                 target_id=target.id,
                 indicator=ind.code,
-                name=ind.label(lang),
+                name_en=ind.label("en"),
+                name_es=ind.label("es"),
                 period=target.period,
                 partner=partners.get(target.partner_id) if target.partner_id else None,
-                category=categories.get(target.category_id) if target.category_id else None,
+                category_en=category[0] if category else None,
+                category_es=category[1] if category else None,
                 value=rev.value,
                 previous=previous,
                 effective_from=rev.effective_from,

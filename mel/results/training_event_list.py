@@ -1,4 +1,7 @@
-"""The paged list of training events, newest first, each with its attendance rows as shown."""
+"""The paged list of training events, newest first, each with its attendance rows.
+
+Catalog names come in English and Spanish; the reader's language is applied where they are shown.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from mel.catalog.models import Category, Partner
+from mel.core.i18n import in_language
 from mel.reports.models import Submission, TrainingAttendance, TrainingEvent
 from mel.results.training_filters import TrainingFilter, _events_from
 
@@ -17,7 +21,8 @@ _A = TrainingAttendance
 
 @dataclass(frozen=True)
 class AttendanceLine:
-    institution: str
+    institution_en: str
+    institution_es: str | None
     female: int
     male: int
     other: int
@@ -33,6 +38,9 @@ class AttendanceLine:
     def participants(self) -> int:
         return self.female + self.male + self.other
 
+    def institution(self, lang: str) -> str:
+        return in_language(lang, self.institution_en, self.institution_es)
+
 
 @dataclass
 class EventLine:
@@ -41,8 +49,10 @@ class EventLine:
     start_date: Any
     end_date: Any
     pillar: str
-    region: str
-    modality: str
+    region_en: str
+    region_es: str | None
+    modality_en: str
+    modality_es: str | None
     partner: str
     """The reporting partner's name."""
     period: str
@@ -55,6 +65,12 @@ class EventLine:
     def participants(self) -> int:
         return sum(r.participants for r in self.rows)
 
+    def region(self, lang: str) -> str:
+        return in_language(lang, self.region_en, self.region_es)
+
+    def modality(self, lang: str) -> str:
+        return in_language(lang, self.modality_en, self.modality_es)
+
 
 @dataclass(frozen=True)
 class EventPage:
@@ -65,9 +81,7 @@ class EventPage:
     per_page: int
 
 
-def training_events(
-    session: Session, filt: TrainingFilter, *, page: int = 1, per_page: int = 20, lang: str = "en"
-) -> EventPage:
+def training_events(session: Session, filt: TrainingFilter, *, page: int = 1, per_page: int = 20) -> EventPage:
     """One page of training events, newest first, each with its attendance rows (three queries in all)."""
     total = session.scalar(_events_from(select(func.count(TrainingEvent.id)).select_from(TrainingEvent), filt)) or 0
     pages = max(1, -(-total // per_page))
@@ -81,8 +95,10 @@ def training_events(
             TrainingEvent.start_date,
             TrainingEvent.end_date,
             TrainingEvent.pillar,
-            region.label_es if lang == "es" else region.label_en,
-            modality.label_es if lang == "es" else modality.label_en,
+            region.label_en,
+            region.label_es,
+            modality.label_en,
+            modality.label_es,
             Partner.name,
             Submission.period,
             Submission.status,
@@ -104,7 +120,8 @@ def training_events(
         rows = session.execute(
             select(
                 _A.event_id,
-                inst.label_es if lang == "es" else inst.label_en,
+                inst.label_en,
+                inst.label_es,
                 _A.female,
                 _A.male,
                 _A.other,
@@ -121,5 +138,6 @@ def training_events(
             .order_by(_A.event_id, _A.row)
         )
         for rec in rows:
-            events[rec[0]].rows.append(AttendanceLine(*rec[1:]))
+            fields: tuple[Any, ...] = tuple(rec[1:])
+            events[rec[0]].rows.append(AttendanceLine(*fields))
     return EventPage(list(events.values()), page, pages, int(total), per_page)

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from mel.catalog.models import PILLARS, Category, Dimension, Partner
-from mel.core.i18n import N_, t
+from mel.core.i18n import N_, in_language, t
 from mel.core.periods import quarters
 from mel.reports.models import Submission, TrainingAttendance, TrainingEvent
 from mel.results.training_filters import AnySelect, TrainingFilter, _rows_from
@@ -72,11 +72,33 @@ _MEASURES: Final[dict[str, ColumnElement[Any]]] = {
 
 @dataclass(frozen=True)
 class Bucket:
-    """One category of a dimension as shown: a stable code, a label and a sort key."""
+    """One category of a dimension: a stable code, its English and Spanish labels and a sort key.
+
+    Queries give both labels; the reader's language is applied where the bucket is shown
+    (``label(lang)``). With ``message`` set, ``label_en`` is a message translated with ``t`` there.
+    """
 
     code: str
-    label: str
+    label_en: str
+    label_es: str | None = None
     order: tuple[Any, ...] = ()
+    message: bool = False
+
+    def label(self, lang: str) -> str:
+        if self.message:
+            return t(lang, self.label_en)
+        return in_language(lang, self.label_en, self.label_es)
+
+
+def message_bucket(code: str, message: str, order: tuple[Any, ...] = ()) -> Bucket:
+    """A bucket whose label is a product message (a total, a pillar), translated where it is shown."""
+    return Bucket(code, message, None, order, message=True)
+
+
+ALL_TRAININGS: Final = message_bucket("all", N_("All trainings"))
+"""The one bucket of figures over every counted training row."""
+PARTICIPANTS_BUCKET: Final = message_bucket(TOTAL_COLUMN, N_("Participants"))
+"""The one column of a one-way table."""
 
 
 _GROUP_KEYS: Final[dict[str, Column]] = {
@@ -89,11 +111,16 @@ _GROUP_KEYS: Final[dict[str, Column]] = {
 }
 
 
-def _grouped(filt: TrainingFilter, dims: list[str], measures: Sequence[ColumnElement[Any]], lang: str) -> AnySelect:
+WIDTH: Final = 4
+"""Columns per dimension in a ``_grouped`` result: code, English label, Spanish label, order."""
+
+
+def _grouped(filt: TrainingFilter, dims: list[str], measures: Sequence[ColumnElement[Any]]) -> AnySelect:
     """SUM ``measures`` over the counted rows GROUP BY the raw keys of ``dims``, then join their labels.
 
     Grouping on narrow ids (not label text) keeps the sort small; the labels are joined on the
-    already grouped, small result. Each dimension gives (code, label, order) columns, then the measures.
+    already grouped, small result. Each dimension gives ``WIDTH`` columns (code, English label,
+    Spanish label, order), then the measures.
     """
     keys = [_GROUP_KEYS[d].label(f"k{n}") for n, d in enumerate(dims)]
     inner = _rows_from(select(*keys, *(m.label(f"m{n}") for n, m in enumerate(measures))), filt)
@@ -106,40 +133,47 @@ def _grouped(filt: TrainingFilter, dims: list[str], measures: Sequence[ColumnEle
         key = sub.c[f"k{n}"]
         if dim in ("institution", "region", "modality"):
             cat = aliased(Category, name=f"{dim}_cat")
-            columns += [cat.code, cat.label_es if lang == "es" else cat.label_en, cat.position]
+            columns += [cat.code, cat.label_en, cat.label_es, cat.position]
             joins.append((cat, cat.id == key))
         elif dim == "partner":
             partner = aliased(Partner, name="partner_label")
-            columns += [partner.code, partner.name, partner.id]
+            columns += [partner.code, partner.name, partner.name, partner.id]
             joins.append((partner, partner.id == key))
         else:
-            columns += [key, key, key]
+            columns += [key, key, key, key]
     query = select(*columns, *(sub.c[f"m{n}"] for n in range(len(measures)))).select_from(sub)
     for target, on in joins:
         query = query.join(target, on)
     return query
 
 
-def _bucket(dim: str, code: str, label: str, order: Any, lang: str) -> Bucket:
+def _bucket(dim: str, rec: Sequence[Any]) -> Bucket:
+    """The bucket of ``dim`` from its ``WIDTH`` columns of a ``_grouped`` row."""
+    code, label_en, label_es, order = rec
     if dim == "pillar":
-        return Bucket(code, t(lang, _PILLAR_LABELS.get(code, code)), (PILLARS.index(code) if code in PILLARS else 9,))
-    return Bucket(code, label, (order, code))
+        return message_bucket(code, _PILLAR_LABELS.get(code, code), (PILLARS.index(code) if code in PILLARS else 9,))
+    return Bucket(code, label_en, label_es, (order, code))
 
 
-def split_buckets(session: Session, partnership_id: int, dim: str, lang: str) -> list[Bucket]:
+def split_buckets(session: Session, partnership_id: int, dim: str) -> list[Bucket]:
     """The categories of sex or age; sex takes the partnership's catalog labels when it has them."""
     labels = _SEX_LABELS if dim == "sex" else _AGE_LABELS
-    catalog: dict[str, str] = {}
+    catalog: dict[str, tuple[str, str | None]] = {}
     if dim == "sex":
-        label_col = Category.label_es if lang == "es" else Category.label_en
-        catalog = dict(
-            session.execute(
-                select(Category.code, label_col)
+        catalog = {
+            code: (en, es)
+            for code, en, es in session.execute(
+                select(Category.code, Category.label_en, Category.label_es)
                 .join(Dimension, Dimension.id == Category.dimension_id)
                 .where(Dimension.partnership_id == partnership_id, Dimension.code == "sex")
-            ).all()
-        )
-    return [Bucket(code, catalog.get(code) or t(lang, label), (n,)) for n, (code, label) in enumerate(labels.items())]
+            )
+        }
+    return [
+        Bucket(code, *catalog[code], (n,))
+        if code in catalog and catalog[code][0]
+        else message_bucket(code, label, (n,))
+        for n, (code, label) in enumerate(labels.items())
+    ]
 
 
 def dimension_label(dim: str, lang: str) -> str:
@@ -150,4 +184,9 @@ def _fill_quarters(found: list[Bucket]) -> list[Bucket]:
     """Every quarter between the first and last with data, so a trend shows its gaps as zeros."""
     if not found:
         return found
-    return [Bucket(q, q, (q,)) for q in quarters(found[0].code, found[-1].code)]
+    return [quarter_bucket(q) for q in quarters(found[0].code, found[-1].code)]
+
+
+def quarter_bucket(quarter: str) -> Bucket:
+    """A quarter is shown as its code in every language."""
+    return Bucket(quarter, quarter, None, (quarter,))

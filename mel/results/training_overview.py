@@ -9,10 +9,18 @@ from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Partner, Partnership
-from mel.core.i18n import t
 from mel.reports.models import Submission, TrainingAttendance, TrainingEvent
 from mel.results.training_filters import TrainingFilter, _rows_from
-from mel.results.training_groups import PARTICIPANTS, Bucket, _bucket, _fill_quarters, _grouped
+from mel.results.training_groups import (
+    ALL_TRAININGS,
+    PARTICIPANTS,
+    WIDTH,
+    Bucket,
+    _bucket,
+    _fill_quarters,
+    _grouped,
+    quarter_bucket,
+)
 from mel.results.training_tables import CrossTable, GainRow, _gain_measures, _gain_row
 
 _A = TrainingAttendance
@@ -55,7 +63,7 @@ class Overview:
     gain_by_modality: list[GainRow]
 
 
-def training_overview(session: Session, filt: TrainingFilter, *, lang: str = "en") -> Overview:
+def training_overview(session: Session, filt: TrainingFilter) -> Overview:
     """``training_totals``, ``modality_trend`` and ``knowledge_gain`` (overall, by modality) in one pass.
 
     One GROUP BY quarter and modality over the counted rows: an event belongs to one report (one
@@ -68,7 +76,7 @@ def training_overview(session: Session, filt: TrainingFilter, *, lang: str = "en
         func.sum(case((_A.hours.is_not(None), PARTICIPANTS * _A.hours), else_=0.0)),
         *_gain_measures(),
     ]
-    groups = session.execute(_grouped(filt, ["quarter", "modality"], measures, lang)).all()
+    groups = session.execute(_grouped(filt, ["quarter", "modality"], measures)).all()
     modalities: dict[str, Bucket] = {}
     cells: dict[tuple[str, str], int] = defaultdict(int)
     gain_sums: dict[str, list[float]] = defaultdict(lambda: [0.0] * 6)
@@ -76,9 +84,9 @@ def training_overview(session: Session, filt: TrainingFilter, *, lang: str = "en
     hours = 0.0
     seen_quarters: list[str] = []
     for rec in groups:
-        quarter, code, label, position = rec[0], rec[3], rec[4], rec[5]
-        people, count, group_hours, *gain = rec[6:]
-        bucket = modalities.setdefault(code, _bucket("modality", code, label, position, lang))
+        quarter, code = rec[0], rec[WIDTH]
+        people, count, group_hours, *gain = rec[2 * WIDTH :]
+        bucket = modalities.setdefault(code, _bucket("modality", rec[WIDTH : 2 * WIDTH]))
         events += int(gain[0] or 0)
         rows += int(count or 0)
         participants += int(people or 0)
@@ -93,11 +101,11 @@ def training_overview(session: Session, filt: TrainingFilter, *, lang: str = "en
     with_people = [b for b in ordered if any(key[1] == b.code for key in cells)]
     quarters_seen = sorted({q for q, _m in cells})
     trend = CrossTable(
-        "quarter", "modality", _fill_quarters([Bucket(q, q, (q,)) for q in quarters_seen]), with_people, dict(cells)
+        "quarter", "modality", _fill_quarters([quarter_bucket(q) for q in quarters_seen]), with_people, dict(cells)
     )
     by_modality = [_gain_row(b, gain_sums[b.code]) for b in ordered]
     overall = [float(sum(v)) for v in zip(*gain_sums.values(), strict=True)] if gain_sums else []
-    gain_all = [_gain_row(Bucket("all", t(lang, "All trainings")), overall)] if events else []
+    gain_all = [_gain_row(ALL_TRAININGS, overall)] if events else []
     totals = TrainingTotals(
         events,
         rows,

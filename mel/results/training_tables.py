@@ -15,16 +15,18 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, Float, case, cast, distinct, func
 from sqlalchemy.orm import Session
 
-from mel.core.i18n import t
 from mel.reports.models import TrainingAttendance, TrainingEvent
 from mel.results.training_filters import TrainingFilter
 from mel.results.training_groups import (
     _MEASURES,
     _SCORED,
+    ALL_TRAININGS,
     DIMENSIONS,
     PARTICIPANTS,
+    PARTICIPANTS_BUCKET,
     SPLIT_DIMENSIONS,
     TOTAL_COLUMN,
+    WIDTH,
     Bucket,
     NotCrossable,
     _bucket,
@@ -63,40 +65,38 @@ class CrossTable:
         """Rows as (bucket, cells in column order, row total) for templates."""
         return [(r, [self.cell(r.code, c.code) for c in self.cols], self.row_total(r.code)) for r in self.rows]
 
-    def chart(self) -> dict[str, Any]:
-        """Chart.js-ready data: one dataset per column, rows on the axis."""
+    def chart(self, lang: str) -> dict[str, Any]:
+        """Chart.js-ready data in ``lang``: one dataset per column, rows on the axis."""
         return {
-            "labels": [r.label for r in self.rows],
-            "datasets": [{"label": c.label, "data": [self.cell(r.code, c.code) for r in self.rows]} for c in self.cols],
+            "labels": [r.label(lang) for r in self.rows],
+            "datasets": [
+                {"label": c.label(lang), "data": [self.cell(r.code, c.code) for r in self.rows]} for c in self.cols
+            ],
             "stacked": self.col_dim is not None,
         }
 
 
-def cross_table(
-    session: Session, filt: TrainingFilter, row_dim: str, col_dim: str | None = None, *, lang: str = "en"
-) -> CrossTable:
+def cross_table(session: Session, filt: TrainingFilter, row_dim: str, col_dim: str | None = None) -> CrossTable:
     """Participants by ``row_dim`` (and ``col_dim``): one GROUP BY query over the counted rows.
 
     Sex and age are columns of a row, so they become several SUMs of one grouped query; they
     cannot be crossed with each other (``NotCrossable``): no row records sex by age.
     """
-    return cross_tables(session, filt, [(row_dim, col_dim)], lang=lang)[0]
+    return cross_tables(session, filt, [(row_dim, col_dim)])[0]
 
 
 CUBE_DIMENSIONS: Final = ("institution", "region", "modality", "pillar")
 """Attribute dimensions with few categories: grouped together, their combinations stay a few hundred."""
 
 
-def cross_tables(
-    session: Session, filt: TrainingFilter, specs: Sequence[tuple[str, str | None]], *, lang: str = "en"
-) -> list[CrossTable]:
+def cross_tables(session: Session, filt: TrainingFilter, specs: Sequence[tuple[str, str | None]]) -> list[CrossTable]:
     """Several tables, each (rows, columns or None), with as few passes over the rows as possible.
 
     Tables that only use sex, age and ``CUBE_DIMENSIONS`` come from one GROUP BY over those
     dimensions (a result of at most a few hundred rows, whatever the history's size), rolled up
     here; any other table (by partner or quarter) gets its own GROUP BY.
     """
-    return tables_and_gain(session, filt, specs, lang=lang)[0]
+    return tables_and_gain(session, filt, specs)[0]
 
 
 def tables_and_gain(
@@ -105,7 +105,6 @@ def tables_and_gain(
     specs: Sequence[tuple[str, str | None]],
     *,
     gain_by: str | None = None,
-    lang: str = "en",
 ) -> tuple[list[CrossTable], list[GainRow]]:
     """``cross_tables`` and, from the same grouped pass, ``knowledge_gain(by=gain_by)``.
 
@@ -126,15 +125,15 @@ def tables_and_gain(
             raise ValueError(f"knowledge gain by {gain_by!r} does not come from the cube")
         used = {d for spec in cube for d in spec} | {gain_by}
         dims: list[str] = [d for d in CUBE_DIMENSIONS if d in used]
-        facts = _facts(session, filt, dims, lang, gain=gain_by is not None)
+        facts = _facts(session, filt, dims, gain=gain_by is not None)
         for spec in cube:
-            done[spec] = _shape(session, filt, spec, facts, lang)
+            done[spec] = _shape(session, filt, spec, facts)
         if gain_by is not None:
             gain = _gain_from(facts, gain_by)
     for spec in specs:
         if spec not in done:
             dims = [str(d) for d in spec if d is not None and d not in SPLIT_DIMENSIONS]
-            done[spec] = _shape(session, filt, spec, _facts(session, filt, dims, lang), lang)
+            done[spec] = _shape(session, filt, spec, _facts(session, filt, dims))
     return [done[spec] for spec in specs], gain
 
 
@@ -149,24 +148,24 @@ class _Facts:
     gains: list[tuple[dict[str, str], tuple[Any, ...]]] = field(default_factory=list)
 
 
-def _facts(session: Session, filt: TrainingFilter, dims: list[str], lang: str, *, gain: bool = False) -> _Facts:
+def _facts(session: Session, filt: TrainingFilter, dims: list[str], *, gain: bool = False) -> _Facts:
     names = list(_MEASURES)
     measures = [*_MEASURES.values(), *(_gain_measures() if gain else [])]
     buckets: dict[str, dict[str, Bucket]] = {d: {} for d in dims}
     groups = []
     gains = []
-    for rec in session.execute(_grouped(filt, dims, measures, lang)):
+    for rec in session.execute(_grouped(filt, dims, measures)):
         codes = {}
         for n, dim in enumerate(dims):
-            code = rec[3 * n]
+            code = rec[WIDTH * n]
             codes[dim] = code
             if code not in buckets[dim]:
-                buckets[dim][code] = _bucket(dim, code, rec[3 * n + 1], rec[3 * n + 2], lang)
-        numbers = {name: int(rec[3 * len(dims) + m] or 0) for m, name in enumerate(names)}
+                buckets[dim][code] = _bucket(dim, rec[WIDTH * n : WIDTH * (n + 1)])
+        numbers = {name: int(rec[WIDTH * len(dims) + m] or 0) for m, name in enumerate(names)}
         if numbers[TOTAL_COLUMN] or not dims:
             groups.append((codes, numbers))
         if gain:
-            gains.append((codes, tuple(rec[3 * len(dims) + len(names) :])))
+            gains.append((codes, tuple(rec[WIDTH * len(dims) + len(names) :])))
     return _Facts(buckets, groups, gains)
 
 
@@ -181,18 +180,16 @@ def _gain_from(facts: _Facts, by: str) -> list[GainRow]:
     return sorted(rows, key=lambda g: g.bucket.order)
 
 
-def _shape(
-    session: Session, filt: TrainingFilter, spec: tuple[str, str | None], facts: _Facts, lang: str
-) -> CrossTable:
+def _shape(session: Session, filt: TrainingFilter, spec: tuple[str, str | None], facts: _Facts) -> CrossTable:
     """Roll the grouped facts up into one table; a split (sex, age) contributes its measures as categories."""
     row_dim, col_dim = spec
-    participants = [Bucket(TOTAL_COLUMN, t(lang, "Participants"))]
+    participants = [PARTICIPANTS_BUCKET]
 
     def axis(dim: str | None) -> list[Bucket]:
         if dim is None:
             return participants
         if dim in SPLIT_DIMENSIONS:
-            return split_buckets(session, filt.partnership_id, dim, lang)
+            return split_buckets(session, filt.partnership_id, dim)
         found = sorted({codes[dim] for codes, _n in facts.groups})
         buckets = sorted((facts.buckets[dim][code] for code in found), key=lambda b: b.order)
         return _fill_quarters(buckets) if dim == "quarter" else buckets
@@ -211,9 +208,9 @@ def _shape(
     return CrossTable(row_dim, col_dim, rows, cols, dict(cells))
 
 
-def modality_trend(session: Session, filt: TrainingFilter, *, lang: str = "en") -> CrossTable:
+def modality_trend(session: Session, filt: TrainingFilter) -> CrossTable:
     """Participants per quarter and modality: where the 2020 move online shows."""
-    return cross_table(session, filt, "quarter", "modality", lang=lang)
+    return cross_table(session, filt, "quarter", "modality")
 
 
 @dataclass(frozen=True)
@@ -265,7 +262,7 @@ def _gain_row(bucket: Bucket, sums: Sequence[Any]) -> GainRow:
     )
 
 
-def knowledge_gain(session: Session, filt: TrainingFilter, by: str | None = None, *, lang: str = "en") -> list[GainRow]:
+def knowledge_gain(session: Session, filt: TrainingFilter, by: str | None = None) -> list[GainRow]:
     """Mean pre-test, post-test and gain, weighted by the participants of each scored row.
 
     Weighting by participants (not averaging events) lets a 60-person course weigh more than a
@@ -274,9 +271,9 @@ def knowledge_gain(session: Session, filt: TrainingFilter, by: str | None = None
     """
     dims = [by] if by else []
     result = []
-    for rec in session.execute(_grouped(filt, dims, _gain_measures(), lang)):
-        bucket = _bucket(by, rec[0], rec[1], rec[2], lang) if by else Bucket("all", t(lang, "All trainings"))
-        result.append(_gain_row(bucket, rec[3 * len(dims) :]))
+    for rec in session.execute(_grouped(filt, dims, _gain_measures())):
+        bucket = _bucket(by, rec[:WIDTH]) if by else ALL_TRAININGS
+        result.append(_gain_row(bucket, rec[WIDTH * len(dims) :]))
     if not by and result and result[0].events == 0:
         return []
     return sorted(result, key=lambda g: g.bucket.order)

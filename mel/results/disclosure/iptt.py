@@ -58,7 +58,7 @@ def _protect(row: IpttRow, viewer: Viewer, sizes: dict[tuple[str, str], int]) ->
             key: Key = ("partner", child.partner_id)
             partners.append(key)
         else:
-            key = ("category", child.dimension, child.label)
+            key = ("category", child.dimension, child.category)
             by_dim[child.dimension].append(key)
         keyed[key] = child
     values = {(rk, c): _cell(r, c).actual for rk, r in keyed.items() for c in cols}

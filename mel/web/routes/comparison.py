@@ -59,7 +59,7 @@ def comparison_page(
         "provisional": "1" if include else "",
     }
     download = {k: v for k, v in params.items() if v}
-    bells, height = dumbbells(rows, request.state.lang)
+    bells, height = dumbbells(rows)
     context: dict[str, Any] = common(partnership, user, request.state.lang) | {
         "rows": rows,
         "params": params,

@@ -75,7 +75,7 @@ def _chart(
             }
         )
     marks = [
-        {"index": labels.index(e.period), "title": e.title, "n": n}
+        {"index": labels.index(e.period), "title": e.title(lang), "n": n}
         for n, e in enumerate(events, start=1)
         if e.period in labels
     ]
@@ -114,14 +114,14 @@ def indicator_page(
     }
 
     def explore() -> Any:
-        found = breakdown(session, partnership, ind, explorer_scope, dim, lang=lang) if dim else None
+        found = breakdown(session, partnership, ind, explorer_scope, dim) if dim else None
         disclose_breakdown(found, ind, viewer)
         return found
 
     chosen_id = chosen_partner.id if chosen_partner else None
-    explorer_key = (ind.id, dim.code if dim else None, chosen_id, lang)
+    explorer_key = (ind.id, dim.code if dim else None, chosen_id)  # no language: rows carry both labels
     context["explorer"] = stored(session, partnership.id, "indicator.explorer", viewer, explorer_key, explore)
-    context["explorer_chart"] = _explorer_chart(context["explorer"], names, ind)
+    context["explorer_chart"] = _explorer_chart(context["explorer"], names, ind, lang)
     if is_htmx(request):  # the explorer form is the page's one htmx control
         return render(request, "indicator.html", context, block="explorer")
     day, due_days = today(), settings.report_due_days
@@ -130,7 +130,7 @@ def indicator_page(
         scope = Scope(include_provisional=include)
         baseline = baseline_measurements(session, partnership.id).get(ind.id, ind.baseline_value)
         time = timeline(partnership, today=day, due_days=due_days)
-        events = context_events(session, partnership.id, lang)
+        events = context_events(session, partnership.id)
         points = series(session, partnership, ind, scope, time, baseline=baseline, events=events)
         disclose_series(points, ind, viewer)
         baseline_hidden = viewer.hides(ind.sensitive) and is_small(baseline)
@@ -139,20 +139,21 @@ def indicator_page(
             "baseline_hidden": baseline_hidden,
             "points": points,
             "events": events,
-            "chart": _chart(points, events, ind, names, lang),
         }
 
-    context |= stored(session, partnership.id, "indicator.chart", viewer, (ind.id, day, due_days, lang), chart)
+    # the figures hold no language (both languages share them); the chart's labels are applied here
+    context |= stored(session, partnership.id, "indicator.chart", viewer, (ind.id, day, due_days), chart)
+    context["chart"] = _chart(context["points"], context["events"], ind, names, lang)
     context |= {
-        "stages": stage_view(session, partnership, ind, viewer, lang=lang) if ind.unit == "stage" else None,
+        "stages": stage_view(session, partnership, ind, viewer) if ind.unit == "stage" else None,
     }
     return render(request, "indicator.html", context)
 
 
-def _explorer_chart(explorer: Any, names: dict[int, str], indicator: Indicator) -> dict[str, Any]:
+def _explorer_chart(explorer: Any, names: dict[int, str], indicator: Indicator, lang: str) -> dict[str, Any]:
     if explorer is None:
         return {}
-    labels = [r.label for r in explorer.rows]
+    labels = [r.label(lang) for r in explorer.rows]
     if indicator.unit == "count" or len(explorer.partner_ids) <= 1:
         datasets = [{"label": indicator.code, "data": [r.total.value for r in explorer.rows]}]
     else:

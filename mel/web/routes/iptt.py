@@ -56,7 +56,6 @@ def _table(
         partnership,
         scope,
         granularity=f.granularity,
-        lang=request.state.lang,
         pillar=f.pillar,
         level=f.level,
         expand=computed,
@@ -86,9 +85,9 @@ def iptt_page(
     expanded = sorted(set(expand or []))
     lang = request.state.lang
 
-    def compute() -> tuple[Iptt, list[Any]]:
-        table = _table(session, request, partnership, user, f, expand=None if "all" in expanded else expanded)
-        display = [
+    def shown(table: Iptt) -> list[Any]:
+        """The table's cells as HTML in the reader's language (numbers, yes/no, stage names)."""
+        return [
             (
                 row,
                 cells_html(shown_cells(table, row, lang), child=False, lang=lang),
@@ -96,10 +95,18 @@ def iptt_page(
             )
             for row in table.rows
         ]
-        return table, display
 
     viewer = viewer_of(user, provisional=f.provisional)  # the disclosure gate's key: see mel.results.store
-    table, display = stored(session, partnership.id, "iptt.page", viewer, (f, tuple(expanded), lang), compute)
+    # the table holds no language (both languages share it); its rendered cells are stored per language
+    table = stored(
+        session,
+        partnership.id,
+        "iptt.table",
+        viewer,
+        (f, tuple(expanded)),
+        lambda: _table(session, request, partnership, user, f, expand=None if "all" in expanded else expanded),
+    )
+    display = stored(session, partnership.id, "iptt.page", viewer, (f, tuple(expanded), lang), lambda: shown(table))
     context = common(partnership, user, lang) | {
         "table": table,
         "display": display,

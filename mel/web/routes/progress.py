@@ -118,7 +118,7 @@ def theory_of_change_page(
     diagram = layout(list(partnership.results), statuses, lang=lang)
     context = common(partnership, user, lang) | {
         "diagram": diagram,
-        "warnings": integrity_issues(session, partnership.id, lang=lang),
+        "warnings": integrity_issues(session, partnership.id),
     }
     return render(request, "theory_of_change.html", context)
 
@@ -139,7 +139,7 @@ def _context_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     context = common(partnership, user, request.state.lang) | {
-        "events": context_events(session, partnership.id, request.state.lang),
+        "events": context_events(session, partnership.id),
         "region_labels": region_labels(partnership, request.state.lang),
         "pillars": PILLARS,
         "error": error,

@@ -131,7 +131,7 @@ def _checks(
             hide_sensitive=viewer.suppress,
         ),
         "sensitive_withheld": viewer.suppress,
-        "integrity": integrity_issues(session, partnership.id, lang=lang),
+        "integrity": integrity_issues(session, partnership.id),
         "open_queries": open_total(session, partnership.id, partner_ids),
     }
 

@@ -36,7 +36,7 @@ def target_history_page(
     """Every original and revised target; partners read only their partnership and their own targets."""
     lang: str = request.state.lang
     viewer = viewer_of(user)
-    rows = target_history(session, partnership, viewer, lang=lang, revised_only=bool(revised))
+    rows = target_history(session, partnership, viewer, revised_only=bool(revised))
     context = {
         **common(partnership, user, lang),
         "rows": rows,

@@ -118,8 +118,8 @@ def trainings_page(
             partnership.id,
             "trainings.events",
             viewer,
-            (tuple(sorted(params.items())), page, lang),
-            lambda: training_events(session, own, page=page, lang=lang),
+            (tuple(sorted(params.items())), page),
+            lambda: training_events(session, own, page=page),
         ),
         "events_target": EVENTS_TARGET,
     }
@@ -128,11 +128,12 @@ def trainings_page(
         return render(request, "trainings.html", context, block="events")
 
     def results() -> dict[str, Any]:
+        """The page's figures, in no language: both languages share one stored answer."""
         last_quarter = quarter_of(partnership.ends_on)
         specs: list[tuple[str, str | None]] = [(rows_dim, cols_dim), *((d, None) for d in ONE_WAY)]
         # the cross tables and knowledge gain by institution from one grouped pass
-        tables, by_institution = tables_and_gain(session, filt, specs, gain_by="institution", lang=lang)
-        overview = training_overview(session, filt, lang=lang)
+        tables, by_institution = tables_and_gain(session, filt, specs, gain_by="institution")
+        overview = training_overview(session, filt)
         return dict(
             partners=visible_partners(
                 viewer,
@@ -140,32 +141,41 @@ def trainings_page(
             ),
             pillars=PILLARS,
             quarters=list(quarters(quarter_of(partnership.starts_on), last_quarter)),
-            dimensions=[(d, dimension_label(d, lang)) for d in DIMENSIONS],
             partner_user=own_partners is not None,
             totals=overview.totals,
             cross=tables[0],
-            cross_labels=(dimension_label(rows_dim, lang), dimension_label(cols_dim, lang)),
-            one_way=[(d, dimension_label(d, lang), table) for d, table in zip(ONE_WAY, tables[1:], strict=True)],
+            one_way=list(zip(ONE_WAY, tables[1:], strict=True)),
             trend=overview.trend,
             gain_all=overview.gain_all,
-            gain_by=[
-                ("institution", dimension_label("institution", lang), by_institution),
-                ("modality", dimension_label("modality", lang), overview.gain_by_modality),
-            ],
-            consistency=training_consistency(
-                session, partnership_id=partnership.id, scope=own.scope, pillar=filt.pillar, lang=lang
-            ),
-            new_repeat=[
-                (d, dimension_label(d, lang), new_and_repeat(session, filt, d, lang=lang)) for d in NEW_REPEAT_BY
-            ],
-            new_repeat_all=new_and_repeat(session, filt, lang=lang),
+            gain_by=[("institution", by_institution), ("modality", overview.gain_by_modality)],
+            new_repeat=[(d, new_and_repeat(session, filt, d)) for d in NEW_REPEAT_BY],
+            new_repeat_all=new_and_repeat(session, filt),
             followup=followup_rates(session, filt),
             followup_years=rates_by_training_year(session, filt),
         )
 
     # figures that went through the viewer's scope and partners: stored per viewer (mel.results.store)
-    key = (tuple(sorted(params.items())), lang)
-    context.update(stored(session, partnership.id, "trainings.results", viewer, key, results))
+    key = tuple(sorted(params.items()))
+    found = stored(session, partnership.id, "trainings.results", viewer, key, results)
+    context.update(found)
+    # the language is applied here, to the stored figures: dimension names and the consistency rows
+    context.update(
+        dimensions=[(d, dimension_label(d, lang)) for d in DIMENSIONS],
+        cross_labels=(dimension_label(rows_dim, lang), dimension_label(cols_dim, lang)),
+        one_way=[(d, dimension_label(d, lang), table) for d, table in found["one_way"]],
+        gain_by=[(d, dimension_label(d, lang), rows) for d, rows in found["gain_by"]],
+        new_repeat=[(d, dimension_label(d, lang), rows) for d, rows in found["new_repeat"]],
+        consistency=stored(
+            session,
+            partnership.id,
+            "trainings.consistency",
+            viewer,
+            (key, lang),  # indicator names in the reader's language (mel.quality.training_consistency)
+            lambda: training_consistency(
+                session, partnership_id=partnership.id, scope=own.scope, pillar=filt.pillar, lang=lang
+            ),
+        ),
+    )
     return render(request, "trainings.html", context, block="results")
 
 
