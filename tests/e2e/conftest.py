@@ -37,8 +37,9 @@ CHROMIUM_ARGS = [
 
 
 SignIn = Callable[[Any, str], None]
-READ_ONLY = {"test_accessibility.py", "test_transfer.py"}
-"""Modules that only look at the demo: their own group, so a second worker runs them on its own server."""
+READ_ONLY = {"test_accessibility.py"}
+"""The page checks only look at the demo, and take the longest: their own group, so a second worker runs them
+on its own server while the first runs the journeys."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
