@@ -1,8 +1,10 @@
 """Browser journeys: a real `mel serve` on a fresh demo database, driven by headless Chromium.
 
-The server is built once per test session (``mel demo --no-serve`` then ``mel serve`` in a child
-process on a free loopback port). Chromium is Debian's (/usr/bin/chromium) driven by Playwright;
-without it the journeys skip with a loud reason, or fail when ``MEL_REQUIRE_BROWSER=1`` (CI).
+The server is built once per worker that runs browser tests (``mel demo --no-serve`` then ``mel serve``
+in a child process on a free loopback port): the journeys run in one xdist group, the page checks of
+test_accessibility.py in another, so with two workers they run side by side on two servers.
+Chromium is Debian's (/usr/bin/chromium) driven by Playwright; without it the journeys skip with a
+loud reason, or fail when ``MEL_REQUIRE_BROWSER=1`` (CI).
 Screenshots of each journey's key steps go to ``test-artifacts/e2e/``.
 """
 
