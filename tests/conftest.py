@@ -2,6 +2,8 @@
 
 Every test that asks for a database runs on SQLite and, when ``MEL_TEST_DATABASE_URL`` is set,
 on PostgreSQL too (a fresh database per test, cloned from a migrated template database).
+A test marked ``demo_db`` gets the whole demo history instead of the bare catalog: the demo is
+built once per worker and backend into a template, and copied per test with its upload folder.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -34,6 +38,17 @@ def _catalog_paths() -> list[Path]:
     return sorted(INDICATORS_DIR.glob("*.yaml"))
 
 
+def _build_demo(url: str, uploads: Path) -> None:
+    from demo.build import build_demo
+
+    engine = make_engine(url)
+    settings = Settings(database_url=url, upload_dir=uploads, secret_key="test-secret")
+    try:
+        build_demo(settings=settings, session_factory=make_sessionmaker(engine))
+    finally:
+        engine.dispose()
+
+
 def _load_catalogs(url: str) -> None:
     engine = make_engine(url)
     with transaction(make_sessionmaker(engine)) as session:
@@ -51,7 +66,11 @@ class SqliteTemplates:
         if flavour not in self.files:
             path = self.root / f"template-{flavour}.sqlite3"
             url = f"sqlite:///{path}"
-            migrate.upgrade(url)
+            if flavour == "demo":
+                shutil.copyfile(self.get("catalog"), path)
+                _build_demo(url, self.uploads(flavour))
+            else:
+                migrate.upgrade(url)
             if flavour == "catalog":
                 _load_catalogs(url)
             engine = make_engine(url)
@@ -61,13 +80,29 @@ class SqliteTemplates:
             self.files[flavour] = path
         return self.files[flavour]
 
+    def uploads(self, flavour: str) -> Path:
+        """The upload folder that goes with the template (the demo keeps its workbooks there)."""
+        return self.root / f"uploads-{flavour}"
+
 
 class PgTemplates:
-    def __init__(self, url: str, worker: str) -> None:
+    """Template databases, and the per-test copies made from them.
+
+    One copy takes PostgreSQL a few tenths of a second, mostly waiting for its disk, and copies made side
+    by side hardly take longer than one: so a few copies of each template in use are made ahead, in
+    background threads, while the tests run, and a finished test's copy is dropped there too.
+    """
+
+    AHEAD = 4
+
+    def __init__(self, url: str, worker: str, root: Path) -> None:
         self.url = make_url(url).set(drivername="postgresql+psycopg")
         self.worker = worker
+        self.root = root
         self.admin: Engine = create_engine(self.url, isolation_level="AUTOCOMMIT")
         self.names: dict[str, str] = {}
+        self.background = ThreadPoolExecutor(max_workers=self.AHEAD, thread_name_prefix="pg-copies")
+        self.ahead: dict[str, deque[Future[str]]] = {}
 
     def _create(self, name: str, template: str | None = None) -> None:
         with self.admin.connect() as conn:
@@ -81,26 +116,49 @@ class PgTemplates:
     def get(self, flavour: str) -> str:
         if flavour not in self.names:
             name = f"mel_tpl_{flavour}_{self.worker}_{os.getpid()}"
-            self._create(name)
-            migrate.upgrade(self.url_for(name))
+            if flavour == "demo":
+                self._create(name, self.get("catalog"))
+                _build_demo(self.url_for(name), self.uploads(flavour))
+            else:
+                self._create(name)
+                migrate.upgrade(self.url_for(name))
             if flavour == "catalog":
                 _load_catalogs(self.url_for(name))
             self.names[flavour] = name
         return self.names[flavour]
 
-    def clone(self, flavour: str) -> tuple[str, str]:
-        template = self.get(flavour)
+    def _copy(self, template: str) -> str:
         name = f"mel_t_{uuid.uuid4().hex[:12]}"
         self._create(name, template)
+        return name
+
+    def clone(self, flavour: str) -> tuple[str, str]:
+        """A fresh copy of the flavour's template (made ahead of time)."""
+        template = self.get(flavour)
+        ahead = self.ahead.setdefault(flavour, deque())
+        while len(ahead) <= self.AHEAD:
+            ahead.append(self.background.submit(self._copy, template))
+        name = ahead.popleft().result()
         return name, self.url_for(name)
 
-    def drop(self, name: str) -> None:
+    def uploads(self, flavour: str) -> Path:
+        return self.root / f"uploads-{flavour}"
+
+    def _drop(self, name: str) -> None:
         with self.admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
+    def drop(self, name: str) -> None:
+        """Drop a test's copy in the background (the next test does not wait for it)."""
+        self.background.submit(self._drop, name)
+
     def close(self) -> None:
+        for ahead in self.ahead.values():
+            for copy in ahead:
+                self.drop(copy.result())
+        self.background.shutdown(wait=True)
         for name in self.names.values():
-            self.drop(name)
+            self._drop(name)
         self.admin.dispose()
 
 
@@ -110,12 +168,14 @@ def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate
 
 
 @pytest.fixture(scope="session")
-def pg_templates(request: pytest.FixtureRequest) -> Iterator[PgTemplates | None]:
+def pg_templates(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PgTemplates | None]:
     if not PG_URL:
         yield None
         return
     worker = getattr(request.config, "workerinput", {}).get("workerid", "main")  # xdist worker, if any
-    templates = PgTemplates(PG_URL, worker)
+    templates = PgTemplates(PG_URL, worker, tmp_path_factory.mktemp("pg-templates"))
     yield templates
     templates.close()
 
@@ -132,6 +192,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 def _database(
     backend: str, flavour: str, tmp_path: Path, sqlite_templates: SqliteTemplates, pg_templates: PgTemplates | None
 ) -> Iterator[str]:
+    templates: SqliteTemplates | PgTemplates | None = sqlite_templates if backend == "sqlite" else pg_templates
+    assert templates is not None
+    if flavour == "demo":  # the settings fixture's upload folder: the demo's stored workbooks
+        templates.get(flavour)
+        shutil.copytree(templates.uploads(flavour), tmp_path / "uploads")
     if backend == "sqlite":
         path = tmp_path / "mel.sqlite3"
         shutil.copyfile(sqlite_templates.get(flavour), path)
@@ -155,10 +220,15 @@ def empty_db_url(
 
 @pytest.fixture
 def db_url(
-    backend: str, tmp_path: Path, sqlite_templates: SqliteTemplates, pg_templates: PgTemplates | None
+    request: pytest.FixtureRequest,
+    backend: str,
+    tmp_path: Path,
+    sqlite_templates: SqliteTemplates,
+    pg_templates: PgTemplates | None,
 ) -> Iterator[str]:
-    """A migrated database with every catalog in indicators/ loaded."""
-    yield from _database(backend, "catalog", tmp_path, sqlite_templates, pg_templates)
+    """A migrated database with every catalog in indicators/ loaded (and the demo, for ``demo_db`` tests)."""
+    flavour = "demo" if request.node.get_closest_marker("demo_db") else "catalog"
+    yield from _database(backend, flavour, tmp_path, sqlite_templates, pg_templates)
 
 
 @pytest.fixture

@@ -250,35 +250,46 @@ def test_golden_files(stored: Session, settings: Settings, backend: str, tmp_pat
     assert any("<5" in n for n in notes) or kind == "trainings"
 
 
-def test_xlsx_opens_in_libreoffice_and_matches_the_csv(stored: Session, settings: Settings, tmp_path: Path) -> None:
+@pytest.fixture(scope="session")
+def lo_profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One LibreOffice user profile per worker: made on the first start, reused by the next (one at a time)."""
+    return tmp_path_factory.mktemp("lo-profile")
+
+
+def test_xlsx_opens_in_libreoffice_and_matches_the_csv(
+    stored: Session, settings: Settings, tmp_path: Path, lo_profile: Path
+) -> None:
     soffice = shutil.which("soffice")
     if soffice is None:
         if os.environ.get("MEL_REQUIRE_SOFFICE") == "1":
             pytest.fail("MEL_REQUIRE_SOFFICE=1 but soffice is not installed")
         pytest.skip("LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui")
-    for kind in ("comparison", "values", "trainings"):
-        xlsx = tmp_path / f"{kind}.xlsx"
-        run(settings, kind, "--partnership", "peru-cpc", "--format", "xlsx", "--out", str(xlsx))
-        expected = run(settings, kind, "--partnership", "peru-cpc", "--format", "csv").stdout
-        outdir = tmp_path / f"lo-{kind}"
-        # 44,34,76: comma, double quote, UTF-8; token 9 false: raw cell values, not as formatted
-        subprocess.run(
-            [
-                soffice,
-                f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
-                "--headless",
-                "--convert-to",
-                "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false",
-                "--outdir",
-                str(outdir),
-                str(xlsx),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=180,
-        )
+    kinds = ("comparison", "values", "trainings")
+    expected = {}
+    for kind in kinds:
+        run(settings, kind, "--partnership", "peru-cpc", "--format", "xlsx", "--out", str(tmp_path / f"{kind}.xlsx"))
+        expected[kind] = run(settings, kind, "--partnership", "peru-cpc", "--format", "csv").stdout
+    outdir = tmp_path / "lo"
+    # one LibreOffice start converts the three files;
+    # 44,34,76: comma, double quote, UTF-8; token 9 false: raw cell values, not as formatted
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{lo_profile}",
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false",
+            "--outdir",
+            str(outdir),
+            *[str(tmp_path / f"{kind}.xlsx") for kind in kinds],
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    for kind in kinds:
         converted = (outdir / f"{kind}.csv").read_text(encoding="utf-8")
-        assert list(csv.reader(io.StringIO(converted))) == list(csv.reader(io.StringIO(expected))), kind
+        assert list(csv.reader(io.StringIO(converted))) == list(csv.reader(io.StringIO(expected[kind]))), kind
 
 
 # --------------------------------------------------------------------------- IATI

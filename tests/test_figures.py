@@ -13,11 +13,9 @@ from xml.etree import ElementTree as ET
 import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from demo.build import build_demo
 from mel.catalog.models import Indicator
-from mel.core.settings import Settings
 from mel.results.figure_change import change_of
 from mel.results.figure_periods import span_ending
 from mel.results.figures import carried_from, deviation, fold, measures, whole
@@ -147,11 +145,6 @@ def _target(period: str, value: float) -> Any:
 # -- one value per measure, in every view -------------------------------------------------------
 
 
-@pytest.fixture
-def demo(settings: Settings, session_factory: sessionmaker[Session]) -> None:
-    build_demo(settings=settings, session_factory=session_factory)
-
-
 def _dashboard(client: TestClient) -> dict[str, dict[str, str]]:
     page = BeautifulSoup(client.get("/p/peru-cpc").text, "html.parser")
     return {str(tr["data-code"]): {k: str(v) for k, v in tr.attrs.items()} for tr in page.select("tr.indicator")}
@@ -177,9 +170,9 @@ def close(a: Any, b: Any, what: str) -> None:
     assert float(a) == pytest.approx(float(b), abs=0.051), what
 
 
-def test_every_view_gives_one_value_per_measure(
-    client: TestClient, login_as: Login, demo: None, session: Session
-) -> None:
+@pytest.mark.demo_db  # the demo's history, built once per backend into a template
+@pytest.mark.xdist_group("demo")
+def test_every_view_gives_one_value_per_measure(client: TestClient, login_as: Login, session: Session) -> None:
     officer = login_as(client, "officer")
     partnership = load_partnership(session, "peru-cpc")
     assert partnership is not None
@@ -229,7 +222,9 @@ def test_every_view_gives_one_value_per_measure(
     assert checked >= 15
 
 
-def test_iati_groups_indicators_under_their_result(client: TestClient, login_as: Login, demo: None) -> None:
+@pytest.mark.demo_db
+@pytest.mark.xdist_group("demo")
+def test_iati_groups_indicators_under_their_result(client: TestClient, login_as: Login) -> None:
     officer = login_as(client, "officer")
     root = ET.fromstring(officer.get("/p/peru-cpc/exports/iati.xml").content)
     titles = [r.findtext("title/narrative") for r in root.iter("result")]

@@ -1,8 +1,10 @@
 """Browser journeys: a real `mel serve` on a fresh demo database, driven by headless Chromium.
 
-The server is built once per test session (``mel demo --no-serve`` then ``mel serve`` in a child
-process on a free loopback port). Chromium is Debian's (/usr/bin/chromium) driven by Playwright;
-without it the journeys skip with a loud reason, or fail when ``MEL_REQUIRE_BROWSER=1`` (CI).
+The server is built once per worker that runs browser tests (``mel demo --no-serve`` then ``mel serve``
+in a child process on a free loopback port): the journeys run in one xdist group, the page checks of
+test_accessibility.py in another, so with two workers they run side by side on two servers.
+Chromium is Debian's (/usr/bin/chromium) driven by Playwright; without it the journeys skip with a
+loud reason, or fail when ``MEL_REQUIRE_BROWSER=1`` (CI).
 Screenshots of each journey's key steps go to ``test-artifacts/e2e/``.
 """
 
@@ -36,12 +38,20 @@ CHROMIUM_ARGS = [
 ]
 
 
+SignIn = Callable[[Any, str], None]
+READ_ONLY = {"test_accessibility.py"}
+"""The page checks only look at the demo, and take the longest: their own group, so a second worker runs them
+on its own server while the first runs the journeys."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every journey runs in one worker, against one server."""
+    """The journeys run in one worker against one server; the page checks, which change nothing, in another."""
     for item in items:
-        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
+        path = str(item.fspath).replace(os.sep, "/")
+        if "tests/e2e/" in path:
             item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.xdist_group("e2e"))
+            group = "e2e-pages" if path.rsplit("/", 1)[-1] in READ_ONLY else "e2e"
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def _free_port() -> int:
@@ -104,6 +114,32 @@ def browser() -> Iterator[object]:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def sign_in(server: Server, browser: Any) -> SignIn:
+    """``sign_in(context, email)``: the browser context carries a session of the demo account ``email``
+    (none for ``""``). Each account logs in through the login form once per worker; its cookies are reused."""
+    cookies: dict[str, list[Any]] = {}
+
+    def sign(context: Any, email: str) -> None:
+        context.clear_cookies()
+        if not email:
+            return
+        if email not in cookies:
+            own = browser.new_context()
+            page = own.new_page()
+            page.goto(f"{server.url}/login")
+            page.fill("input[name=email]", email)
+            page.fill("input[name=password]", "demo-password")
+            with page.expect_navigation():
+                page.click("form.login button[type=submit]")
+            assert page.locator("form.login").count() == 0, f"{email} could not log in"
+            cookies[email] = own.cookies()
+            own.close()
+        context.add_cookies(cookies[email])
+
+    return sign
 
 
 @pytest.fixture

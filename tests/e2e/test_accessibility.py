@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, ROOT, Server
+from tests.e2e.conftest import ARTIFACTS, ROOT, Server, SignIn
 
 AXE_VERSION = "4.10.3"
 AXE_CACHE = ROOT / "test-artifacts" / ".cache" / f"axe-core-{AXE_VERSION}.min.js"
@@ -59,17 +59,6 @@ def axe_source() -> str:
     return AXE_CACHE.read_text(encoding="utf-8")
 
 
-def _log_in(page: Any, server: Server, email: str) -> None:
-    page.context.clear_cookies()
-    if not email:
-        return
-    page.goto(f"{server.url}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", "demo-password")
-    page.click("form.login button[type=submit]")
-    page.wait_for_load_state("networkidle")
-
-
 def _resolve(page: Any, server: Server, path: str) -> str:
     if "{submission}" not in path:
         return path
@@ -93,25 +82,63 @@ def _severe(page: Any) -> list[dict[str, Any]]:
     ]
 
 
+WIDE_BY_DESIGN = {"theory-of-change"}  # the diagram keeps 11 px text and scrolls sideways
+WIDE = """() => {
+    const limit = document.documentElement.clientWidth;
+    const inScroller = el => {
+        for (let p = el.parentElement; p; p = p.parentElement) {
+            const o = getComputedStyle(p).overflowX;
+            if (o === 'auto' || o === 'scroll') return true;
+        }
+        return false;
+    };
+    const found = [...document.querySelectorAll('body *')].filter(el => {
+        const r = el.getBoundingClientRect();
+        return r.width > 0 && r.right > limit + 1 && !inScroller(el);
+    }).slice(0, 5);
+    return found.map(el => `${el.tagName}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`);
+}"""
+
+
+def _visit(page: Any, url: str) -> None:
+    """Open ``url`` and wait until it is complete: ``goto`` waits for the load event (style sheets, scripts,
+    images); a page whose script fetches after that (Swagger UI's schema) is also waited for until its
+    network is idle."""
+    page.goto(url)
+    if page.locator("#swagger-ui").count():
+        page.wait_for_load_state("networkidle")
+
+
 @pytest.mark.parametrize(("name", "path", "account"), PAGES, ids=[p[0] for p in PAGES])
-def test_page_has_no_serious_accessibility_violation(
-    page_factory: Any, server: Server, axe_source: str, name: str, path: str, account: str
+def test_page_is_accessible_and_fits_a_phone(
+    page_factory: Any, server: Server, sign_in: SignIn, axe_source: str, name: str, path: str, account: str
 ) -> None:
+    """In each language: no serious or critical axe-core violation at 1280 px; and at 390 px nothing but a
+    table or figure's own scroller is wider than the screen (filters, buttons and label/value lists wrap
+    instead of running off the side), except on the pages that are wide by design."""
     page = page_factory()
     page.route(
         f"**{AXE_PATH}",
         lambda route: route.fulfill(status=200, content_type="application/javascript", body=axe_source),
     )
-    _log_in(page, server, account)
+    sign_in(page.context, account)
     target = _resolve(page, server, path)
-    found = {}
+    found, wide = {}, {}
     for lang in ("en", "es"):
-        page.goto(f"{server.url}{target}{'&' if '?' in target else '?'}lang={lang}")
-        page.wait_for_load_state("networkidle")
+        url = f"{server.url}{target}{'&' if '?' in target else '?'}lang={lang}"
+        page.set_viewport_size({"width": 1280, "height": 900})
+        _visit(page, url)
         assert page.locator("html").get_attribute("lang") == lang
         severe = _severe(page)
         if severe:
             found[lang] = severe
+        if name in WIDE_BY_DESIGN:
+            continue
+        page.set_viewport_size({"width": 390, "height": 844})
+        _visit(page, url)
+        off = page.evaluate(WIDE)
+        if off:
+            wide[lang] = off
     if found:
         report = ARTIFACTS / "axe" / f"{name}.json"
         report.parent.mkdir(parents=True, exist_ok=True)
@@ -119,13 +146,14 @@ def test_page_has_no_serious_accessibility_violation(
     assert not found, f"{name}: serious or critical axe-core violations (see {report}):\n" + json.dumps(
         found, indent=1, ensure_ascii=False
     )
+    assert not wide, f"{name} runs off a 390 px screen: {wide}"
 
 
-def test_theory_of_change_text_is_readable_in_spanish(page_factory: Any, server: Server) -> None:
+def test_theory_of_change_text_is_readable_in_spanish(page_factory: Any, server: Server, sign_in: SignIn) -> None:
     """No text under 11 px at 1366 px, and no heading wider than its box."""
     page = page_factory()
     page.set_viewport_size({"width": 1366, "height": 900})
-    _log_in(page, server, "officer@demo.mel")
+    sign_in(page.context, "officer@demo.mel")
     page.goto(f"{server.url}/p/peru-cpc/theory-of-change?lang=es")
     checks = page.evaluate(
         """() => [...document.querySelectorAll('svg.toc a.node')].map(node => {
@@ -144,11 +172,11 @@ def test_theory_of_change_text_is_readable_in_spanish(page_factory: Any, server:
     assert not overflowing, overflowing[:5]
 
 
-def test_filters_work_from_the_keyboard_and_keep_focus(page_factory: Any, server: Server) -> None:
+def test_filters_work_from_the_keyboard_and_keep_focus(page_factory: Any, server: Server, sign_in: SignIn) -> None:
     """An htmx filter changed with the arrow keys reloads its results once and leaves focus where it was,
     also where the swap replaces the form itself (the upload page's quarter)."""
     page = page_factory()
-    _log_in(page, server, "officer@demo.mel")
+    sign_in(page.context, "officer@demo.mel")
     page.goto(f"{server.url}/p/peru-cpc/iptt")
     before = page.locator("#iptt-table").inner_html()
     page.focus("#iptt-granularity")
@@ -165,7 +193,7 @@ def test_filters_work_from_the_keyboard_and_keep_focus(page_factory: Any, server
     assert len(requests) == 1, requests  # three key presses, one request (the change is debounced)
     assert page.evaluate("document.activeElement.id") == "iptt-granularity"
 
-    _log_in(page, server, "ilo@demo.mel")
+    sign_in(page.context, "ilo@demo.mel")
     page.goto(f"{server.url}/reports?partner=ilo")
     page.focus("#upload-period")
     first = page.eval_on_selector("#upload-period", "s => s.value")
@@ -176,12 +204,12 @@ def test_filters_work_from_the_keyboard_and_keep_focus(page_factory: Any, server
     assert page.evaluate("document.activeElement.id") == "upload-period"
 
 
-def test_chart_labels_are_not_cut_off(page_factory: Any, server: Server) -> None:
+def test_chart_labels_are_not_cut_off(page_factory: Any, server: Server, sign_in: SignIn) -> None:
     """Long category names are shortened with an ellipsis on the axis (the table keeps them whole), and
     context-event flags are numbered like the list under the chart."""
     page = page_factory()
     page.set_viewport_size({"width": 1366, "height": 900})
-    _log_in(page, server, "officer@demo.mel")
+    sign_in(page.context, "officer@demo.mel")
     page.goto(f"{server.url}/p/peru-cpc/trainings")
     page.wait_for_load_state("networkidle")
     ticks = page.evaluate(
@@ -207,38 +235,3 @@ def test_chart_labels_are_not_cut_off(page_factory: Any, server: Server) -> None
     )
     listed = page.locator("figcaption ol.events li").count()
     assert numbers and all(1 <= n <= listed for n in numbers)
-
-
-WIDE_BY_DESIGN = {"theory-of-change"}  # the diagram keeps 11 px text and scrolls sideways
-NARROW = [p for p in PAGES if p[0] not in WIDE_BY_DESIGN]
-
-
-@pytest.mark.parametrize(("name", "path", "account"), NARROW, ids=[p[0] for p in NARROW])
-def test_page_fits_a_phone(page_factory: Any, server: Server, name: str, path: str, account: str) -> None:
-    """At 390 px nothing but a table or figure's own scroller is wider than the screen: filters, buttons
-    and label/value lists wrap instead of running off the side."""
-    page = page_factory()
-    page.set_viewport_size({"width": 390, "height": 844})
-    _log_in(page, server, account)
-    target = _resolve(page, server, path)
-    for lang in ("en", "es"):
-        page.goto(f"{server.url}{target}{'&' if '?' in target else '?'}lang={lang}")
-        page.wait_for_load_state("networkidle")
-        wide = page.evaluate(
-            """() => {
-                const limit = document.documentElement.clientWidth;
-                const inScroller = el => {
-                    for (let p = el.parentElement; p; p = p.parentElement) {
-                        const o = getComputedStyle(p).overflowX;
-                        if (o === 'auto' || o === 'scroll') return true;
-                    }
-                    return false;
-                };
-                const found = [...document.querySelectorAll('body *')].filter(el => {
-                    const r = el.getBoundingClientRect();
-                    return r.width > 0 && r.right > limit + 1 && !inScroller(el);
-                }).slice(0, 5);
-                return found.map(el => `${el.tagName}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`);
-            }"""
-        )
-        assert not wide, f"{name} ({lang}) runs off a 390 px screen: {wide}"

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import Server
-from tests.e2e.test_journeys import log_in
+from tests.e2e.conftest import Server, SignIn
 
 FIRST_LOAD = 150 * 1024
 REPEAT_LOAD = 20 * 1024
@@ -57,19 +56,18 @@ class Wire:
         return sum(self.received.values()), per_url
 
 
-def _fresh_signed_in_page(page_factory: Callable[[], Any], server: Server) -> Page:
+def _fresh_signed_in_page(page_factory: Callable[[], Any], sign_in: SignIn) -> Page:
     """A page in a new browser context (empty cache) carrying an officer's session cookie."""
-    login_page = page_factory()
-    log_in(login_page, server, "officer@demo.mel")
-    cookies = login_page.context.cookies()
     page: Page = page_factory()
-    page.context.add_cookies(cookies)
+    sign_in(page.context, "officer@demo.mel")
     return page
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_first_and_repeat_loads_are_light(page_factory: Callable[[], Any], server: Server, path: str) -> None:
-    page = _fresh_signed_in_page(page_factory, server)
+def test_first_and_repeat_loads_are_light(
+    page_factory: Callable[[], Any], server: Server, sign_in: SignIn, path: str
+) -> None:
+    page = _fresh_signed_in_page(page_factory, sign_in)
     wire = Wire(page)
     first, files = wire.measure(page, lambda: page.goto(f"{server.url}{path}"))
     assert "form.login" not in page.content() or path == "/login"
@@ -89,8 +87,10 @@ def test_the_login_page_is_light_for_a_stranger(page_factory: Callable[[], Any],
     assert repeat <= REPEAT_LOAD, again
 
 
-def test_charts_still_draw_from_the_cached_script(page_factory: Callable[[], Any], server: Server) -> None:
-    page = _fresh_signed_in_page(page_factory, server)
+def test_charts_still_draw_from_the_cached_script(
+    page_factory: Callable[[], Any], server: Server, sign_in: SignIn
+) -> None:
+    page = _fresh_signed_in_page(page_factory, sign_in)
     for _ in range(2):  # first from the network, then from the cache
         page.goto(f"{server.url}/p/peru-cpc/indicators/1.1.a")
         page.wait_for_load_state("networkidle")
