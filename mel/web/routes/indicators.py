@@ -88,7 +88,6 @@ def indicator_page(
     session: SessionDep,
     settings: SettingsDep,
     user: AnyUser,
-    code: str,
     partnership: PartnershipDep,
     indicator: str,
     provisional: str | None = None,

@@ -127,7 +127,6 @@ def iptt_download(
     request: Request,
     session: SessionDep,
     user: AnyUser,
-    code: str,
     partnership: PartnershipDep,
     f: IpttFiltersDep,
 ) -> Response:

@@ -52,7 +52,6 @@ def target_revise(
     request: Request,
     session: SessionDep,
     user: StaffUser,
-    code: str,
     partnership: PartnershipDep,
     target_id: Annotated[int, Form(alias="target")],
     value: Annotated[str, Form()],

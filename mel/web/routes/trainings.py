@@ -70,7 +70,6 @@ def trainings_page(
     request: Request,
     session: SessionDep,
     user: AnyUser,
-    code: str,
     partnership: PartnershipDep,
     partner: str | None = None,
     pillar: str | None = None,
