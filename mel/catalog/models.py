@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mel.core.db import Base, in_list
+from mel.core.db import Base, in_list, utcnow
 from mel.core.i18n import in_language
 
 PILLARS = ("prosecution", "protection", "prevention")
@@ -338,10 +338,6 @@ class Target(Base):
         return self.partner_id is None and self.category_id is None
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 class TargetRevision(Base):
     """One value of a target in its history: the original (``effective_from`` None) and each revision,
     in force from its quarter on, with its reason and who approved it."""
@@ -357,7 +353,7 @@ class TargetRevision(Base):
     approved_by: Mapped[str | None] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(16), default="catalog")  # catalog | officer
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=lambda: _utcnow())
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     target: Mapped[Target] = relationship(back_populates="revisions")
 

@@ -42,7 +42,7 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 
-from mel.core.db import Base
+from mel.core.db import Base, utcnow
 
 NEUTRAL = frozenset(
     {
@@ -315,7 +315,7 @@ def bump(session: Session, partnership_ids: set[int] | None) -> None:
 
     if partnership_ids is not None and not partnership_ids:
         return
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = utcnow()
     stamp = uuid.uuid4().hex
     values = {"version": FV.version + 1, "stamp": stamp, "changed_at": now}
     if partnership_ids is None:
