@@ -37,7 +37,7 @@ def quality_home(
     request: Request, session: SessionDep, user: EvaluatorOrStaff, partnership: str | None = None
 ) -> RedirectResponse:
     """The nav link: the data quality of the chosen (else the first) partnership."""
-    code = partnership or next((p.code for p in sorted(partnerships_by_start(session), key=lambda p: p.code)), None)
+    code = partnership or min((p.code for p in partnerships_by_start(session)), default=None)
     if code is None:
         return RedirectResponse(request.url_for("portfolio"), status_code=303)
     return RedirectResponse(request.url_for("quality", code=code), status_code=303)
