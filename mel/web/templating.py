@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from babel import Locale
@@ -76,6 +77,7 @@ def _country(context: Context, code: str | None) -> str:
     return str(Locale.parse(context.get("lang", "en")).territories.get(code.upper(), code))
 
 
+@functools.cache
 def make_templates() -> Jinja2Blocks:
     templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
     env = templates.env

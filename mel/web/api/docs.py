@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -16,9 +16,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from mel.reports.json_report import ReportIn
 from mel.web.deps import AnyUser
 from mel.web.render import render
-from mel.web.sessions import API_PREFIX
+from mel.web.sessions import API_PREFIX, csrf_router
 
-router = APIRouter(include_in_schema=False)
+router = csrf_router(include_in_schema=False)
 DESCRIPTION = (
     "Read partnerships, results frameworks, indicators, figures, values, trainings, comparisons and "
     "submissions, and send quarterly reports, with a personal access token from your account page "

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from sqlalchemy.orm import Session
 
 from mel.auth.identity import CurrentUser
@@ -29,8 +29,9 @@ from mel.results.training_filters import counted_trainings, make_training_filter
 from mel.web.api.auth import ApiEvaluatorOrStaff, ApiReader, not_found
 from mel.web.api.http import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, json_answer, keyset_page, listing, page_of
 from mel.web.deps import SessionDep
+from mel.web.sessions import API_PATH, csrf_router
 
-router = APIRouter(tags=["read"])
+router = csrf_router(prefix=API_PATH, tags=["read"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Objects per page.")]
 Cursor = Annotated[str | None, Query(description="The next_cursor of the previous page.")]
 Provisional = Annotated[bool, Query(description="Staff only: add reports awaiting review (ignored for others).")]

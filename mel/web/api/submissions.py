@@ -13,7 +13,7 @@ import asyncio
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -34,9 +34,9 @@ from mel.reports.upload_choices import upload_partner_choices
 from mel.web.api.auth import ApiError, ApiPartnerOrStaff, ApiSubmitter, lang_of, not_found
 from mel.web.api.http import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, json_answer, keyset_page, listing
 from mel.web.deps import SessionDep
-from mel.web.sessions import actor_of
+from mel.web.sessions import API_PATH, actor_of, csrf_router
 
-router = APIRouter(tags=["submissions"])
+router = csrf_router(prefix=API_PATH, tags=["submissions"])
 MAX_WAIT = 300
 
 

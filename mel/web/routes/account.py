@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mel.auth.identity import CurrentUser
@@ -16,9 +16,9 @@ from mel.core.i18n import t
 from mel.web.deps import AnyUser, PublicUser, SettingsDep
 from mel.web.render import render
 from mel.web.routes.tokens import token_context
-from mel.web.sessions import actor_of, clear_session_cookie, client_ip, session_token, set_session_cookie
+from mel.web.sessions import actor_of, clear_session_cookie, client_ip, csrf_router, session_token, set_session_cookie
 
-router = APIRouter()
+router = csrf_router()
 LANG_COOKIE = "mel_lang"
 
 

@@ -6,14 +6,15 @@ import datetime as dt
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 
 from mel.core.audit import AuditFilter, audit_choices, audit_entries
 from mel.web.deps import AdminUser, SessionDep
 from mel.web.render import render
+from mel.web.sessions import csrf_router
 
-router = APIRouter()
+router = csrf_router()
 PER_PAGE = 50
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from mel.catalog.models import LEVELS, PILLARS
@@ -22,8 +22,9 @@ from mel.results.disclosure.values import hidden_values
 from mel.web.deps import EvaluatorOrStaff, PartnershipDep, SessionDep
 from mel.web.render import render
 from mel.web.routes.progress import common
+from mel.web.sessions import csrf_router
 
-router = APIRouter()
+router = csrf_router()
 
 
 def _blank(value: str | None) -> str | None:

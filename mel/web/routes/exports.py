@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO, Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import HTTPException, Query
 from fastapi.responses import StreamingResponse
 
 from mel.exports.options import ExportOptions
@@ -15,8 +15,9 @@ from mel.exports.service import BINARY, FORMATS, export, file_name
 from mel.exports.writer import MEDIA_TYPES
 from mel.results.disclosure import viewer_of
 from mel.web.deps import EvaluatorOrStaff, LangDep, PartnershipDep, SessionDep
+from mel.web.sessions import csrf_router
 
-router = APIRouter()
+router = csrf_router()
 CHUNK = 1 << 16
 SPOOL = 16 << 20  # kept in memory up to 16 MB, then in a temporary file
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from mel.auth.identity import CurrentUser
@@ -26,8 +26,9 @@ from mel.results.store import stored
 from mel.web.deps import AnyUser, PartnershipDep, SessionDep, SettingsDep
 from mel.web.render import is_htmx, render
 from mel.web.routes.progress import common, today
+from mel.web.sessions import csrf_router
 
-router = APIRouter()
+router = csrf_router()
 
 
 def indicator_or_404(partnership: Partnership, code: str) -> Indicator:

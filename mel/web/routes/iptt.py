@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -25,8 +25,9 @@ from mel.web.iptt_cells import cells_html, shown_cells
 from mel.web.render import render
 from mel.web.routes.indicators import partner_or_404
 from mel.web.routes.progress import common
+from mel.web.sessions import csrf_router
 
-router = APIRouter()
+router = csrf_router()
 
 
 def _table(

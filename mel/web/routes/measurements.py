@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi import Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from mel.auth.identity import CurrentUser
@@ -18,8 +18,9 @@ from mel.web.deps import SessionDep, SettingsDep
 from mel.web.policy import Allow
 from mel.web.render import render
 from mel.web.routes.submissions import queue_upload
+from mel.web.sessions import csrf_router
 
-router = APIRouter()
+router = csrf_router()
 Measurer = Annotated[CurrentUser, Depends(Allow("evaluator", "admin", "officer"))]
 
 

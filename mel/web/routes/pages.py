@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from mel.results.disclosure import partnership_visible, viewer_of
 from mel.results.portfolio import portfolio_summary
 from mel.web.deps import AnyUser, SessionDep, SettingsDep
 from mel.web.render import render
+from mel.web.sessions import csrf_router
 
-router = APIRouter()
+router = csrf_router()
 
 
 @router.get("/", response_class=HTMLResponse, name="portfolio")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -36,9 +36,9 @@ from mel.results.store import stored
 from mel.results.toc import layout
 from mel.web.deps import AnyUser, PartnershipDep, SessionDep, SettingsDep, StaffUser
 from mel.web.render import render
-from mel.web.sessions import actor_of
+from mel.web.sessions import actor_of, csrf_router
 
-router = APIRouter()
+router = csrf_router()
 
 
 def region_labels(partnership: Partnership, lang: str) -> dict[str, str]:

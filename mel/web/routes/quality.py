@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -27,9 +27,9 @@ from mel.results.disclosure import Viewer, viewer_of
 from mel.results.store import stored
 from mel.web.deps import EvaluatorOrStaff, PartnershipDep, SessionDep, SettingsDep, StaffUser, visible_partnership
 from mel.web.render import is_htmx, render
-from mel.web.sessions import actor_of
+from mel.web.sessions import actor_of, csrf_router
 
-router = APIRouter()
+router = csrf_router()
 
 
 @router.get("/quality", name="quality_home")

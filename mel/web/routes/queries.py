@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
+from fastapi import Depends, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from mel.auth.identity import READERS, CurrentUser
@@ -24,9 +24,9 @@ from mel.web.deps import PartnerOrStaff, SessionDep, SettingsDep
 from mel.web.policy import Allow
 from mel.web.render import render
 from mel.web.routes.submissions import _header, _read_limited, _submission_context
-from mel.web.sessions import actor_of
+from mel.web.sessions import actor_of, csrf_router
 
-router = APIRouter()
+router = csrf_router()
 Reader = Annotated[CurrentUser, Depends(Allow(*READERS))]
 
 

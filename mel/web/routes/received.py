@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from mel.core.db import transaction
 from mel.reports.received import ReceivedRefused, set_received_on
 from mel.web.deps import StaffUser
-from mel.web.sessions import actor_of
+from mel.web.sessions import actor_of, csrf_router
 
-router = APIRouter()
+router = csrf_router()
 
 
 @router.post("/submissions/{submission_id}/received", name="submission_received")

@@ -12,7 +12,7 @@ import datetime as dt
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
+from fastapi import Depends, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from mel.auth.identity import CurrentUser
@@ -38,10 +38,10 @@ from mel.results.prefill import build_template
 from mel.web.deps import PartnerOrStaff, SessionDep, SettingsDep
 from mel.web.policy import Allow
 from mel.web.render import is_htmx, render
-from mel.web.sessions import actor_of
+from mel.web.sessions import actor_of, csrf_router
 from mel.workbooks.spec import SpecError
 
-router = APIRouter()
+router = csrf_router()
 
 Uploader = Annotated[CurrentUser, Depends(Allow("partner", "admin", "officer"))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mel.catalog.targets import TargetChangeRefused, revise_target, target_of
@@ -16,9 +16,9 @@ from mel.results.target_history import target_history
 from mel.web.deps import AnyUser, PartnershipDep, SessionDep, StaffUser
 from mel.web.render import render
 from mel.web.routes.progress import common
-from mel.web.sessions import actor_of
+from mel.web.sessions import actor_of, csrf_router
 
-router = APIRouter()
+router = csrf_router()
 
 
 def _refusal(code: str, lang: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mel.auth.identity import CurrentUser
@@ -16,9 +16,9 @@ from mel.core.db import transaction, utcnow
 from mel.core.i18n import t
 from mel.web.deps import AnyUser, SettingsDep
 from mel.web.render import render
-from mel.web.sessions import actor_of
+from mel.web.sessions import actor_of, csrf_router
 
-router = APIRouter()
+router = csrf_router()
 DEFAULT_DAYS = 90
 
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from mel.core.i18n import t
 from mel.reports.training_followup import MESSAGES, FollowUpCounts, FollowUpRefused, enter_followup
 from mel.web.deps import PartnershipDep, SessionDep, StaffUser
 from mel.web.render import render
-from mel.web.sessions import actor_of
+from mel.web.sessions import actor_of, csrf_router
 
-router = APIRouter()
+router = csrf_router()
 
 
 def _whole(text: str) -> int | None:

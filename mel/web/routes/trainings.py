@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from mel.catalog.models import PILLARS
@@ -29,8 +29,9 @@ from mel.results.training_tables import tables_and_gain
 from mel.web.deps import AnyUser, PartnershipDep, SessionDep
 from mel.web.render import render
 from mel.web.routes.indicators import partner_or_404
+from mel.web.sessions import csrf_router
 
-router = APIRouter()
+router = csrf_router()
 
 EVENTS_TARGET = "training-events"
 NEW_REPEAT_BY = ("institution", "region")
