@@ -189,3 +189,19 @@ def test_viewers_never_share_disclosed_figures(client: TestClient, login_as: Log
     assert STORE.hits > hits
     login_as(client, "officer")
     assert cells() == staff
+
+
+def test_the_portfolio_shows_a_framework_change_at_once(client: TestClient, login_as: Login, session: Session) -> None:
+    """The portfolio's outlines are stored per data version: a renamed partnership or result shows on the
+    next visit, and the visit after that reads the stored outline."""
+    officer = login_as(client, "officer")
+    assert "Renamed compact" not in officer.get("/").text
+    hits = STORE.hits
+    assert "Renamed compact" not in officer.get("/").text and STORE.hits > hits
+    partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
+    partnership.name = "Renamed compact"
+    session.commit()
+    page = officer.get("/").text
+    assert "Renamed compact" in page
+    hits = STORE.hits
+    assert officer.get("/").text == page and STORE.hits > hits

@@ -55,33 +55,34 @@ def framework_outline(results: list[Result]) -> list[OutlineNode]:
     return outline
 
 
-def portfolio(session: Session) -> list[PartnershipView]:
-    partnerships = session.scalars(
+def portfolio_ids(session: Session) -> list[int]:
+    """Every partnership's id, in the portfolio's order (oldest first)."""
+    return list(session.scalars(select(Partnership.id).order_by(Partnership.starts_on, Partnership.code)))
+
+
+def partnership_view(session: Session, partnership_id: int) -> PartnershipView:
+    """One partnership's portfolio entry: its partners (primes with their sub-partners) and outline,
+    with everything the portfolio shows loaded, so that the view still reads without its session."""
+    partnership = session.scalars(
         select(Partnership)
-        .order_by(Partnership.starts_on, Partnership.code)
+        .where(Partnership.id == partnership_id)
         .options(
             selectinload(Partnership.partners),
             selectinload(Partnership.results).selectinload(Result.contributes_to),
             selectinload(Partnership.results).selectinload(Result.indicators).selectinload(Indicator.targets),
             selectinload(Partnership.results).selectinload(Result.indicators).selectinload(Indicator.partners),
         )
-    ).all()
-    views = []
-    for partnership in partnerships:
-        children: dict[int, list[Partner]] = {}
-        for p in partnership.partners:
-            if p.parent_id is not None:
-                children.setdefault(p.parent_id, []).append(p)
-        primes = [(p, children.get(p.id, [])) for p in partnership.partners if p.parent_id is None]
-        views.append(
-            PartnershipView(
-                partnership=partnership,
-                partners=primes,
-                outline=framework_outline(list(partnership.results)),
-                indicator_count=sum(len(r.indicators) for r in partnership.results),
-            )
-        )
-    return views
+    ).one()
+    children: dict[int, list[Partner]] = {}
+    for p in partnership.partners:
+        if p.parent_id is not None:
+            children.setdefault(p.parent_id, []).append(p)
+    return PartnershipView(
+        partnership=partnership,
+        partners=[(p, children.get(p.id, [])) for p in partnership.partners if p.parent_id is None],
+        outline=framework_outline(list(partnership.results)),
+        indicator_count=sum(len(r.indicators) for r in partnership.results),
+    )
 
 
 def partnerships_by_start(session: Session) -> list[Partnership]:

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.calendar import LATE_STATES, days_late
 from mel.catalog.models import Partner, Partnership
-from mel.catalog.queries import PartnershipView, portfolio
+from mel.catalog.queries import PartnershipView, partnership_view, portfolio_ids
+from mel.core.versions import pending
 from mel.reports.calendar import owed_reports
 from mel.results.counting import Scope
 from mel.results.progress import indicator_progress, on_track_share
@@ -61,25 +62,36 @@ def late_reports(
 def portfolio_summary(
     session: Session, *, today: dt.date, due_days: int, include_provisional: bool = False
 ) -> list[PartnershipSummary]:
-    """Every partnership with its outline, share of indicators on track and late reports."""
-    views = portfolio(session)
+    """Every partnership with its outline, share of indicators on track and late reports.
+
+    All three are stored per partnership and data version: between two changes the page is a read of
+    the ids and the stamps. The outline is loaded in a session of its own and kept detached (it must
+    not need the request's session); the late reports and the share are computed, when they are not
+    stored, from the partnership as the request's session loads it.
+    """
+    ids = portfolio_ids(session)
     scope = Scope(include_provisional=include_provisional)
-    prefetch(session, [v.partnership.id for v in views])
+    prefetch(session, ids)
     out = []
-    for view in views:
-        partnership = view.partnership
+    for pid in ids:
 
-        def late_of(partnership: Partnership = partnership) -> dict[int, list[LateReport]]:
-            return late_reports(session, [partnership], today=today, due_days=due_days)
+        def view_of(pid: int = pid) -> PartnershipView:
+            if pending(session):  # uncommitted changes: only this session sees them
+                return partnership_view(session, pid)
+            with Session(session.get_bind()) as own:
+                return partnership_view(own, pid)
 
-        def share_of(partnership: Partnership = partnership) -> tuple[int, int]:
+        def late_of(pid: int = pid) -> dict[int, list[LateReport]]:
+            return late_reports(session, [session.get_one(Partnership, pid)], today=today, due_days=due_days)
+
+        def share_of(pid: int = pid) -> tuple[int, int]:
+            partnership = session.get_one(Partnership, pid)
             return on_track_share(indicator_progress(session, partnership, scope, today=today, due_days=due_days))
 
         # the whole reporting record (each page shows a viewer only its own partners' lines) and a count
         # of indicators on track: no figure reaches a reader, so they are stored once for every viewer
-        late = stored(session, partnership.id, "portfolio.late", None, (today, due_days), late_of)
-        on_track, judged = stored(
-            session, partnership.id, "portfolio.on_track", None, (scope, today, due_days), share_of
-        )
-        out.append(PartnershipSummary(view, on_track, judged, late.get(partnership.id, [])))
+        view = stored(session, pid, "portfolio.view", None, (), view_of)
+        late = stored(session, pid, "portfolio.late", None, (today, due_days), late_of)
+        on_track, judged = stored(session, pid, "portfolio.on_track", None, (scope, today, due_days), share_of)
+        out.append(PartnershipSummary(view, on_track, judged, late.get(pid, [])))
     return out
