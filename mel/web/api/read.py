@@ -7,10 +7,10 @@ suppression; staff everything, provisional when asked) and shape what already pa
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
-from fastapi import Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from mel.auth.identity import CurrentUser
@@ -59,6 +59,32 @@ def partner_for(request: Request, partnership: Partnership, user: CurrentUser, c
 
 def _quarter(value: str | None) -> str | None:
     return parse_quarter(value) if value else None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The query parameters the figure, value and training listings share."""
+
+    partner: str | None
+    first: str | None
+    last: str | None
+    provisional: bool
+    cursor: str | None
+    limit: int
+
+
+def listing_params(
+    partner: str | None = None,
+    first: First = None,
+    last: Last = None,
+    provisional: Provisional = False,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Listing:
+    return Listing(partner, _quarter(first), _quarter(last), provisional, cursor, limit)
+
+
+ListingParams = Annotated[Listing, Depends(listing_params)]
 
 
 def _partnership_json(partnership: Partnership, user: CurrentUser) -> dict[str, Any]:
@@ -194,33 +220,28 @@ def figures(
     session: SessionDep,
     user: ApiReader,
     code: str,
+    params: ListingParams,
     granularity: Annotated[str, Query(pattern="^(quarter|fy|lop)$")] = "quarter",
-    first: First = None,
-    last: Last = None,
     indicator: str | None = None,
-    partner: str | None = None,
     scope: Annotated[str | None, Query(pattern="^(partnership|partner|category)$")] = None,
     pillar: str | None = None,
     level: str | None = None,
-    provisional: Provisional = False,
-    cursor: Cursor = None,
-    limit: Limit = DEFAULT_LIMIT,
 ) -> Response:
     """Target, actual and % of target per indicator x scope x period, after the disclosure gate."""
     partnership = partnership_for(request, session, code, user)
-    chosen = partner_for(request, partnership, user, partner)
+    chosen = partner_for(request, partnership, user, params.partner)
     query = FigureQuery(
         granularity=granularity,
-        first_period=_quarter(first),
-        last_period=_quarter(last),
+        first_period=params.first,
+        last_period=params.last,
         pillar=pillar if pillar in (*PILLARS, "-") else None,
         level=level if level in LEVELS else None,
         indicator=indicator,
         partner=chosen.code if chosen else None,
         scope=scope,
     )
-    records = figure_records(session, partnership, viewer_of(user, provisional=provisional), query)
-    data, next_cursor = page_of(request, records, cursor, limit)
+    records = figure_records(session, partnership, viewer_of(user, provisional=params.provisional), query)
+    data, next_cursor = page_of(request, records, params.cursor, params.limit)
     return listing(request, data, next_cursor)
 
 
@@ -230,36 +251,31 @@ def values(
     session: SessionDep,
     user: ApiReader,
     code: str,
+    params: ListingParams,
     indicator: str | None = None,
-    partner: str | None = None,
-    first: First = None,
-    last: Last = None,
-    provisional: Provisional = False,
-    cursor: Cursor = None,
-    limit: Limit = DEFAULT_LIMIT,
 ) -> Response:
     """Stored values of the report versions that count: partner tokens get their own organization's."""
     partnership = partnership_for(request, session, code, user)
-    chosen = partner_for(request, partnership, user, partner)
+    chosen = partner_for(request, partnership, user, params.partner)
     ind = None
     if indicator:
         ind = next((i for i in partnership.indicators if i.code == indicator), None)
         if ind is None:
             raise not_found(request)
-    viewer = viewer_of(user, provisional=provisional)
-    after = decode_cursor(request, cursor)
+    viewer = viewer_of(user, provisional=params.provisional)
+    after = decode_cursor(request, params.cursor)
     rows = value_page(
         session,
         partnership,
         viewer,
         partner_ids=[chosen.id] if chosen else None,
         indicator_id=ind.id if ind else None,
-        first=_quarter(first),
-        last=_quarter(last),
+        first=params.first,
+        last=params.last,
         after=after if isinstance(after, int) else None,
-        limit=limit + 1,
+        limit=params.limit + 1,
     )
-    data, next_cursor = keyset_page(rows, limit, key=lambda r: r["_id"])
+    data, next_cursor = keyset_page(rows, params.limit, key=lambda r: r["_id"])
     return listing(request, [{k: v for k, v in r.items() if k != "_id"} for r in data], next_cursor)
 
 
@@ -269,25 +285,20 @@ def trainings(
     session: SessionDep,
     user: ApiReader,
     code: str,
-    partner: str | None = None,
+    params: ListingParams,
     pillar: str | None = None,
-    first: First = None,
-    last: Last = None,
-    provisional: Provisional = False,
-    cursor: Cursor = None,
-    limit: Limit = DEFAULT_LIMIT,
 ) -> Response:
     """Training rows that count (the fields of ``mel import --json``): partner tokens get their own events."""
     partnership = partnership_for(request, session, code, user)
-    chosen = partner_for(request, partnership, user, partner)
-    viewer = viewer_of(user, provisional=provisional)
+    chosen = partner_for(request, partnership, user, params.partner)
+    viewer = viewer_of(user, provisional=params.provisional)
     filt = make_training_filter(
         session,
         partnership_id=partnership.id,
         partner=chosen.code if chosen else None,
         pillar=pillar,
-        first_period=first,
-        last_period=last,
+        first_period=params.first,
+        last_period=params.last,
         include_provisional=viewer.provisional,
     )
     if viewer.partner_ids is not None:
@@ -298,7 +309,7 @@ def trainings(
         )
         filt = replace(filt, scope=replace(filt.scope, partner_ids=sorted(wanted)))
     rows = [{k: _plain(row[k]) for k in TRAINING_KEYS} for row in session.execute(counted_trainings(filt)).mappings()]
-    data, next_cursor = page_of(request, rows, cursor, limit)
+    data, next_cursor = page_of(request, rows, params.cursor, params.limit)
     return listing(request, data, next_cursor)
 
 
