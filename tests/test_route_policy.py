@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
@@ -200,3 +201,31 @@ def test_public_routes_are_only_the_login(settings: Settings) -> None:
         assert public == ["/login"]
     finally:
         app.state.engine.dispose()
+
+
+NAV_ROUTES = {
+    "/quality": "quality_home",
+    "/reports": "reports_home",
+    "/measurements": "measurements_home",
+    "/admin/audit": "admin_audit",
+    "/p/peru-cpc/comparison": "comparison",
+    "/p/peru-cpc/context": "context_events",
+}
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "anonymous"])
+def test_the_navigation_links_exactly_the_pages_the_role_may_open(
+    client: TestClient, login_as: Callable[..., TestClient], role: str
+) -> None:
+    """The menus show a page's link when, and only when, its route's policy lets the viewer open it."""
+    login_as(client, role, partner="ilo" if role == "partner" else None)
+    app: FastAPI = client.app  # type: ignore[assignment]
+    policy = {
+        route.name: found[0] for _path, route in api_routes(list(app.routes)) if (found := policies(route.dependant))
+    }
+    page = BeautifulSoup(client.get("/p/peru-cpc").text, "html.parser")
+    linked = {urlsplit(str(a["href"])).path for a in page.select("header a[href], nav a[href]")}
+    for href, name in NAV_ROUTES.items():
+        allowed = role in policy[name].roles
+        assert (href in linked) == allowed, f"{role}: {href} linked={href in linked}, policy allows={allowed}"
+        assert (client.get(href, follow_redirects=False).status_code != 403) == allowed, href

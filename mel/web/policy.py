@@ -8,6 +8,10 @@ Scoping to a partner's own data is the service's job, through ``CurrentUser.visi
 
 from __future__ import annotations
 
+from typing import Any
+
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from starlette.requests import Request
 
 from mel.auth.identity import PUBLIC, ROLES, CurrentUser
@@ -34,6 +38,10 @@ class Allow:
     def public(self) -> bool:
         return PUBLIC in self.roles
 
+    def allows(self, user: CurrentUser | None) -> bool:
+        """Whether ``user`` (None: nobody logged in) passes this policy."""
+        return self.public or (user is not None and user.role in self.roles)
+
     def __call__(self, request: Request) -> CurrentUser | None:
         user: CurrentUser | None = getattr(request.state, "user", None)
         if self.public:
@@ -46,3 +54,22 @@ class Allow:
 
     def __repr__(self) -> str:
         return f"Allow({', '.join(sorted(self.roles))})"
+
+
+def _policy_in(dependant: Dependant) -> Allow | None:
+    if isinstance(dependant.call, Allow):
+        return dependant.call
+    return next((p for sub in dependant.dependencies if (p := _policy_in(sub)) is not None), None)
+
+
+def route_policies(app: Any) -> dict[str, Allow]:
+    """Each named route's policy (read once per app): pages show a link when, and only when, its route's
+    policy lets the viewer follow it, so the navigation cannot drift from the server's checks."""
+    found: dict[str, Allow] | None = getattr(app.state, "route_policies", None)
+    if found is None:
+        found = {}
+        for route in app.routes:
+            if isinstance(route, APIRoute) and (policy := _policy_in(route.dependant)) is not None:
+                found[route.name] = policy
+        app.state.route_policies = found
+    return found

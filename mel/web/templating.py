@@ -16,6 +16,7 @@ from mel.core.i18n import format_day, format_number, translations
 from mel.core.paths import TEMPLATES_DIR
 from mel.results.figures import round1
 from mel.web import static
+from mel.web.policy import route_policies
 
 
 @pass_context
@@ -78,6 +79,12 @@ def _country(context: Context, code: str | None) -> str:
 
 
 @functools.cache
+@pass_context
+def _may(context: Context, route: str) -> bool:
+    """``may("quality_home")``: whether the viewer may open the named route, by that route's own policy."""
+    return route_policies(context["request"].app)[route].allows(context.get("user"))
+
+
 def make_templates() -> Jinja2Blocks:
     templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
     env = templates.env
@@ -89,6 +96,7 @@ def make_templates() -> Jinja2Blocks:
     env.filters["country"] = _country
     env.filters["round1"] = round1
     env.globals["languages"] = ("en", "es")
+    env.globals["may"] = _may
     env.globals["url_for"] = static.url_for  # static files under a versioned, long-cached URL
     env.globals["gettext"] = env.globals["_"] = _fast_gettext  # same answers, one call instead of three
     return templates

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Form, HTTPException, Request, UploadFile
+from fastapi import Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from mel.auth.identity import READERS, CurrentUser
+from mel.auth.identity import CurrentUser
 from mel.core.db import transaction
 from mel.core.i18n import t
 from mel.reports import evidence as ev
@@ -21,13 +21,11 @@ from mel.reports.models import Value
 from mel.reports.review import ReviewError
 from mel.reports.review_models import ValueQuery
 from mel.web.deps import PartnerOrStaff, SessionDep, SettingsDep
-from mel.web.policy import Allow
 from mel.web.render import render
 from mel.web.routes.submissions import _header, _read_limited, _submission_context
 from mel.web.sessions import actor_of, csrf_router
 
 router = csrf_router()
-Reader = Annotated[CurrentUser, Depends(Allow(*READERS))]
 
 
 def followup_message(code: str, lang: str, detail: str = "") -> str:
@@ -162,13 +160,13 @@ async def evidence_attach(
 
 
 @router.get("/evidence/{evidence_id}", name="evidence_download")
-def evidence_download(session: SessionDep, settings: SettingsDep, user: Reader, evidence_id: int) -> FileResponse:
+def evidence_download(
+    session: SessionDep, settings: SettingsDep, user: PartnerOrStaff, evidence_id: int
+) -> FileResponse:
     """An evidence file, as an attachment: staff any, partners their own; evaluators see the index only."""
     row = ev.evidence_file(session, evidence_id)
     if row is None or not user.sees_partner(row.partner_id):
         raise HTTPException(status_code=404)
-    if user.role == "evaluator":
-        raise HTTPException(status_code=403)
     path = ev.evidence_path(settings.upload_dir, row.sha256)
     if not path.is_file():
         raise HTTPException(status_code=404)
