@@ -51,7 +51,7 @@ def mark_repeats(partner: str, period: str, rows: Sequence[TrainingRow]) -> None
     share = min(0.45, 0.08 + 0.07 * (year - 2018))
     for n, row in enumerate(rows):
         rng = _rng(partner, period, n, row.institution)
-        row.repeat = min(row.people, round(row.people * rng.uniform(share * 0.6, share * 1.3)))
+        row.repeat = min(row.participants, round(row.participants * rng.uniform(share * 0.6, share * 1.3)))
     _history[(partner, period)] = list(rows)
 
 
@@ -59,7 +59,7 @@ def new_participants(code: str, rows: Sequence[TrainingRow], dims: tuple[str, ..
     """1.1.c: participants minus repeat participants, in total and by institution and region."""
 
     def new(r: TrainingRow) -> int:
-        return r.people - (r.repeat or 0)
+        return r.participants - (r.repeat or 0)
 
     out = [IndicatorRow(code, sum(new(r) for r in rows))]
     for dim in ("institution", "region"):
@@ -105,7 +105,8 @@ def followups(partner: str, period: str) -> list[FollowUpRow]:
     covid = "2020Q1" <= earlier <= "2020Q4"
     for n, row in enumerate(_history.get((partner, earlier), [])):
         rng = _rng("followup", partner, earlier, n)
-        reached = round(row.people * rng.uniform(0.55, 0.75) if covid else row.people * rng.uniform(0.75, 0.92))
+        people = row.participants
+        reached = round(people * rng.uniform(0.55, 0.75) if covid else people * rng.uniform(0.75, 0.92))
         in_post = round(reached * (rng.uniform(0.55, 0.7) if covid else rng.uniform(0.8, 0.93)))
         applying = round(reached * (rng.uniform(0.35, 0.5) if covid else rng.uniform(0.6, 0.78)))
         out.append(
@@ -114,7 +115,7 @@ def followups(partner: str, period: str) -> list[FollowUpRow]:
                 start_date=row.start_date,
                 institution=row.institution,
                 months=FOLLOW_UP_MONTHS,
-                participants=row.people,
+                participants=people,
                 reached=reached,
                 in_post=min(in_post, reached),
                 applying=min(applying, reached),

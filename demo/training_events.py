@@ -103,7 +103,7 @@ def people_trained(code: str, rows: list[TrainingRow], dims: tuple[str, ...]) ->
     """Total and one breakdown per dimension, computed from the training rows so they agree."""
     if not rows:
         return [IndicatorRow(code, 0)]
-    total = sum(r.people for r in rows)
+    total = sum(r.participants for r in rows)
     out = [IndicatorRow(code, total)]
     if "sex" in dims:
         for sex in ("female", "male", "other"):
@@ -114,6 +114,6 @@ def people_trained(code: str, rows: list[TrainingRow], dims: tuple[str, ...]) ->
         if dim in dims:
             counts: Counter[str] = Counter()
             for r in rows:
-                counts[getattr(r, dim)] += r.people
+                counts[getattr(r, dim)] += r.participants
             out += [IndicatorRow(code, n, {dim: cat}) for cat, n in sorted(counts.items()) if n]
     return out

@@ -70,7 +70,7 @@ def _report(
 
 def _trainees(total: int, pillar: str) -> Event:
     female = total // 2
-    return Event(f"{pillar} course", pillar, "cusco", "in-person", [Row("minedu", female, total - female)])
+    return Event(f"{pillar} course", pillar, "cusco", "in-person", [Row("minedu", female=female, male=total - female)])
 
 
 def seed(session: Session) -> dict[tuple[str, str], int]:

@@ -50,7 +50,10 @@ def stored(session: Session) -> Session:
                 pillar="prosecution",
                 region="cusco",
                 modality="virtual",
-                rows=[Row("mpfn", 12, 9, hours=16, pre_score=54.5, post_score=81.0, repeat=5), Row("pnp", 3, 7)],
+                rows=[
+                    Row("mpfn", female=12, male=9, hours=16, pre_score=54.5, post_score=81.0, repeat=5),
+                    Row("pnp", female=3, male=7),
+                ],
             )
         ],
     )

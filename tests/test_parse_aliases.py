@@ -164,9 +164,10 @@ def test_report_writer_round_trip(session: Session, lang: str) -> None:
         IndicatorRow("2.1.a", 30, comment="two workshops"),
         IndicatorRow("2.1.a", 18, {"institution": "minsa", "region": "loreto", "sex": "female"}),
     ]
+    care = ("Care", dt.date(2021, 8, 2), "protection", "loreto", "hybrid")
     trainings = [
-        TrainingRow("Care", dt.date(2021, 8, 2), "protection", "loreto", "hybrid", "minsa", 18, 9, 3, hours=12.5),
-        TrainingRow("Care", dt.date(2021, 8, 2), "protection", "loreto", "hybrid", "cso", 2, 0, end_date=None),
+        TrainingRow(*care, "minsa", female=18, male=9, other=3, hours=12.5),
+        TrainingRow(*care, "cso", female=2, male=0, end_date=None),
     ]
     report = Report("chs", "2021Q3", rows, trainings, [("achievements", "Done")], "Rosa", dt.date(2021, 10, 1))
     data = write_report(report, dimension_specs(session, partnership, lang), lang)

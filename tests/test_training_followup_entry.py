@@ -32,7 +32,7 @@ Login = Callable[..., TestClient]
 def event_id(session: Session) -> int:
     """ILO's approved 2020Q3 report with one course: 30 participants, 8 of them trained before (MPFN row)."""
     sub = add_submission(session, partner="ilo", period="2020Q3", values=[("1.1.a", {}, 30.0)], status="approved")
-    rows = [Row("mpfn", 10, 8, repeat=8), Row("pnp", 6, 6)]
+    rows = [Row("mpfn", female=10, male=8, repeat=8), Row("pnp", female=6, male=6)]
     (eid,) = add_trainings(session, sub, [Event("Oral litigation", "prosecution", "cusco", "virtual", rows)])
     session.commit()
     return eid

@@ -84,9 +84,9 @@ def _events(rng: random.Random, partner: str, period: str, tag: str) -> list[Eve
                 rows.append(
                     Row(
                         inst,
-                        female,
-                        male,
-                        other,
+                        female=female,
+                        male=male,
+                        other=other,
                         under_18=rng.choice([None, 0, min(total, 3)]),
                         hours=rng.choice([None, 4.0, 8.0, 16.0]),
                         pre_score=pre,

@@ -15,26 +15,15 @@ from sqlalchemy.orm import Session
 from mel.catalog.models import Partner
 from mel.core.periods import quarter_start
 from mel.reports.models import Submission, TrainingAttendance, TrainingEvent
+from mel.workbooks.attendance import Attendance
 from tests.value_factory import category_ids
 
 
 @dataclass
-class Row:
+class Row(Attendance):
     """One attendance row: the participants of one institution at an event."""
 
     institution: str
-    female: int
-    male: int
-    other: int = 0
-    under_18: int | None = None
-    hours: float | None = None
-    pre_score: float | None = None
-    post_score: float | None = None
-    repeat: int | None = None  # participants the project had trained before; None: not recorded
-
-    @property
-    def participants(self) -> int:
-        return self.female + self.male + self.other
 
 
 @dataclass

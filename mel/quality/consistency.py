@@ -3,7 +3,8 @@
 The import writes warnings for what it sees in one file; these checks look at a partner's whole
 stored history (the reported totals of the versions that count, reports awaiting review included:
 a data-quality page is where a doubtful figure should show before approval). One grouped query;
-the rules of ``mel.reports.plausibility`` run on the small per-series result.
+the rules of ``mel.reports.plausibility`` run on the small per-series result. Flags hold no
+language: indicator names come in English and Spanish, and the page shows the reader's.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Indicator, Partner
+from mel.core.i18n import in_language
 from mel.reports.plausibility import decreased, looks_cumulative, outlier
 from mel.results.counting import Scope, counted_values
 
@@ -27,7 +29,9 @@ class SeriesFlag:
 
     flag: str
     indicator: str
-    indicator_name: str
+    name_en: str
+    """The indicator's name in English and Spanish: shown with ``indicator_name(lang)``."""
+    name_es: str
     partner: str
     partner_name: str
     period: str
@@ -37,6 +41,9 @@ class SeriesFlag:
     expected_high: float | None = None
     previous: float | None = None
 
+    def indicator_name(self, lang: str) -> str:
+        return in_language(lang, self.name_en, self.name_es)
+
 
 def series_flags(
     session: Session,
@@ -45,7 +52,6 @@ def series_flags(
     partner_ids: list[int] | None = None,
     k: float,
     min_history: int,
-    lang: str = "en",
     include_provisional: bool = True,
     hide_sensitive: bool = False,
 ) -> list[SeriesFlag]:
@@ -81,9 +87,10 @@ def series_flags(
         ind, partner = indicators[ind_id], partners[partner_id]
         if ind.unit in ("yes_no", "stage") or (hide_sensitive and ind.sensitive):
             continue
+        names = ind.label("en"), ind.label("es")
         history: list[float] = []
         for period, value, submission_id in points:
-            point = SeriesFlag("", ind.code, ind.label(lang), partner.code, partner.name, period, value, submission_id)
+            point = SeriesFlag("", ind.code, *names, partner.code, partner.name, period, value, submission_id)
             far = outlier(history, value, k=k, min_history=min_history)
             if far is not None:
                 # counts and percents are never negative: the range says so, as the import warning does

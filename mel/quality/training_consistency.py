@@ -4,6 +4,7 @@ A data-quality check: a partner's reported "people trained" should equal the par
 + male + other) of its training rows of the same quarter, in the pillar of the indicator's result
 (every pillar when the result has none). Which indicators count people trained is a catalog flag,
 ``people_trained: true`` (and ``new_participants_only: true``, which compares new participants).
+Rows hold no language: indicator names come in English and Spanish, and pages show the reader's.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Indicator, Partner, Result, indicator_partner
+from mel.core.i18n import in_language
 from mel.reports.models import Submission, TrainingAttendance, TrainingEvent
 from mel.results.counting import Scope, counted_values
 from mel.results.training_filters import TrainingFilter, _rows_from
@@ -28,7 +30,9 @@ class ConsistencyRow:
     """A people-trained indicator's reported total next to the participants of the matching training rows."""
 
     indicator: str
-    indicator_name: str
+    name_en: str
+    """The indicator's name in English and Spanish: shown with ``indicator_name(lang)``."""
+    name_es: str
     pillar: str | None
     partner: str
     partner_name: str
@@ -36,6 +40,9 @@ class ConsistencyRow:
     status: str
     reported: float | None
     trained: int | None
+
+    def indicator_name(self, lang: str) -> str:
+        return in_language(lang, self.name_en, self.name_es)
 
     @property
     def difference(self) -> float | None:
@@ -72,7 +79,6 @@ def training_consistency(
     partnership_id: int,
     scope: Scope | None = None,
     pillar: str | None = None,
-    lang: str = "en",
     mismatches_only: bool = False,
 ) -> list[ConsistencyRow]:
     """For each people-trained indicator, partner and quarter: reported total vs training participants.
@@ -145,7 +151,8 @@ def training_consistency(
             partner = partners[partner_id]
             row = ConsistencyRow(
                 indicator=ind.code,
-                indicator_name=ind.label(lang),
+                name_en=ind.label("en"),
+                name_es=ind.label("es"),
                 pillar=ind_pillar,
                 partner=partner.code,
                 partner_name=partner.name,

@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from mel.workbooks.attendance import Attendance
+
 Kind = Literal["quarterly_report", "measurements"]
 
 
@@ -58,7 +60,7 @@ class ParsedValue:
 
 
 @dataclass
-class ParsedTraining:
+class ParsedTraining(Attendance):
     title: str
     start_date: dt.date
     end_date: dt.date | None
@@ -69,18 +71,9 @@ class ParsedTraining:
     modality_id: int
     institution: str
     institution_id: int
-    female: int
-    male: int
-    other: int
-    under_18: int | None
-    hours: float | None
-    pre_score: float | None
-    post_score: float | None
     sheet: str
     row: int
     """Spreadsheet row number (1-based) of this training row."""
-    repeat: int | None = None
-    """Participants of this row whom the project had trained before (None: not recorded)."""
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -28,6 +28,7 @@ from mel.reports.models import (
     TrainingEvent,
     Value,
 )
+from mel.workbooks.attendance import Attendance
 
 
 @dataclass
@@ -177,8 +178,8 @@ def submission_values(session: Session, submission_id: int, lang: str, limit: in
     ]
 
 
-@dataclass(frozen=True)
-class TrainingView:
+@dataclass
+class TrainingView(Attendance):
     title: str
     start_date: dt.date
     end_date: dt.date | None
@@ -186,13 +187,6 @@ class TrainingView:
     region: str
     modality: str
     institution: str
-    female: int
-    male: int
-    other: int
-    under_18: int | None
-    hours: float | None
-    pre_score: float | None
-    post_score: float | None
     sheet: str
     row: int
 
@@ -221,6 +215,7 @@ def submission_trainings(
             TrainingAttendance.hours,
             TrainingAttendance.pre_score,
             TrainingAttendance.post_score,
+            TrainingAttendance.repeat,
             TrainingAttendance.sheet,
             TrainingAttendance.row,
         )
@@ -235,7 +230,7 @@ def submission_trainings(
     views = []
     for r in rows:
         title, start, end, pillar, reg_en, reg_es, mod_en, mod_es, inst_en, inst_es, *counts = r
-        female, male, other, under_18, hours, pre, post, sheet, row = counts
+        female, male, other, under_18, hours, pre, post, repeat, sheet, row = counts
         views.append(
             TrainingView(
                 title,
@@ -245,15 +240,16 @@ def submission_trainings(
                 in_lang(lang, reg_en, reg_es),
                 in_lang(lang, mod_en, mod_es),
                 in_lang(lang, inst_en, inst_es),
-                female,
-                male,
-                other,
-                under_18,
-                hours,
-                pre,
-                post,
                 sheet,
                 row,
+                female=female,
+                male=male,
+                other=other,
+                under_18=under_18,
+                hours=hours,
+                pre_score=pre,
+                post_score=post,
+                repeat=repeat,
             )
         )
     return views

@@ -15,28 +15,19 @@ from mel.catalog.models import Category, Partner
 from mel.core.i18n import in_language
 from mel.reports.models import Submission, TrainingAttendance, TrainingEvent
 from mel.results.training_filters import TrainingFilter, _events_from
+from mel.workbooks.attendance import Attendance
 
 _A = TrainingAttendance
 
 
-@dataclass(frozen=True)
-class AttendanceLine:
+@dataclass
+class AttendanceLine(Attendance):
+    """One institution's row of an event; its name is shown with ``institution(lang)``."""
+
     institution_en: str
     institution_es: str | None
-    female: int
-    male: int
-    other: int
-    under_18: int | None
-    hours: float | None
-    pre_score: float | None
-    post_score: float | None
     sheet: str
     row: int
-    repeat: int | None = None  # participants the project had trained before; None: not recorded
-
-    @property
-    def participants(self) -> int:
-        return self.female + self.male + self.other
 
     def institution(self, lang: str) -> str:
         return in_language(lang, self.institution_en, self.institution_es)
@@ -120,8 +111,8 @@ def training_events(session: Session, filt: TrainingFilter, *, page: int = 1, pe
         rows = session.execute(
             select(
                 _A.event_id,
-                inst.label_en,
-                inst.label_es,
+                inst.label_en.label("institution_en"),
+                inst.label_es.label("institution_es"),
                 _A.female,
                 _A.male,
                 _A.other,
@@ -138,6 +129,6 @@ def training_events(session: Session, filt: TrainingFilter, *, page: int = 1, pe
             .order_by(_A.event_id, _A.row)
         )
         for rec in rows:
-            fields: tuple[Any, ...] = tuple(rec[1:])
-            events[rec[0]].rows.append(AttendanceLine(*fields))
+            fields: dict[str, Any] = dict(rec._mapping)  # columns named as the fields
+            events[fields.pop("event_id")].rows.append(AttendanceLine(**fields))
     return EventPage(list(events.values()), page, pages, int(total), per_page)

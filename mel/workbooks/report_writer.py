@@ -16,6 +16,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from mel.workbooks.attendance import Attendance
 from mel.workbooks.labels import (
     cover_labels,
     followup_headers,
@@ -47,26 +48,16 @@ class IndicatorRow:
 
 
 @dataclass
-class TrainingRow:
+class TrainingRow(Attendance):
+    """One row of the Trainings sheet: catalog codes, written as labels in the workbook's language."""
+
     title: str
     start_date: dt.date
     pillar: str
     region: str
     modality: str
     institution: str
-    female: int
-    male: int
-    other: int = 0
     end_date: dt.date | None = None
-    under_18: int | None = None
-    hours: float | None = None
-    pre_score: float | None = None
-    post_score: float | None = None
-    repeat: int | None = None  # participants the project had trained before
-
-    @property
-    def people(self) -> int:
-        return self.female + self.male + self.other
 
 
 @dataclass

@@ -56,7 +56,7 @@ def quality_page(
     if chosen and chosen != code:  # the filter form changed partnership: show that one
         code, partner = chosen, None
     found = visible_partnership(session, user, code)
-    context = _context(request, session, settings, found, partner, viewer_of(user))
+    context = _context(session, settings, found, partner, viewer_of(user))
     response = render(request, "quality.html", context, block="results")
     if is_htmx(request):
         query = f"?partner={partner}" if partner else ""
@@ -65,14 +65,15 @@ def quality_page(
 
 
 def _context(
-    request: Request, session: Session, settings: Any, partnership: Partnership, partner: str | None, viewer: Viewer
+    session: Session, settings: Any, partnership: Partnership, partner: str | None, viewer: Viewer
 ) -> dict[str, Any]:
-    """Evaluators read approved reports only, and no number of a sensitive indicator in a warning."""
-    lang: str = request.state.lang
+    """Evaluators read approved reports only, and no number of a sensitive indicator in a warning.
+
+    The checks hold no language (the page applies the reader's): one stored answer serves both."""
     today = dt.date.today()
     partner_ids = partner_ids_of(session, partnership.id, partner)
     due_days, k, min_history = settings.report_due_days, settings.outlier_mad_k, settings.outlier_min_history
-    key = (None if partner_ids is None else tuple(partner_ids), lang, today, due_days, k, min_history)
+    key = (None if partner_ids is None else tuple(partner_ids), today, due_days, k, min_history)
     return {
         "partnership": partnership,
         "partnerships": partnerships_by_start(session),
@@ -82,7 +83,7 @@ def _context(
         "quality",
         viewer,
         key,
-        lambda: _checks(session, partnership, partner, partner_ids, viewer, lang, today, due_days, k, min_history),
+        lambda: _checks(session, partnership, partner, partner_ids, viewer, today, due_days, k, min_history),
     )
 
 
@@ -92,7 +93,6 @@ def _checks(
     partner: str | None,
     partner_ids: list[int] | None,
     viewer: Viewer,
-    lang: str,
     today: dt.date,
     due_days: int,
     k: float,
@@ -110,7 +110,6 @@ def _checks(
             session,
             partnership_id=partnership.id,
             scope=Scope(include_provisional=viewer.staff, partner_ids=partner_ids),
-            lang=lang,
             mismatches_only=True,
         ),
         "series_flags": series_flags(
@@ -119,7 +118,6 @@ def _checks(
             partner_ids=partner_ids,
             k=k,
             min_history=min_history,
-            lang=lang,
             include_provisional=viewer.staff,
             hide_sensitive=viewer.suppress,
         ),

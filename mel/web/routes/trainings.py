@@ -158,7 +158,7 @@ def trainings_page(
     key = tuple(sorted(params.items()))
     found = stored(session, partnership.id, "trainings.results", viewer, key, results)
     context.update(found)
-    # the language is applied here, to the stored figures: dimension names and the consistency rows
+    # the language is applied here, to the stored figures: dimension names (indicator names: in the template)
     context.update(
         dimensions=[(d, dimension_label(d, lang)) for d in DIMENSIONS],
         cross_labels=(dimension_label(rows_dim, lang), dimension_label(cols_dim, lang)),
@@ -170,10 +170,8 @@ def trainings_page(
             partnership.id,
             "trainings.consistency",
             viewer,
-            (key, lang),  # indicator names in the reader's language (mel.quality.training_consistency)
-            lambda: training_consistency(
-                session, partnership_id=partnership.id, scope=own.scope, pillar=filt.pillar, lang=lang
-            ),
+            key,
+            lambda: training_consistency(session, partnership_id=partnership.id, scope=own.scope, pillar=filt.pillar),
         ),
     )
     return render(request, "trainings.html", context, block="results")
