@@ -43,6 +43,18 @@ def test_a_command_loads_only_what_it_uses(args: tuple[str, ...], allowed: set[s
     assert _loaded_after(*args) <= allowed
 
 
+def test_the_importer_loads_only_what_an_import_uses() -> None:
+    """`mel import` loads the whole importer before it forks its worker: none of it is web, tables or
+    accounts, nor the review workflow (a stored version only resolves queries) or the .po reader (English)."""
+    extra = ("mel.reports.review", "babel.messages", "xml.sax", "http.client")
+    code = (
+        "import sys, mel.cli.imports, mel.reports.queries_resolve\n"
+        f"print([m for m in {HEAVY + extra!r} if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_the_root_help_lists_every_command_without_loading_them() -> None:
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0

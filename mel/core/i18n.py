@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 from babel.support import NullTranslations, Translations
 
@@ -30,6 +29,8 @@ def po_files(lang: str) -> list[Path]:
 def translations(lang: str) -> NullTranslations:
     if lang == "en":
         return NullTranslations()
+    from babel.messages.pofile import read_po  # here: English (``mel import`` by default) reads no catalog
+
     result = Translations()
     for path in po_files(lang):
         with path.open("rb") as fh:

@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from mel.auth.models import User
@@ -23,11 +23,9 @@ from mel.core.db import utcnow
 from mel.core.i18n import in_language
 from mel.reports.display_names import combination_labels
 from mel.reports.models import Submission, Value
+from mel.reports.queries_resolve import OPEN
 from mel.reports.review import ReviewError, prime_of
 from mel.reports.review_models import ValueQuery, ValueQueryMessage
-
-OPEN = ("open", "answered")
-"""Statuses of a query that is not resolved: both count as open queries."""
 
 
 def _user_partner(session: Session, actor: Actor) -> int | None:
@@ -149,50 +147,6 @@ def resolve(*, session: Session, query_id: int, actor: Actor) -> ValueQuery:
     record(session, actor=actor, action="query.resolve", entity="value_query", entity_id=query_id)
     session.flush()
     return query
-
-
-def on_new_version(session: Session, *, submission_id: int, partner_id: int, period: str, version: int) -> int:
-    """Resolve the open queries whose value the new version changed or dropped (the thread says how);
-    the others stay open. Returns how many were resolved."""
-    new = aliased(Value)
-    rows = session.execute(
-        select(ValueQuery.id, ValueQuery.value, new.value)
-        .outerjoin(
-            new,
-            and_(
-                new.submission_id == submission_id,
-                new.indicator_id == ValueQuery.indicator_id,
-                new.combination_id == ValueQuery.combination_id,
-            ),
-        )
-        .where(ValueQuery.partner_id == partner_id, ValueQuery.period == period, ValueQuery.status.in_(OPEN))
-    ).all()
-    changed = [(qid, old, now) for qid, old, now in rows if now is None or old is None or now != old]
-    if not changed:
-        return 0
-    at = utcnow()
-    session.execute(
-        update(ValueQuery)
-        .where(ValueQuery.id.in_([qid for qid, _old, _now in changed]))
-        .values(status="resolved", resolved_at=at, resolved_submission_id=submission_id)
-    )
-    session.add_all(
-        ValueQueryMessage(
-            query_id=qid,
-            body=f"v{version}: {_plain(old)} → {_plain(now)}",
-            at=at,
-            submission_id=submission_id,
-        )
-        for qid, old, now in changed
-    )
-    session.flush()
-    return len(changed)
-
-
-def _plain(number: float | None) -> str:
-    if number is None:
-        return "—"
-    return f"{number:g}"
 
 
 @dataclass

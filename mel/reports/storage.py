@@ -171,7 +171,7 @@ def store_report(
             ],
         )
     stored.submission_id = submission.id
-    from mel.reports.queries_values import on_new_version  # queries import review, which imports this module
+    from mel.reports.queries_resolve import on_new_version  # only a stored version loads the query tables
 
     on_new_version(session, submission_id=submission.id, partner_id=partner_id, period=period, version=version)
     return stored
