@@ -224,8 +224,7 @@ def test_chart_labels_are_not_cut_off(page_factory: Any, server: Server, sign_in
     page = page_factory()
     page.set_viewport_size({"width": 1366, "height": 900})
     sign_in(page.context, "officer@demo.mel")
-    page.goto(f"{server.url}/p/peru-cpc/trainings")
-    page.wait_for_load_state("networkidle")
+    page.goto(f"{server.url}/p/peru-cpc/trainings")  # the charts are drawn on DOMContentLoaded, before the load event
     ticks = page.evaluate(
         """() => [...document.querySelectorAll('canvas[data-chart]')].flatMap(c => {
             const chart = Chart.getChart(c);
@@ -243,7 +242,6 @@ def test_chart_labels_are_not_cut_off(page_factory: Any, server: Server, sign_in
     assert all(t["left"] >= 0 for t in ticks)
 
     page.goto(f"{server.url}/p/peru-cpc/indicators/1.b")
-    page.wait_for_load_state("networkidle")
     numbers = page.evaluate(
         """() => JSON.parse(document.getElementById('series-data').textContent).events.map(e => e.n)"""
     )
