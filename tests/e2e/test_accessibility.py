@@ -241,6 +241,15 @@ def test_chart_labels_are_not_cut_off(page_factory: Any, server: Server, sign_in
     assert all(t["shown"].endswith("…") and len(t["shown"]) <= 28 for t in long_ones)
     assert all(t["left"] >= 0 for t in ticks)
 
+    # a window narrowed after the charts were drawn: the charts shrink with it, none runs off the side
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('canvas[data-chart]')].every("
+        "c => c.getBoundingClientRect().right <= document.documentElement.clientWidth + 1)",
+        timeout=5000,
+    )
+
     page.goto(f"{server.url}/p/peru-cpc/indicators/1.b")
     numbers = page.evaluate(
         """() => JSON.parse(document.getElementById('series-data').textContent).events.map(e => e.n)"""
