@@ -28,6 +28,7 @@ from mel.core.db import make_engine, make_sessionmaker, transaction
 from mel.core.paths import INDICATORS_DIR
 from mel.core.settings import Settings
 from mel.web.app import create_app
+from tests.html_soup import soup
 
 PG_URL = os.environ.get("MEL_TEST_DATABASE_URL", "")
 REQUIRE_PG = os.environ.get("MEL_REQUIRE_POSTGRES") == "1"
@@ -267,7 +268,6 @@ TEST_PASSWORD = "test-password-123"
 
 def _log_in(client: TestClient, role: str, partner: str | None = None, email: str | None = None) -> TestClient:
     """Create a user of ``role`` (partner users: of ``partner``, default ilo) and log in via the real form."""
-    from bs4 import BeautifulSoup
     from sqlalchemy import select as _select
 
     from mel.auth.models import User
@@ -283,7 +283,7 @@ def _log_in(client: TestClient, role: str, partner: str | None = None, email: st
                 session=session, email=email, password=TEST_PASSWORD, role=role, partner_code=partner, actor=CLI
             )
     client.cookies.delete("mel_session")  # log out whoever was logged in on this client
-    form = BeautifulSoup(client.get("/login").text, "html.parser").select_one("form.login input[name=csrf_token]")
+    form = soup(client.get("/login").text).select_one("form.login input[name=csrf_token]")
     assert form is not None, "the login page has no CSRF field"
     response = client.post(
         "/login",

@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from mel.core.settings import Settings
 from mel.web.app import create_app
+from tests.html_soup import soup
 from tests.test_disclosure_matrix import store_sensitive
 from tests.test_route_policy import api_routes
 
@@ -83,13 +83,13 @@ def leaks_in_json(data: Any, inside: bool = False) -> Iterator[str]:
 
 
 def leaks_in_html(text: str, whole_page: bool) -> Iterator[str]:
-    soup = BeautifulSoup(text, "html.parser")
-    scopes = [soup] if whole_page else soup.select("[data-code='2.a'], [data-indicator='2.a']")
+    page = soup(text)
+    scopes = [page] if whole_page else page.select("[data-code='2.a'], [data-indicator='2.a']")
     for scope in scopes:
         for element in scope.select("[data-value]"):
             if small(element["data-value"]):
                 yield f"{element.name}[data-value={element['data-value']}]"
-    for script in soup.select("script[type='application/json']") if whole_page else []:
+    for script in page.select("script[type='application/json']") if whole_page else []:
         for dataset in json.loads(script.get_text() or "{}").get("datasets", []):
             if dataset.get("kind") != "target" and any(small(v) for v in dataset.get("data", [])):
                 yield f"chart {dataset.get('label')}"

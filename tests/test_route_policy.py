@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -26,6 +25,7 @@ from mel.core.settings import Settings
 from mel.web.app import create_app
 from mel.web.policy import Allow
 from mel.web.sessions import API_PREFIX, SECURITY_HEADERS, csrf_protect
+from tests.html_soup import soup
 from tests.value_factory import add_submission
 
 ROLES = ("anonymous", "admin", "officer", "evaluator", "partner")
@@ -118,7 +118,7 @@ def fill(path: str, values: dict[str, str]) -> str:
 
 def csrf_of(client: TestClient, role: str) -> str:
     page = client.get("/login" if role == "anonymous" else "/account")
-    field = BeautifulSoup(page.text, "html.parser").select_one("input[name=csrf_token]")
+    field = soup(page.text).select_one("input[name=csrf_token]")
     assert field is not None
     return str(field["value"])
 

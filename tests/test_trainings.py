@@ -27,6 +27,7 @@ from mel.results.training_groups import NotCrossable
 from mel.results.training_overview import training_overview, training_totals
 from mel.results.training_tables import cross_table, knowledge_gain, modality_trend
 from mel.web.app import create_app
+from tests.html_soup import soup
 from tests.training_factory import Event, Row, add_trainings
 from tests.value_factory import add_submission
 
@@ -145,10 +146,6 @@ def client(client: TestClient, login_as: Callable[..., TestClient]) -> TestClien
 
 def approved(rows: Iterable[Flat]) -> list[Flat]:
     return [r for r in rows if r.status == "approved"]
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 def num(cell: Tag | None) -> float:
