@@ -64,9 +64,13 @@ def store_sensitive(session: Session) -> None:
     session.commit()
 
 
+DB_SCENARIOS = {"sensitive": store_sensitive}
+
+
 @pytest.fixture
-def sensitive(session: Session) -> None:
-    store_sensitive(session)
+def sensitive(stored_scenarios: tuple[object, ...]) -> None:
+    """The sensitive values, stored (``DB_SCENARIOS``: the test's database is a copy of a template that holds them)."""
+    assert store_sensitive in stored_scenarios, "the test module's DB_SCENARIOS must name this fixture"
 
 
 # -- the attacker's solver -------------------------------------------------------------------

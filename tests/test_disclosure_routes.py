@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
 from mel.core.settings import Settings
 from mel.web.app import create_app
@@ -38,9 +37,13 @@ VALUES = {"code": "peru-cpc", "indicator": "2.a", "partnership": "peru-cpc", "pa
 NUMBER_KEYS = {"value", "actual", "reported_actual"}
 
 
+DB_SCENARIOS = {"victims": store_sensitive}
+
+
 @pytest.fixture
-def victims(session: Session) -> None:
-    store_sensitive(session)
+def victims(stored_scenarios: tuple[object, ...]) -> None:
+    """The sensitive values, stored (``DB_SCENARIOS``: the test's database is a copy of a template that holds them)."""
+    assert store_sensitive in stored_scenarios, "the test module's DB_SCENARIOS must name this fixture"
 
 
 def paths(settings: Settings) -> Iterator[str]:

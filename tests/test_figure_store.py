@@ -20,7 +20,7 @@ from mel.reports.report_rows import VALUE_COLUMNS, bulk_insert
 from mel.reports.review import review_submission
 from mel.results.store import STORE, FigureStore, stored
 from tests.html_soup import soup
-from tests.test_disclosure_matrix import NAMES, _iptt_cells, sensitive  # noqa: F401 (the fixture)
+from tests.test_disclosure_matrix import DB_SCENARIOS, NAMES, _iptt_cells, sensitive  # noqa: F401 (the fixture, its values)
 from tests.value_factory import add_submission
 
 Login = Callable[..., TestClient]
