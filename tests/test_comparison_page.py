@@ -18,9 +18,15 @@ from tests.html_soup import soup
 PAGE = "/p/peru-cpc/comparison"
 
 
+DB_SCENARIOS = {"evaluator": comparison_scenario.build}
+
+
 @pytest.fixture
-def evaluator(session: Session, client: TestClient, login_as: Callable[..., TestClient]) -> TestClient:
-    comparison_scenario.build(session)
+def evaluator(
+    client: TestClient, login_as: Callable[..., TestClient], stored_scenarios: tuple[object, ...]
+) -> TestClient:
+    """An evaluator over the comparison scenario (``DB_SCENARIOS``: the test's database holds it)."""
+    assert comparison_scenario.build in stored_scenarios, "the test module's DB_SCENARIOS must name this fixture"
     return login_as(client, "evaluator")
 
 
