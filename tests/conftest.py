@@ -4,15 +4,19 @@ Every test that asks for a database runs on SQLite and, when ``MEL_TEST_DATABASE
 on PostgreSQL too (a fresh database per test, cloned from a migrated template database).
 A test marked ``demo_db`` gets the whole demo history instead of the bare catalog: the demo is
 built once per worker and backend into a template, and copied per test with its upload folder.
+Stored scenarios work the same way: a test module's ``DB_SCENARIOS`` maps fixture names to the
+functions that store their rows, and a test that uses such a fixture gets a copy of a template that
+holds them (built once per worker and backend) instead of writing them again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,10 +32,15 @@ from mel.core.db import make_engine, make_sessionmaker, transaction
 from mel.core.paths import INDICATORS_DIR
 from mel.core.settings import Settings
 from mel.web.app import create_app
+from tests.html_soup import soup
 
 PG_URL = os.environ.get("MEL_TEST_DATABASE_URL", "")
 REQUIRE_PG = os.environ.get("MEL_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgresql"]
+Scenario = Callable[[Session], object]
+SCENARIOS: dict[str, tuple[str, tuple[Scenario, ...]]] = {}
+"""Template flavours that hold stored scenarios: flavour -> (the flavour they start from, the scenarios)."""
+STORED = pytest.StashKey[tuple[Scenario, ...]]()
 
 
 def _catalog_paths() -> list[Path]:
@@ -45,6 +54,32 @@ def _build_demo(url: str, uploads: Path) -> None:
     settings = Settings(database_url=url, upload_dir=uploads, secret_key="test-secret")
     try:
         build_demo(settings=settings, session_factory=make_sessionmaker(engine))
+    finally:
+        engine.dispose()
+
+
+def _flavour(base: str, scenarios: Sequence[Scenario]) -> str:
+    """The template flavour of ``base`` with ``scenarios`` stored in it, in this order."""
+    if not scenarios:
+        return base
+    names = ",".join(f"{s.__module__}.{s.__qualname__}" for s in scenarios)
+    flavour = f"{base}_{hashlib.sha1(names.encode()).hexdigest()[:10]}"
+    SCENARIOS[flavour] = (base, tuple(scenarios))
+    return flavour
+
+
+def _base(flavour: str) -> str:
+    return SCENARIOS[flavour][0] if flavour in SCENARIOS else flavour
+
+
+def _store_scenarios(url: str, scenarios: Sequence[Scenario]) -> None:
+    """Store the scenarios in one session, as the fixtures did in the test's own session."""
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            for store in scenarios:
+                store(session)
+            session.commit()
     finally:
         engine.dispose()
 
@@ -66,7 +101,10 @@ class SqliteTemplates:
         if flavour not in self.files:
             path = self.root / f"template-{flavour}.sqlite3"
             url = f"sqlite:///{path}"
-            if flavour == "demo":
+            if flavour in SCENARIOS:
+                shutil.copyfile(self.get(SCENARIOS[flavour][0]), path)
+                _store_scenarios(url, SCENARIOS[flavour][1])
+            elif flavour == "demo":
                 shutil.copyfile(self.get("catalog"), path)
                 _build_demo(url, self.uploads(flavour))
             else:
@@ -82,7 +120,7 @@ class SqliteTemplates:
 
     def uploads(self, flavour: str) -> Path:
         """The upload folder that goes with the template (the demo keeps its workbooks there)."""
-        return self.root / f"uploads-{flavour}"
+        return self.root / f"uploads-{_base(flavour)}"
 
 
 class PgTemplates:
@@ -116,7 +154,10 @@ class PgTemplates:
     def get(self, flavour: str) -> str:
         if flavour not in self.names:
             name = f"mel_tpl_{flavour}_{self.worker}_{os.getpid()}"
-            if flavour == "demo":
+            if flavour in SCENARIOS:
+                self._create(name, self.get(SCENARIOS[flavour][0]))
+                _store_scenarios(self.url_for(name), SCENARIOS[flavour][1])
+            elif flavour == "demo":
                 self._create(name, self.get("catalog"))
                 _build_demo(self.url_for(name), self.uploads(flavour))
             else:
@@ -142,7 +183,7 @@ class PgTemplates:
         return name, self.url_for(name)
 
     def uploads(self, flavour: str) -> Path:
-        return self.root / f"uploads-{flavour}"
+        return self.root / f"uploads-{_base(flavour)}"
 
     def _drop(self, name: str) -> None:
         with self.admin.connect() as conn:
@@ -194,7 +235,7 @@ def _database(
 ) -> Iterator[str]:
     templates: SqliteTemplates | PgTemplates | None = sqlite_templates if backend == "sqlite" else pg_templates
     assert templates is not None
-    if flavour == "demo":  # the settings fixture's upload folder: the demo's stored workbooks
+    if _base(flavour) == "demo":  # the settings fixture's upload folder: the demo's stored workbooks
         templates.get(flavour)
         shutil.copytree(templates.uploads(flavour), tmp_path / "uploads")
     if backend == "sqlite":
@@ -226,9 +267,19 @@ def db_url(
     sqlite_templates: SqliteTemplates,
     pg_templates: PgTemplates | None,
 ) -> Iterator[str]:
-    """A migrated database with every catalog in indicators/ loaded (and the demo, for ``demo_db`` tests)."""
-    flavour = "demo" if request.node.get_closest_marker("demo_db") else "catalog"
+    """A migrated database with every catalog in indicators/ loaded (and the demo, for ``demo_db`` tests),
+    holding the stored scenarios of the test's fixtures named in its module's ``DB_SCENARIOS``."""
+    base = "demo" if request.node.get_closest_marker("demo_db") else "catalog"
+    scenarios: dict[str, Scenario] = getattr(request.module, "DB_SCENARIOS", {})
+    flavour = _flavour(base, [scenarios[name] for name in request.fixturenames if name in scenarios])
+    request.node.stash[STORED] = SCENARIOS[flavour][1] if flavour in SCENARIOS else ()
     yield from _database(backend, flavour, tmp_path, sqlite_templates, pg_templates)
+
+
+@pytest.fixture
+def stored_scenarios(request: pytest.FixtureRequest, db_url: str) -> tuple[Scenario, ...]:
+    """The scenarios the test's database holds: a scenario's fixture checks that its own is there."""
+    return request.node.stash[STORED]
 
 
 @pytest.fixture
@@ -267,7 +318,6 @@ TEST_PASSWORD = "test-password-123"
 
 def _log_in(client: TestClient, role: str, partner: str | None = None, email: str | None = None) -> TestClient:
     """Create a user of ``role`` (partner users: of ``partner``, default ilo) and log in via the real form."""
-    from bs4 import BeautifulSoup
     from sqlalchemy import select as _select
 
     from mel.auth.models import User
@@ -283,7 +333,7 @@ def _log_in(client: TestClient, role: str, partner: str | None = None, email: st
                 session=session, email=email, password=TEST_PASSWORD, role=role, partner_code=partner, actor=CLI
             )
     client.cookies.delete("mel_session")  # log out whoever was logged in on this client
-    form = BeautifulSoup(client.get("/login").text, "html.parser").select_one("form.login input[name=csrf_token]")
+    form = soup(client.get("/login").text).select_one("form.login input[name=csrf_token]")
     assert form is not None, "the login page has no CSRF field"
     response = client.post(
         "/login",

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from mel.cli import app
 from mel.core.settings import Settings
 from mel.exports import analysis
-from tests.test_disclosure_matrix import DATA, sensitive  # noqa: F401 (the fixture)
+from tests.test_disclosure_matrix import DATA, DB_SCENARIOS, sensitive  # noqa: F401 (the fixture, its values)
 from tests.value_factory import add_submission
 
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
@@ -24,6 +23,7 @@ from mel.web.api.auth import TokenAllow
 from mel.web.app import create_app
 from mel.web.sessions import API_PREFIX
 from tests.api_factory import bearer
+from tests.html_soup import soup
 from tests.test_route_policy import PATH_VALUES, fill, route_table
 from tests.value_factory import add_submission
 
@@ -32,7 +32,7 @@ SHIP = "/api/v1/partnerships/peru-cpc"
 
 
 def _csrf(page: str) -> str:
-    field = BeautifulSoup(page, "html.parser").select_one("form.new-token-form input[name=csrf_token]")
+    field = soup(page).select_one("form.new-token-form input[name=csrf_token]")
     assert field is not None
     return str(field["value"])
 
@@ -45,7 +45,7 @@ def test_token_lifecycle_create_use_revoke(client: TestClient, login_as: Login, 
         data={"name": "DHIS2 sync", "scopes": ["read", "submit"], "days": "30", "csrf_token": _csrf(page)},
     )
     assert created.status_code == 200
-    shown = BeautifulSoup(created.text, "html.parser").select_one("code.secret")
+    shown = soup(created.text).select_one("code.secret")
     assert shown is not None
     secret = shown.get_text()
     assert secret.startswith("mel_") and len(secret) > 40
@@ -74,7 +74,7 @@ def test_token_lifecycle_create_use_revoke(client: TestClient, login_as: Login, 
     # revoked on the account page: refused at once
     login_as(client, "officer")
     page = client.get("/account").text
-    form = BeautifulSoup(page, "html.parser").select_one(f"tr[data-token-id='{row.id}'] form.revoke")
+    form = soup(page).select_one(f"tr[data-token-id='{row.id}'] form.revoke")
     assert form is not None
     revoked = client.post(str(form["action"]), data={"csrf_token": _csrf(page)}, follow_redirects=False)
     assert revoked.status_code == 303
@@ -104,7 +104,7 @@ def test_expired_tokens_and_disabled_users_stop_at_once(client: TestClient, sess
 def test_token_creation_refusals(client: TestClient, login_as: Login, session: Session) -> None:
     viewer = login_as(client, "evaluator")
     page = viewer.get("/account").text
-    assert BeautifulSoup(page, "html.parser").select_one("input[name=scopes][value=submit]") is None
+    assert soup(page).select_one("input[name=scopes][value=submit]") is None
     for data in (
         {"name": "x", "scopes": ["submit"], "days": "30"},  # evaluators submit nothing
         {"name": "", "scopes": ["read"], "days": "30"},
@@ -113,12 +113,12 @@ def test_token_creation_refusals(client: TestClient, login_as: Login, session: S
     ):
         answer = viewer.post("/account/tokens", data={**data, "csrf_token": _csrf(page)})
         assert answer.status_code == 400, data
-        assert BeautifulSoup(answer.text, "html.parser").select_one("section.tokens .errors") is not None
+        assert soup(answer.text).select_one("section.tokens .errors") is not None
     assert session.scalars(select(ApiToken)).all() == []
     spanish = viewer.post(
         "/account/tokens?lang=es", data={"name": "", "scopes": ["read"], "days": "30", "csrf_token": _csrf(page)}
     )
-    error = BeautifulSoup(spanish.text, "html.parser").select_one("section.tokens .errors")
+    error = soup(spanish.text).select_one("section.tokens .errors")
     assert error is not None and "nombre" in error.get_text().lower()
 
 
@@ -182,7 +182,7 @@ def test_documentation_is_for_logged_in_users_and_local(client: TestClient, logi
     assert client.get("/api/docs", follow_redirects=False).status_code == 303
     assert client.get("/api/openapi.json", follow_redirects=False).status_code == 303
     login_as(client, "partner")
-    page = BeautifulSoup(client.get("/api/docs").text, "html.parser")
+    page = soup(client.get("/api/docs").text)
     scripts = [str(s["src"]) for s in page.select("script[src]")]
     bundle = [s for s in scripts if s.endswith("/vendor/swagger-ui-bundle.js")]  # under a versioned URL
     assert bundle and all(s.startswith("/static/") for s in scripts)

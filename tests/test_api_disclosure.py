@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from tests.api_factory import bearer
 from tests.test_disclosure_matrix import (
     DATA,
+    DB_SCENARIOS,  # noqa: F401 (stores the fixture's values in the test's database)
     PENDING,
     REGIONS,
     SEX,

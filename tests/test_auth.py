@@ -7,7 +7,6 @@ import re
 from collections.abc import Callable
 
 import httpx
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -23,13 +22,10 @@ from mel.core.db import transaction
 from mel.core.settings import Settings
 from mel.reports.models import Submission
 from mel.web.sessions import CSP
+from tests.html_soup import soup
 from tests.value_factory import add_submission
 
 PASSWORD = "correct-horse-battery"
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 def add_user(

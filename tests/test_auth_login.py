@@ -5,17 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.auth.models import LoginSession, User
 from mel.core.settings import Settings
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
+from tests.html_soup import soup
 
 
 def test_anonymous_page_redirects_to_login(client: TestClient) -> None:

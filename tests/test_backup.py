@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +15,7 @@ from mel.cli import app as cli
 from mel.core.settings import Settings
 from mel.reports.models import Value
 from mel.web.app import create_app
+from tests.html_soup import soup
 from tests.value_factory import add_submission
 
 PAGES = ["/", "/p/peru-cpc", "/p/peru-cpc/iptt?granularity=quarter", "/p/peru-cpc/indicators/1.1.a"]
@@ -27,7 +27,7 @@ def _numbers(client: TestClient) -> dict[str, str]:
     for page in PAGES:
         response = client.get(page)
         assert response.status_code == 200, page
-        main = BeautifulSoup(response.text, "html.parser").select_one("main")
+        main = soup(response.text).select_one("main")
         assert main is not None
         texts[page] = " ".join(main.get_text(" ").split())
     return texts

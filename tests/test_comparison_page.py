@@ -13,13 +13,20 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests import comparison_scenario
+from tests.html_soup import soup
 
 PAGE = "/p/peru-cpc/comparison"
 
 
+DB_SCENARIOS = {"evaluator": comparison_scenario.build}
+
+
 @pytest.fixture
-def evaluator(session: Session, client: TestClient, login_as: Callable[..., TestClient]) -> TestClient:
-    comparison_scenario.build(session)
+def evaluator(
+    client: TestClient, login_as: Callable[..., TestClient], stored_scenarios: tuple[object, ...]
+) -> TestClient:
+    """An evaluator over the comparison scenario (``DB_SCENARIOS``: the test's database holds it)."""
+    assert comparison_scenario.build in stored_scenarios, "the test module's DB_SCENARIOS must name this fixture"
     return login_as(client, "evaluator")
 
 
@@ -38,9 +45,9 @@ def text(tag: Tag, selector: str) -> str:
 def test_full_page_for_an_evaluator(evaluator: TestClient) -> None:
     response = evaluator.get(PAGE)
     assert response.status_code == 200
-    soup = BeautifulSoup(response.text, "html.parser")
-    assert soup.select_one("form#comparison-filters select[name=pillar]") is not None
-    fistrap = row(soup, "1.a")
+    page = soup(response.text)
+    assert page.select_one("form#comparison-filters select[name=pillar]") is not None
+    fistrap = row(page, "1.a")
     assert text(fistrap, "td.baseline a.value") == "9"
     assert text(fistrap, "td.endline a.value") == "14"
     assert text(fistrap, "td.change") == "+5"
@@ -48,28 +55,28 @@ def test_full_page_for_an_evaluator(evaluator: TestClient) -> None:
     assert text(fistrap, "td.trend") == "improved"
     assert text(fistrap, "td.target") == "16"
     assert text(fistrap, "td.achievement") == "71.4 %"
-    survey = row(soup, "3.a")
+    survey = row(page, "3.a")
     assert "not-comparable" in survey["class"]
     assert survey.select_one("td.endline .not-comparable-flag") is not None
     assert text(survey, "td.change") == "+20.9 pp"
     assert text(survey, "td.percent-change") == "—"
-    victims = row(soup, "2.a")
+    victims = row(page, "2.a")
     assert text(victims, "td.endline a.value") == "<5"  # evaluators see small cells suppressed
     assert text(victims, "td.baseline a.value") == "0"
-    trained = row(soup, "1.1.a")
+    trained = row(page, "1.1.a")
     link = trained.select_one("td.endline a.reported")
     assert link is not None and urlsplit(str(link["href"])).path == "/p/peru-cpc/indicators/1.1.a"
     assert text(trained, "td.endline a.reported") == "190"
-    assert soup.select_one('svg g.bell[data-indicator="1.a"] circle.endline') is not None
-    downloads = {a["data-format"]: urlsplit(str(a["href"])).path for a in soup.select("p.downloads a.download")}
+    assert page.select_one('svg g.bell[data-indicator="1.a"] circle.endline') is not None
+    downloads = {a["data-format"]: urlsplit(str(a["href"])).path for a in page.select("p.downloads a.download")}
     assert downloads == {f: f"/p/peru-cpc/exports/comparison.{f}" for f in ("csv", "xlsx", "json")}
 
 
 def test_staff_see_raw_values(session: Session, client: TestClient, login_as: Callable[..., TestClient]) -> None:
     comparison_scenario.build(session)
     officer = login_as(client, "officer")
-    soup = BeautifulSoup(officer.get(PAGE).text, "html.parser")
-    assert text(row(soup, "2.a"), "td.endline a.value") == "3"
+    page = soup(officer.get(PAGE).text)
+    assert text(row(page, "2.a"), "td.endline a.value") == "3"
 
 
 def test_partners_may_not_see_the_page(
@@ -83,28 +90,26 @@ def test_partners_may_not_see_the_page(
 
 def test_htmx_filters_return_the_results_fragment(evaluator: TestClient) -> None:
     response = evaluator.get(PAGE, params={"pillar": "prevention", "dimension": "sex"}, headers={"HX-Request": "true"})
-    soup = BeautifulSoup(response.text, "html.parser")
-    assert soup.select_one("html") is None and soup.select_one("form#comparison-filters") is None
-    assert soup.select_one("div#comparison-results") is not None
-    codes = {tr["data-indicator"] for tr in soup.select("#comparison-table tbody tr")}
+    page = soup(response.text)
+    assert page.select_one("html") is None and page.select_one("form#comparison-filters") is None
+    assert page.select_one("div#comparison-results") is not None
+    codes = {tr["data-indicator"] for tr in page.select("#comparison-table tbody tr")}
     assert codes == {"3.a", "3.1.a", "3.1.b", "3.2.a"}
-    female = row(soup, "3.a", "female")
+    female = row(page, "3.a", "female")
     assert text(female, "td.baseline a.value") == "40.2 %" and text(female, "td.endline a.value") == "62.1 %"
-    hrefs = {a["data-format"]: urlsplit(str(a["href"])) for a in soup.select("p.downloads a.download")}
+    hrefs = {a["data-format"]: urlsplit(str(a["href"])) for a in page.select("p.downloads a.download")}
     assert hrefs["csv"].path == "/p/peru-cpc/exports/comparison.csv"
     assert hrefs["csv"].query == "pillar=prevention&dimension=sex"
-    impact = BeautifulSoup(evaluator.get(PAGE, params={"level": "impact"}).text, "html.parser")
+    impact = soup(evaluator.get(PAGE, params={"level": "impact"}).text)
     assert [tr["data-indicator"] for tr in impact.select("#comparison-table tbody tr")] == ["IMP.a"]
 
 
 def test_sources_fragment_lists_measurement_cells_and_reported_values(evaluator: TestClient) -> None:
-    soup = BeautifulSoup(
-        evaluator.get("/p/peru-cpc/comparison/sources/1.a", headers={"HX-Request": "true"}).text, "html.parser"
-    )
-    cells = [(td.get_text(strip=True)) for td in soup.select("table.measurements td.cell")]
+    page = soup(evaluator.get("/p/peru-cpc/comparison/sources/1.a", headers={"HX-Request": "true"}).text)
+    cells = [(td.get_text(strip=True)) for td in page.select("table.measurements td.cell")]
     assert cells == ["D2", "D3", "D2"]  # 2017 and 2018 baselines, then the 2022 endline
-    assert [td.get_text(strip=True) for td in soup.select("table.measurements td.value")] == ["8", "9", "14"]
-    full = BeautifulSoup(evaluator.get("/p/peru-cpc/comparison/sources/2.a").text, "html.parser")
+    assert [td.get_text(strip=True) for td in page.select("table.measurements td.value")] == ["8", "9", "14"]
+    full = soup(evaluator.get("/p/peru-cpc/comparison/sources/2.a").text)
     assert full.select_one("html") is not None
     reported = [
         (tr.select_one("td.value").get_text(strip=True), tr.select_one("td.cell").get_text(strip=True))  # type: ignore[union-attr]
@@ -131,8 +136,8 @@ def test_downloads_are_suppressed(evaluator: TestClient) -> None:
 
 
 def test_page_in_spanish(evaluator: TestClient) -> None:
-    soup = BeautifulSoup(evaluator.get(PAGE, params={"lang": "es"}).text, "html.parser")
-    h1 = soup.select_one("h1")
+    page = soup(evaluator.get(PAGE, params={"lang": "es"}).text)
+    h1 = page.select_one("h1")
     assert h1 is not None and h1.get_text(" ", strip=True).startswith("Línea de base y línea final")
-    assert text(row(soup, "1.a"), "td.trend") == "mejoró"
-    assert text(row(soup, "3.a"), "td.change") == "+20,9 p. p."  # Spanish decimal comma (Babel)
+    assert text(row(page, "1.a"), "td.trend") == "mejoró"
+    assert text(row(page, "3.a"), "td.change") == "+20,9 p. p."  # Spanish decimal comma (Babel)

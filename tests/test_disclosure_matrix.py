@@ -24,6 +24,7 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from tests.html_soup import soup
 from tests.value_factory import add_submission
 
 Login = Callable[..., TestClient]
@@ -63,9 +64,13 @@ def store_sensitive(session: Session) -> None:
     session.commit()
 
 
+DB_SCENARIOS = {"sensitive": store_sensitive}
+
+
 @pytest.fixture
-def sensitive(session: Session) -> None:
-    store_sensitive(session)
+def sensitive(stored_scenarios: tuple[object, ...]) -> None:
+    """The sensitive values, stored (``DB_SCENARIOS``: the test's database is a copy of a template that holds them)."""
+    assert store_sensitive in stored_scenarios, "the test module's DB_SCENARIOS must name this fixture"
 
 
 # -- the attacker's solver -------------------------------------------------------------------
@@ -215,7 +220,7 @@ def test_iptt_gives_no_small_count_away(
     for params in ({"granularity": "quarter", "expand": "2.a"}, {"granularity": "quarter", "provisional": "1"}):
         response = viewer.get(f"{SHIP}/iptt", params=params)
         assert response.status_code == 200
-        page = BeautifulSoup(response.text, "html.parser")
+        page = soup(response.text)
         cells = _iptt_cells(page, names)
         shown_partners = [p for p in reporting if any(r == p for r, _c in cells)]
         assert set(shown_partners) <= set(sees), f"{role}/{partner} sees rows of {shown_partners}"
@@ -228,7 +233,7 @@ def test_iptt_gives_no_small_count_away(
     fragment = viewer.get(
         f"{SHIP}/iptt", params={"granularity": "quarter", "expand": "2.a"}, headers={"HX-Request": "true"}
     )
-    cells = _iptt_cells(BeautifulSoup(fragment.text, "html.parser"), names)
+    cells = _iptt_cells(soup(fragment.text), names)
     shown_partners = [p for p in reporting if any(r == p for r, _c in cells)]
     relations = _iptt_relations(cells, shown_partners, reporting)
     where = f"IPTT fragment as {role}/{partner}"
@@ -305,7 +310,7 @@ def test_indicator_page_gives_no_small_count_away(
     client: TestClient, login_as: Login, sensitive: None, role: str, partner: str | None, sees: tuple[str, ...]
 ) -> None:
     viewer = _login(client, login_as, role, partner)
-    page = BeautifulSoup(viewer.get(f"{SHIP}/indicators/2.a", params={"dimension": "sex"}).text, "html.parser")
+    page = soup(viewer.get(f"{SHIP}/indicators/2.a", params={"dimension": "sex"}).text)
     cells: dict[tuple[str, str], Any] = {}
     truth: dict[tuple[str, str], float] = {}
     running = 0.0
@@ -338,8 +343,8 @@ def test_indicator_page_gives_no_small_count_away(
     for dataset in data.get("datasets", []):
         assert not any(isinstance(v, int | float) and 0 < v < 5 for v in dataset["data"])
     sources = viewer.get(f"{SHIP}/indicators/2.a/sources", params={"period": "2019Q1", "combo": ""})
-    soup = BeautifulSoup(sources.text, "html.parser")
-    for tr in soup.select("tr.source"):
+    listed = soup(sources.text)
+    for tr in listed.select("tr.source"):
         value = shown_number(tr.select("td")[2].get_text())
         assert value == "hidden" or value is None or not (0 < value < 5)  # type: ignore[operator]
 
@@ -355,7 +360,7 @@ def test_partners_reach_only_their_partnership_and_rows(
     for path in ("", "/iptt", "/theory-of-change", "/trainings", "/indicators/1.a", "/iptt.xlsx"):
         assert viewer.get(f"/p/philippines-cpc{path}").status_code == 404, path
     assert viewer.get("/p/nope").status_code == 404
-    portfolio = BeautifulSoup(viewer.get("/").text, "html.parser")
+    portfolio = soup(viewer.get("/").text)
     assert "philippines-cpc" not in {a.get("href", "").split("/")[2] for a in portfolio.select("a[href^='/p/']")}
     if partner == "aba-roli":
         assert viewer.get(f"{SHIP}/trainings", params={"partner": "ilo"}).status_code == 404
@@ -367,7 +372,7 @@ def test_evaluators_read_approved_data_only(
     client: TestClient, login_as: Login, sensitive: None, session: Session
 ) -> None:
     viewer = login_as(client, "evaluator")
-    page = BeautifulSoup(viewer.get(f"{SHIP}/indicators/2.a", params={"provisional": "1"}).text, "html.parser")
+    page = soup(viewer.get(f"{SHIP}/indicators/2.a", params={"provisional": "1"}).text)
     quarter = page.select_one("table.series tr[data-period='2020Q1'] td.reported")
     assert quarter is not None and shown_number(quarter.get_text()) is None
     values = json.loads(viewer.get(f"{SHIP}/exports/values.json", params={"provisional": "1"}).text)
@@ -379,12 +384,8 @@ def test_evaluators_read_approved_data_only(
 
 def test_staff_still_see_raw_figures(client: TestClient, login_as: Login, sensitive: None) -> None:
     officer = login_as(client, "officer")
-    page = BeautifulSoup(
-        officer.get(f"{SHIP}/iptt", params={"granularity": "quarter", "expand": "2.a"}).text, "html.parser"
-    )
+    page = soup(officer.get(f"{SHIP}/iptt", params={"granularity": "quarter", "expand": "2.a"}).text)
     cells = _iptt_cells(page, NAMES)
     assert cells[("chs", "2019Q1")] == 2 and cells[("sex:male", "2019Q1")] == 4 and cells[("total", "2019Q2")] == 11
-    provisional = BeautifulSoup(
-        officer.get(f"{SHIP}/iptt", params={"granularity": "quarter", "provisional": "1"}).text, "html.parser"
-    )
+    provisional = soup(officer.get(f"{SHIP}/iptt", params={"granularity": "quarter", "provisional": "1"}).text)
     assert _iptt_cells(provisional, NAMES)[("total", "2020Q1")] == 3

@@ -16,13 +16,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
 from mel.core.settings import Settings
 from mel.web.app import create_app
+from tests.html_soup import soup
 from tests.test_disclosure_matrix import store_sensitive
 from tests.test_route_policy import api_routes
 
@@ -38,9 +37,13 @@ VALUES = {"code": "peru-cpc", "indicator": "2.a", "partnership": "peru-cpc", "pa
 NUMBER_KEYS = {"value", "actual", "reported_actual"}
 
 
+DB_SCENARIOS = {"victims": store_sensitive}
+
+
 @pytest.fixture
-def victims(session: Session) -> None:
-    store_sensitive(session)
+def victims(stored_scenarios: tuple[object, ...]) -> None:
+    """The sensitive values, stored (``DB_SCENARIOS``: the test's database is a copy of a template that holds them)."""
+    assert store_sensitive in stored_scenarios, "the test module's DB_SCENARIOS must name this fixture"
 
 
 def paths(settings: Settings) -> Iterator[str]:
@@ -83,13 +86,13 @@ def leaks_in_json(data: Any, inside: bool = False) -> Iterator[str]:
 
 
 def leaks_in_html(text: str, whole_page: bool) -> Iterator[str]:
-    soup = BeautifulSoup(text, "html.parser")
-    scopes = [soup] if whole_page else soup.select("[data-code='2.a'], [data-indicator='2.a']")
+    page = soup(text)
+    scopes = [page] if whole_page else page.select("[data-code='2.a'], [data-indicator='2.a']")
     for scope in scopes:
         for element in scope.select("[data-value]"):
             if small(element["data-value"]):
                 yield f"{element.name}[data-value={element['data-value']}]"
-    for script in soup.select("script[type='application/json']") if whole_page else []:
+    for script in page.select("script[type='application/json']") if whole_page else []:
         for dataset in json.loads(script.get_text() or "{}").get("datasets", []):
             if dataset.get("kind") != "target" and any(small(v) for v in dataset.get("data", [])):
                 yield f"chart {dataset.get('label')}"

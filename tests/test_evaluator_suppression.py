@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from tests.html_soup import soup
 from tests.value_factory import add_submission
 
 PAGE = "/p/peru-cpc/indicators/2.a"
@@ -45,13 +46,13 @@ def test_small_victim_counts_hidden_from_evaluators(
 ) -> None:
     _store(session)
     officer = login_as(client, "officer")
-    seen = BeautifulSoup(officer.get(PAGE, params={"dimension": "sex"}).text, "html.parser")
+    seen = soup(officer.get(PAGE, params={"dimension": "sex"}).text)
     assert _explorer(seen) == {"Female": "13", "Male": "3"}
     quarter = seen.select_one("tr[data-period='2021Q2'] td.reported")
     assert quarter is not None and quarter["data-value"] == "4.0"
 
     evaluator = login_as(client, "evaluator")
-    page = BeautifulSoup(evaluator.get(PAGE, params={"dimension": "sex"}).text, "html.parser")
+    page = soup(evaluator.get(PAGE, params={"dimension": "sex"}).text)
     assert _explorer(page) == {"Female": "13", "Male": "<5"}
     male = next(tr for tr in page.select("#explorer tr.category") if "Male" in tr.get_text())
     assert male.select_one("td.value")["data-value"] == ""  # type: ignore[index]
@@ -67,9 +68,6 @@ def test_small_victim_counts_hidden_from_evaluators(
     cumulative = next(d for d in series["datasets"] if d["kind"] == "actual")["data"]
     assert None in (cumulative[index], cumulative[index - 1])
 
-    sources = BeautifulSoup(
-        evaluator.get(f"{PAGE}/sources", params={"period": "2021Q2"}, headers={"HX-Request": "true"}).text,
-        "html.parser",
-    )
+    sources = soup(evaluator.get(f"{PAGE}/sources", params={"period": "2021Q2"}, headers={"HX-Request": "true"}).text)
     cells = [td.get_text(strip=True) for td in sources.select("tr.source td.num")]
     assert cells == ["<5"]

@@ -8,7 +8,6 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 from sqlalchemy import func, select
@@ -18,16 +17,13 @@ from mel.catalog.models import Indicator
 from mel.reports.evidence import evidence_path, sniff
 from mel.reports.models import Submission, Value
 from mel.reports.review_models import EvidenceFile
+from tests.html_soup import soup
 from tests.test_report_pages import PERIOD, csrf
 from tests.value_factory import add_submission
 
 Login = Callable[..., TestClient]
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 def xlsx(rows: list[list[object]]) -> bytes:

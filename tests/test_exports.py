@@ -36,8 +36,7 @@ INJECTION = '=HYPERLINK("http://evil.example","x")'
 TIMESTAMP = re.compile(r'(generated-datetime|last-updated-datetime)="[^"]+"')
 
 
-@pytest.fixture
-def stored(session: Session) -> Session:
+def store_exported(session: Session) -> None:
     """The comparison scenario plus two training rows and a comment with a formula."""
     comparison_scenario.build(session)
     sub = session.scalars(select(Submission).where(Submission.period == "2021Q4")).one()
@@ -59,6 +58,15 @@ def stored(session: Session) -> Session:
     )
     session.execute(update(Value).where(Value.period == "2021Q4").values(comment="-1 was a typo; @see note"))
     session.commit()
+
+
+DB_SCENARIOS = {"stored": store_exported}
+
+
+@pytest.fixture
+def stored(session: Session, stored_scenarios: tuple[object, ...]) -> Session:
+    """The test's session over the stored exports scenario (``DB_SCENARIOS``: its database holds it)."""
+    assert store_exported in stored_scenarios, "the test module's DB_SCENARIOS must name this fixture"
     return session
 
 

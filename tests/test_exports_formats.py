@@ -23,10 +23,13 @@ from mel.core.settings import Settings
 from mel.exports.writer import BOM, UNIT_FORMATS, Column, Table, YesNo, flag, write
 from tests import comparison_scenario
 
+DB_SCENARIOS = {"stored": comparison_scenario.build}
+
 
 @pytest.fixture
-def stored(session: Session) -> Session:
-    comparison_scenario.build(session)
+def stored(session: Session, stored_scenarios: tuple[object, ...]) -> Session:
+    """The test's session over the comparison scenario (``DB_SCENARIOS``: its database holds it)."""
+    assert comparison_scenario.build in stored_scenarios, "the test module's DB_SCENARIOS must name this fixture"
     return session
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,7 +19,8 @@ from mel.reports.models import Submission, Value
 from mel.reports.report_rows import VALUE_COLUMNS, bulk_insert
 from mel.reports.review import review_submission
 from mel.results.store import STORE, FigureStore, stored
-from tests.test_disclosure_matrix import NAMES, _iptt_cells, sensitive  # noqa: F401 (the fixture)
+from tests.html_soup import soup
+from tests.test_disclosure_matrix import DB_SCENARIOS, NAMES, _iptt_cells, sensitive  # noqa: F401 (the fixture, its values)
 from tests.value_factory import add_submission
 
 Login = Callable[..., TestClient]
@@ -154,7 +154,7 @@ def test_uncommitted_figures_are_never_stored(session_factory: Factory) -> None:
 
 
 def _actual(client: TestClient, code: str) -> str:
-    page = BeautifulSoup(client.get("/p/peru-cpc").text, "html.parser")
+    page = soup(client.get("/p/peru-cpc").text)
     row = page.select_one(f"tr.indicator[data-code='{code}']")
     assert row is not None, f"no dashboard line for {code}"
     return str(row["data-actual"])
@@ -177,7 +177,7 @@ def test_viewers_never_share_disclosed_figures(client: TestClient, login_as: Log
     params = {"granularity": "quarter", "expand": "2.a"}
 
     def cells() -> dict[tuple[str, str], object]:
-        return _iptt_cells(BeautifulSoup(client.get("/p/peru-cpc/iptt", params=params).text, "html.parser"), names)
+        return _iptt_cells(soup(client.get("/p/peru-cpc/iptt", params=params).text), names)
 
     login_as(client, "officer")
     staff = cells()

@@ -11,7 +11,6 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -21,6 +20,7 @@ from mel.results.figure_periods import span_ending
 from mel.results.figures import carried_from, deviation, fold, measures, whole
 from mel.results.progress import Timeline, expected, load_partnership
 from mel.results.series import Cell
+from tests.html_soup import soup
 from tests.value_factory import add_submission
 
 Login = Callable[..., TestClient]
@@ -146,7 +146,7 @@ def _target(period: str, value: float) -> Any:
 
 
 def _dashboard(client: TestClient) -> dict[str, dict[str, str]]:
-    page = BeautifulSoup(client.get("/p/peru-cpc").text, "html.parser")
+    page = soup(client.get("/p/peru-cpc").text)
     return {str(tr["data-code"]): {k: str(v) for k, v in tr.attrs.items()} for tr in page.select("tr.indicator")}
 
 
@@ -210,7 +210,7 @@ def test_every_view_gives_one_value_per_measure(client: TestClient, login_as: Lo
                 close(actual, row["endline"]["value"], f"{code}: dashboard and comparison endline")
                 close(line["data-progress-pct"], row["progress_pct"], f"{code}: progress from baseline")
                 close(line["data-pct-of-target"], row["pct_of_target"], f"{code}: % of target")
-            page = BeautifulSoup(officer.get(f"/p/peru-cpc/indicators/{code}").text, "html.parser")
+            page = soup(officer.get(f"/p/peru-cpc/indicators/{code}").text)
             if ind.unit == "stage" and ind.dimensions:  # one stage per region, no total: the Stages card
                 assert page.select("table.series") == [] and page.select_one("table.stage-distribution") is not None
                 checked += 1
@@ -254,7 +254,7 @@ def test_deviations_are_flagged_with_the_partners_explanation(
     session.execute(update(Value).where(Value.period == "2018Q4").values(comment="An extra course for judges"))
     session.commit()
     officer = login_as(client, "officer")
-    page = BeautifulSoup(officer.get("/p/peru-cpc/iptt", params={"granularity": "fy"}).text, "html.parser")
+    page = soup(officer.get("/p/peru-cpc/iptt", params={"granularity": "fy"}).text)
     row = page.select_one("tr.indicator[data-code='1.1.a']")
     assert row is not None
     over = row.select_one("td.pct[data-col='FY2019']")
@@ -279,7 +279,7 @@ def test_iptt_numbers_follow_the_readers_language(client: TestClient, login_as: 
     session.commit()
     officer = login_as(client, "officer")
     officer.cookies.set("mel_lang", "es")
-    page = BeautifulSoup(officer.get("/p/peru-cpc/iptt", params={"granularity": "fy"}).text, "html.parser")
+    page = soup(officer.get("/p/peru-cpc/iptt", params={"granularity": "fy"}).text)
     row = page.select_one("tr.indicator[data-code='1.1.a']")
     assert row is not None
     assert row.select_one("td.actual[data-col='FY2019']").get_text(strip=True) == "1.500"  # type: ignore[union-attr]

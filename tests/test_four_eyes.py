@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,15 +15,12 @@ from mel.auth.models import User
 from mel.core.audit import Actor, AuditEntry
 from mel.reports.models import Submission
 from mel.reports.review import ReviewError, review_submission
+from tests.html_soup import soup
 from tests.test_report_pages import PERIOD, _review, csrf
 from tests.value_factory import add_submission
 
 Login = Callable[..., TestClient]
 OWN = "You uploaded this version: another program officer or an administrator must approve it."
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 def user_id(session: Session, email: str) -> int:

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +27,7 @@ from mel.reports.job_models import ImportJob
 from mel.reports.job_queue import claim_next, complete_job, enqueue_import
 from mel.reports.models import Submission
 from mel.web.app import create_app
+from tests.html_soup import soup
 from tests.test_report_pages import GOOD, HX, finish, upload, workbook
 
 Login = Callable[..., TestClient]
@@ -40,7 +40,7 @@ def _user_id(session: Session, email: str) -> int:
 
 
 def _job_id(response: Any) -> str:
-    page = BeautifulSoup(response.text, "html.parser")
+    page = soup(response.text)
     running = page.select_one(".job-running")
     assert running is not None, response.text
     return str(running["hx-get"]).rsplit("/", 1)[-1]
@@ -58,7 +58,7 @@ def test_a_job_started_on_one_worker_is_seen_from_another(
         first.state.settings = settings.model_copy()
         response = upload(one, workbook(session, "ilo", GOOD))
         job_id = _job_id(response)
-        queued = BeautifulSoup(two.get(f"/reports/jobs/{job_id}", headers=HX).text, "html.parser")
+        queued = soup(two.get(f"/reports/jobs/{job_id}", headers=HX).text)
         assert queued.select_one(".job-running")["data-stage"] == "queued"  # type: ignore[index]
         assert queued.select_one(".queue")["data-ahead"] == "0"  # type: ignore[index]
         first.state.settings.max_concurrent_imports = 2  # now the first worker takes it...
@@ -117,7 +117,7 @@ def test_a_restart_fails_interrupted_jobs_and_runs_queued_ones(
     restarted = create_app(settings, serving=True)
     with TestClient(restarted) as client:  # the lifespan runs the recovery
         login_as(client, "partner", partner="ilo")
-        failed = BeautifulSoup(client.get(f"/reports/jobs/{interrupted}", headers=HX).text, "html.parser")
+        failed = soup(client.get(f"/reports/jobs/{interrupted}", headers=HX).text)
         row = failed.select_one("table.issues tr.issue")
         assert row is not None and row["data-code"] == "could_not_read"
         assert "se interrumpió" in row.get_text()  # in the uploader's language
@@ -148,7 +148,7 @@ def test_imports_beyond_the_limit_wait_in_the_queue(client: TestClient, login_as
     response = upload(client, workbook(session, "ilo", GOOD))
     job_id = _job_id(response)
     time.sleep(1.5)  # the dispatcher had time: still queued, and the page says so
-    page = BeautifulSoup(client.get(f"/reports/jobs/{job_id}", headers=HX).text, "html.parser")
+    page = soup(client.get(f"/reports/jobs/{job_id}", headers=HX).text)
     assert page.select_one(".job-running")["data-stage"] == "queued"  # type: ignore[index]
     assert page.select_one(".queue") is not None
     with transaction(factory) as tx:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from mel.core.audit import AuditEntry
 from mel.core.paths import IMPORTS_DIR
 from mel.reports.models import Measurement, Submission
+from tests.html_soup import soup
 from tests.test_report_pages import HX, csrf, finish, issues
 
 Login = Callable[..., TestClient]
@@ -37,7 +38,7 @@ def send(client: TestClient, data: bytes, name: str) -> BeautifulSoup:
 
 def test_an_evaluator_imports_measurements_on_the_web(client: TestClient, login_as: Login, session: Session) -> None:
     login_as(client, "evaluator")
-    page = BeautifulSoup(client.get("/measurements").text, "html.parser")
+    page = soup(client.get("/measurements").text)
     assert page.select_one("form.upload input[type=file][name=file]") is not None
     data = (IMPORTS_DIR / "measurements-peru-cpc.xlsx").read_bytes()
     result = send(client, data, "measurements-peru-cpc.xlsx")

@@ -5,22 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Indicator, Partnership
+from tests.html_soup import soup
 
 
 @pytest.fixture
 def client(client: TestClient, login_as: Callable[..., TestClient]) -> TestClient:
     """Every page needs a login: these tests read as an officer."""
     return login_as(client, "officer")
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 def test_portfolio_shows_reference_framework(client: TestClient, session: Session) -> None:

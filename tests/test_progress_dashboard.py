@@ -13,11 +13,8 @@ from sqlalchemy.orm import Session
 from mel.catalog.models import Partner, Partnership, indicator_partner
 from mel.core.periods import quarter_end, quarter_of, quarters
 from mel.reports.models import Submission
+from tests.html_soup import soup
 from tests.progress_data import OFFICIAL_11A, OFFICIAL_11B, PROVISIONAL_11A, PROVISIONAL_11B, store_history
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 def number(text: str) -> float:

@@ -12,11 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Category, ContextEvent, Dimension, Indicator, Partnership
+from tests.html_soup import soup
 from tests.progress_data import OFFICIAL_11A, PROVISIONAL_11A, store_history
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 def row(page: BeautifulSoup, period: str) -> BeautifulSoup:

@@ -10,12 +10,9 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from tests.html_soup import soup
 from tests.progress_data import OFFICIAL_11A, OFFICIAL_11B, PROVISIONAL_11A, store_history
 from tests.value_factory import add_submission
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 def actual(page: BeautifulSoup, code: str, col: str, kind: str = "indicator", label: str | None = None) -> str:

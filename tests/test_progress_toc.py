@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -14,11 +13,8 @@ from mel.core.audit import AuditEntry
 from mel.core.i18n import t
 from mel.quality.integrity import integrity_issues
 from mel.results.progress import load_partnership
+from tests.html_soup import soup
 from tests.progress_data import store_history
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 def test_diagram(client: TestClient, session: Session, login_as: Callable[..., TestClient]) -> None:

@@ -18,6 +18,7 @@ from mel.core.settings import Settings
 from mel.quality.integrity import integrity_issues
 from mel.reports.models import ImportWarning
 from tests import quality_history as h
+from tests.html_soup import soup
 
 URL = "/p/peru-cpc/quality"
 
@@ -51,10 +52,6 @@ def seeded(session: Session) -> dict[tuple[str, str], int]:
 @pytest.fixture
 def officer(client: TestClient, login_as: Callable[..., TestClient]) -> TestClient:
     return login_as(client, "officer")
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 def cell(page: BeautifulSoup, partner: str, period: str) -> Tag:

@@ -33,6 +33,7 @@ from mel.reports.job_queue import claim_next, complete_job, enqueue_import, repo
 from mel.reports.models import Submission, Value
 from mel.workbooks.report_writer import IndicatorRow, Report, write_report
 from mel.workbooks.spec import partner_spec
+from tests.html_soup import soup
 from tests.value_factory import add_submission
 
 Row = tuple[str, Mapping[str, str], float]
@@ -40,10 +41,6 @@ Row = tuple[str, Mapping[str, str], float]
 Login = Callable[..., TestClient]
 PERIOD = "2021Q3"
 HX = {"HX-Request": "true"}
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 def text(node: Tag | None) -> str:

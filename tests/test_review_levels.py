@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,14 +21,11 @@ from mel.reports.review import ReviewError, review_level, review_submission
 from mel.reports.review_models import ValueQuery, ValueQueryMessage
 from mel.reports.service import import_workbook
 from mel.workbooks.report_writer import IndicatorRow
+from tests.html_soup import soup
 from tests.test_report_pages import PERIOD, _review, csrf, workbook
 from tests.value_factory import add_submission
 
 Login = Callable[..., TestClient]
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 def chs_report(session: Session, number: float = 40.0, period: str = PERIOD) -> Submission:

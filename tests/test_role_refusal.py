@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
 from mel.core.i18n import t
+from tests.html_soup import soup
 
 MESSAGE = "Your role does not give access to this page. Ask an administrator if you need it."
 
@@ -16,9 +16,9 @@ def test_refused_role_gets_a_page(client: TestClient, login_as: Callable[..., Te
     partner = login_as(client, "partner", partner="ilo")
     response = partner.get("/p/peru-cpc/quality")
     assert response.status_code == 403
-    page = BeautifulSoup(response.text, "html.parser")
+    page = soup(response.text)
     assert page.select_one("p.refused").get_text(strip=True) == MESSAGE  # type: ignore[union-attr]
-    spanish = BeautifulSoup(partner.get("/p/peru-cpc/quality?lang=es").text, "html.parser")
+    spanish = soup(partner.get("/p/peru-cpc/quality?lang=es").text)
     assert spanish.select_one("p.refused").get_text(strip=True) == t("es", MESSAGE)  # type: ignore[union-attr]
     assert t("es", MESSAGE) != MESSAGE
     fragment = partner.get("/p/peru-cpc/quality", headers={"HX-Request": "true"})

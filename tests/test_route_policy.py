@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -27,6 +26,7 @@ from mel.core.settings import Settings
 from mel.web.app import create_app
 from mel.web.policy import Allow
 from mel.web.sessions import API_PREFIX, SECURITY_HEADERS, csrf_protect
+from tests.html_soup import soup
 from tests.value_factory import add_submission
 
 ROLES = ("anonymous", "admin", "officer", "evaluator", "partner")
@@ -119,7 +119,7 @@ def fill(path: str, values: dict[str, str]) -> str:
 
 def csrf_of(client: TestClient, role: str) -> str:
     page = client.get("/login" if role == "anonymous" else "/account")
-    field = BeautifulSoup(page.text, "html.parser").select_one("input[name=csrf_token]")
+    field = soup(page.text).select_one("input[name=csrf_token]")
     assert field is not None
     return str(field["value"])
 
@@ -223,7 +223,7 @@ def test_the_navigation_links_exactly_the_pages_the_role_may_open(
     policy = {
         route.name: found[0] for _path, route in api_routes(list(app.routes)) if (found := policies(route.dependant))
     }
-    page = BeautifulSoup(client.get("/p/peru-cpc").text, "html.parser")
+    page = soup(client.get("/p/peru-cpc").text)
     linked = {urlsplit(str(a["href"])).path for a in page.select("header a[href], nav a[href]")}
     for href, name in NAV_ROUTES.items():
         allowed = role in policy[name].roles

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +31,7 @@ from mel.results.participants import new_and_repeat
 from mel.results.training_filters import TrainingFilter
 from mel.workbooks.report_writer import FollowUpRow, IndicatorRow, Report, TrainingRow, write_report
 from mel.workbooks.spec import dimension_specs
+from tests.html_soup import soup
 from tests.test_catalog import refusal
 
 STAGE_YAML = """\
@@ -248,7 +248,7 @@ def test_indicator_page_shows_distribution_and_movement(
 ) -> None:
     _stage_history(session_factory, settings)
     client = login_as(client, "evaluator")
-    page = BeautifulSoup(client.get(f"/p/peru-cpc/indicators/1.d?lang={lang}").text, "html.parser")
+    page = soup(client.get(f"/p/peru-cpc/indicators/1.d?lang={lang}").text)
     counts = {tr["data-level"]: int(tr["data-count"]) for tr in page.select("table.stage-distribution tr.stage-level")}
     assert counts == {"initial": 1, "basic": 0, "established": 2, "advanced": 0}
     assert stage in page.select_one("tr[data-level=established]").get_text()
@@ -257,7 +257,7 @@ def test_indicator_page_shows_distribution_and_movement(
     assert page.select_one("p.at-target-share")["data-at-target"] == "2"
     # ranks are not drawn as amounts: the explorer keeps its table of level names, without bars
     assert page.select_one("#explorer-data") is None and page.select_one("table.breakdown") is not None
-    iptt = BeautifulSoup(client.get(f"/p/peru-cpc/iptt?lang={lang}&granularity=fy").text, "html.parser")
+    iptt = soup(client.get(f"/p/peru-cpc/iptt?lang={lang}&granularity=fy").text)
     assert stage in iptt.get_text()  # IPTT cells show the level's name
 
 
@@ -265,9 +265,7 @@ def test_partner_user_sees_only_its_own_stages(
     session_factory: sessionmaker[Session], settings: Settings, client: TestClient, login_as: Any
 ) -> None:
     _stage_history(session_factory, settings)
-    page = BeautifulSoup(
-        login_as(client, "partner", partner="aba-roli").get("/p/peru-cpc/indicators/1.d").text, "html.parser"
-    )
+    page = soup(login_as(client, "partner", partner="aba-roli").get("/p/peru-cpc/indicators/1.d").text)
     counts = [int(tr["data-count"]) for tr in page.select("table.stage-distribution tr.stage-level")]
     assert sum(counts) == 0  # ILO's regions are another organization's rows
     assert page.select_one("p.movement") is None or page.select_one("p.movement")["data-up"] == "0"

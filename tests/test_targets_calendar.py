@@ -7,7 +7,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +24,7 @@ from mel.results.counting import Scope
 from mel.results.iptt import iptt_table
 from mel.results.portfolio import late_reports
 from mel.results.progress import load_partnership
+from tests.html_soup import soup
 from tests.value_factory import add_submission
 
 CATALOG = """\
@@ -232,7 +232,7 @@ def test_one_definition_of_late(tc: Path, session: Session) -> None:
 
 
 def _csrf(page: str) -> str:
-    field = BeautifulSoup(page, "html.parser").select_one("input[name=csrf_token]")
+    field = soup(page).select_one("input[name=csrf_token]")
     assert field is not None
     return str(field["value"])
 
@@ -255,7 +255,7 @@ def test_received_date_set_by_an_officer(
 
     officer = login_as(client, "officer")  # type: ignore[operator]
     page = officer.get(f"/submissions/{sub.id}").text
-    assert BeautifulSoup(page, "html.parser").select_one("form.received-form") is not None
+    assert soup(page).select_one("form.received-form") is not None
     no_token = officer.post(f"/submissions/{sub.id}/received", data={"received_on": "2019-04-10"})
     assert no_token.status_code == 403
     token = _csrf(page)
@@ -278,7 +278,7 @@ def test_received_date_set_by_an_officer(
 
 def test_target_history_page_and_officer_revision(client: TestClient, session: Session, login_as: object) -> None:
     officer = login_as(client, "officer")  # type: ignore[operator]
-    page = BeautifulSoup(officer.get("/p/peru-cpc/targets").text, "html.parser")
+    page = soup(officer.get("/p/peru-cpc/targets").text)
     revised = page.select("tr.target-revision.revision[data-indicator='1.b']")
     assert len(revised) == 1 and "extended" in revised[0].select_one("td.reason").get_text()  # type: ignore[union-attr]
     target = session.scalars(
@@ -307,7 +307,7 @@ def test_target_history_page_and_officer_revision(client: TestClient, session: S
     assert evaluator.post("/p/peru-cpc/targets/revise", data=form).status_code == 403
 
     partner = login_as(client, "partner", partner="idl")  # type: ignore[operator]
-    rows = BeautifulSoup(partner.get("/p/peru-cpc/targets").text, "html.parser").select("tr.target-revision")
+    rows = soup(partner.get("/p/peru-cpc/targets").text).select("tr.target-revision")
     scopes = {row.select_one("td.scope").get_text(" ", strip=True) for row in rows}  # type: ignore[union-attr]
     assert any("Instituto de Defensa Legal" in s for s in scopes)  # its own partner target
     assert not any("International Labour" in s or "ABA" in s for s in scopes)  # not other partners'

@@ -21,6 +21,7 @@ from mel.reports.training_followup import FollowUpCounts, followup_period
 from mel.results.counting import Scope
 from mel.results.followup import followup_rates
 from mel.results.training_filters import TrainingFilter
+from tests.html_soup import soup
 from tests.training_factory import Event, Row, add_trainings
 from tests.value_factory import add_submission
 
@@ -39,7 +40,7 @@ def event_id(session: Session) -> int:
 
 
 def _form(page: str, event: int) -> BeautifulSoup:
-    form = BeautifulSoup(page, "html.parser").select_one(f"article#event-{event} form.followup-form")
+    form = soup(page).select_one(f"article#event-{event} form.followup-form")
     assert form is not None
     return form
 
@@ -50,7 +51,7 @@ def _post(client: TestClient, event: int, token: str, **counts: object) -> Respo
 
 
 def test_repeat_participants_show_on_each_row_of_the_event(client: TestClient, login_as: Login, event_id: int) -> None:
-    page = BeautifulSoup(login_as(client, "officer").get(URL).text, "html.parser")
+    page = soup(login_as(client, "officer").get(URL).text)
     cells = [td.get_text(strip=True) for td in page.select(f"article#event-{event_id} table.attendance td.repeat")]
     assert cells == ["8", "—"]  # the PNP row recorded none: shown as not recorded, not as 0
 
@@ -77,11 +78,11 @@ def test_officer_records_a_followup_beside_the_event(
     audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "training.followup")).one()
     assert audit.entity_id == str(event_id) and audit.user_id == row.entered_by_id
     # shown beside the event and pooled with the rates (an officer's entry counts like an approved one)
-    page = BeautifulSoup(officer.get(URL).text, "html.parser")
+    page = soup(officer.get(URL).text)
     shown = page.select_one(f"article#event-{event_id} p.followup")
     assert shown is not None and (shown["data-reached"], shown["data-in-post"]) == ("20", "15")
     # the quarters chosen select the events; their follow-up shows whichever later quarter made it
-    earlier = BeautifulSoup(officer.get(URL, params={"to": "2020Q4"}).text, "html.parser")
+    earlier = soup(officer.get(URL, params={"to": "2020Q4"}).text)
     assert earlier.select_one(f"article#event-{event_id} p.followup[data-reached='20']") is not None
     partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
     rates = followup_rates(session, TrainingFilter(partnership.id, Scope()))
@@ -127,12 +128,12 @@ def test_only_staff_with_a_csrf_token_may_record_a_followup(
     assert _post(officer, event_id, "forged", months=6, reached=1, in_post=1, applying=1).status_code == 403
     partner = login_as(client, "partner", partner="ilo")
     page = partner.get(URL).text
-    assert BeautifulSoup(page, "html.parser").select("form.followup-form") == []  # no form for a partner
-    token = BeautifulSoup(page, "html.parser").select_one("input[name=csrf_token]")
+    assert soup(page).select("form.followup-form") == []  # no form for a partner
+    token = soup(page).select_one("input[name=csrf_token]")
     assert token is not None
     assert _post(partner, event_id, str(token["value"]), months=6, reached=1, in_post=1, applying=1).status_code == 403
     evaluator = login_as(client, "evaluator")
-    token = BeautifulSoup(evaluator.get(URL).text, "html.parser").select_one("input[name=csrf_token]")
+    token = soup(evaluator.get(URL).text).select_one("input[name=csrf_token]")
     assert token is not None
     assert (
         _post(evaluator, event_id, str(token["value"]), months=6, reached=1, in_post=1, applying=1).status_code == 403
@@ -151,9 +152,9 @@ def test_followups_beside_events_follow_the_partner_scope(
     officer = login_as(client, "officer")
     token = _form(officer.get(URL).text, event_id).select_one("input[name=csrf_token]")["value"]
     assert _post(officer, event_id, token, months=6, reached=20, in_post=15, applying=11).status_code == 303
-    own = BeautifulSoup(login_as(client, "partner", partner="ilo").get(URL).text, "html.parser")
+    own = soup(login_as(client, "partner", partner="ilo").get(URL).text)
     assert own.select_one(f"article#event-{event_id} p.followup") is not None
-    other = BeautifulSoup(login_as(client, "partner", partner="chs").get(URL).text, "html.parser")
+    other = soup(login_as(client, "partner", partner="chs").get(URL).text)
     assert other.select(f"article#event-{event_id}") == []  # another organization's event and its follow-up
 
 
@@ -189,7 +190,7 @@ def test_stage_values_pass_the_gate(client: TestClient, login_as: Login, session
     add_submission(session, partner="ilo", period="2021Q4", values=rows, status="approved")
     session.commit()
     officer = login_as(client, "officer")
-    page = BeautifulSoup(officer.get("/p/peru-cpc/iptt?expand=1.d").text, "html.parser")
+    page = soup(officer.get("/p/peru-cpc/iptt?expand=1.d").text)
     lima = page.select_one("tr[data-code='1.d'][data-kind='category'][data-label='Region: Lima']")
     assert lima is not None and "Established" in lima.get_text()
     baseline = page.select_one("tr[data-code='1.d'][data-kind='indicator'] td.baseline")
@@ -199,5 +200,5 @@ def test_stage_values_pass_the_gate(client: TestClient, login_as: Login, session
     partner = login_as(client, "partner", partner="aba-roli")
     values = partner.get("/p/peru-cpc/exports/values.csv").content.decode("utf-8-sig")
     assert [ln for ln in values.splitlines() if ln.startswith("1.d,")] == []
-    stages = BeautifulSoup(partner.get("/p/peru-cpc/indicators/1.d").text, "html.parser")
+    stages = soup(partner.get("/p/peru-cpc/indicators/1.d").text)
     assert sum(int(tr["data-count"]) for tr in stages.select("table.stage-distribution tr.stage-level")) == 0

@@ -27,6 +27,7 @@ from mel.results.training_groups import NotCrossable
 from mel.results.training_overview import training_overview, training_totals
 from mel.results.training_tables import cross_table, knowledge_gain, modality_trend
 from mel.web.app import create_app
+from tests.html_soup import soup
 from tests.training_factory import Event, Row, add_trainings
 from tests.value_factory import add_submission
 
@@ -111,30 +112,50 @@ def _store(session: Session, partner: str, period: str, status: str, events: lis
     add_trainings(session, sub, events)
 
 
-@pytest.fixture
-def history(session: Session) -> list[Flat]:
-    """Stored trainings of four partners over five quarters; returns the rows of every current submission.
+Stored = tuple[str, str, str, list[Event], int]
+"""One stored report: partner, period, status, its events and how far its total is off."""
 
-    Also stores rows that must never count: a superseded version and a returned report.
+
+def _history() -> tuple[list[Stored], list[Flat]]:
+    """The reports of four partners over five quarters, and the rows of every current submission.
+
+    Also reports that must never count: a superseded version and a returned report.
     """
     rng = random.Random(2020)
+    reports: list[Stored] = []
     current: list[Flat] = []
     for partner in PARTNER_PILLARS:
         for period in PERIODS:
             status = "submitted" if (partner, period) in {("chs", "2020Q3"), ("aba-roli", "2019Q4")} else "approved"
             if (partner, period) == ("ilo", "2019Q4"):  # an earlier version, superseded below
-                _store(session, partner, period, "approved", _events(rng, partner, period, "old"))
+                reports.append((partner, period, "approved", _events(rng, partner, period, "old"), 0))
             events = _events(rng, partner, period, "ev")
             diff = MISMATCH[3] if (partner, period) == MISMATCH[:2] else 0
-            _store(session, partner, period, status, events, diff)
+            reports.append((partner, period, status, events, diff))
             current += [
                 Flat(partner, period, status, ev.pillar, ev.region, ev.modality, ev.title, row)
                 for ev in events
                 for row in ev.rows
             ]
-    _store(session, "idl", "2020Q1", "returned", _events(rng, "ilo", "2020Q1", "returned"))
+    reports.append(("idl", "2020Q1", "returned", _events(rng, "ilo", "2020Q1", "returned"), 0))
+    return reports, current
+
+
+def store_history(session: Session) -> None:
+    for partner, period, status, events, diff in _history()[0]:
+        _store(session, partner, period, status, events, diff)
     session.commit()
-    return current
+
+
+DB_SCENARIOS = {"history": store_history}
+
+
+@pytest.fixture
+def history(stored_scenarios: tuple[object, ...]) -> list[Flat]:
+    """The rows of every current submission of the stored trainings (``DB_SCENARIOS``: the test's
+    database is a copy of a template that holds them)."""
+    assert store_history in stored_scenarios, "the test module's DB_SCENARIOS must name this fixture"
+    return _history()[1]
 
 
 @pytest.fixture
@@ -145,10 +166,6 @@ def client(client: TestClient, login_as: Callable[..., TestClient]) -> TestClien
 
 def approved(rows: Iterable[Flat]) -> list[Flat]:
     return [r for r in rows if r.status == "approved"]
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 def num(cell: Tag | None) -> float:

@@ -13,10 +13,7 @@ from mel.auth.identity import PUBLIC
 from mel.core.settings import Settings
 from mel.web.app import create_app
 from mel.web.policy import Allow
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
+from tests.html_soup import soup
 
 
 def assert_error_page(response: object, status: int, title: str) -> BeautifulSoup:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -17,6 +16,7 @@ from mel.catalog.service import load_catalog
 from mel.core.i18n import format_day, format_number
 from mel.reports.import_warnings import warning_message
 from mel.reports.models import ImportWarning
+from tests.html_soup import soup
 from tests.progress_data import store_history
 from tests.test_catalog import BASE, write
 
@@ -34,10 +34,6 @@ context_events:
   - title: Flood
     starts_on: 2019-02-01
 """
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 def peru(session: Session) -> Partnership:

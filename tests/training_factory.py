@@ -16,7 +16,7 @@ from mel.catalog.models import Partner
 from mel.core.periods import quarter_start
 from mel.reports.models import Submission, TrainingAttendance, TrainingEvent
 from mel.workbooks.attendance import Attendance
-from tests.value_factory import category_ids
+from tests.value_factory import category_map
 
 
 @dataclass
@@ -38,36 +38,41 @@ class Event:
 
 
 def add_trainings(session: Session, submission: Submission, events: list[Event]) -> list[int]:
-    """Store ``events`` under ``submission``; returns the new event ids. Dates default to the quarter's start."""
+    """Store ``events`` under ``submission``; returns the new event ids. Dates default to the quarter's start.
+
+    Categories are read in one query and events and attendance rows inserted in one statement each, in order.
+    """
     partnership_id = session.scalar(select(Partner.partnership_id).where(Partner.id == submission.partner_id))
     assert partnership_id is not None
-    ids: list[int] = []
+    pairs = {pair for e in events for pair in (("region", e.region), ("modality", e.modality))}
+    pairs |= {("institution", row.institution) for e in events for row in e.rows}
+    category = category_map(session, partnership_id, pairs)
+    if not events:
+        session.flush()
+        return []
+    ids = session.scalars(
+        insert(TrainingEvent).returning(TrainingEvent.id, sort_by_parameter_order=True),
+        [
+            {
+                "submission_id": submission.id,
+                "title": event.title,
+                "start_date": event.start_date or quarter_start(submission.period),
+                "end_date": event.end_date,
+                "pillar": event.pillar,
+                "region_id": category["region", event.region],
+                "modality_id": category["modality", event.modality],
+            }
+            for event in events
+        ],
+    ).all()
+    rows = []
     line = 5
-    for event in events:
-        region, modality = category_ids(session, partnership_id, {"region": event.region, "modality": event.modality})
-        start = event.start_date or quarter_start(submission.period)
-        event_id = session.scalars(
-            insert(TrainingEvent).returning(TrainingEvent.id),
-            [
-                {
-                    "submission_id": submission.id,
-                    "title": event.title,
-                    "start_date": start,
-                    "end_date": event.end_date,
-                    "pillar": event.pillar,
-                    "region_id": region,
-                    "modality_id": modality,
-                }
-            ],
-        ).one()
-        ids.append(event_id)
-        rows = []
+    for event_id, event in zip(ids, events, strict=True):
         for row in event.rows:
-            (institution,) = category_ids(session, partnership_id, {"institution": row.institution})
             rows.append(
                 {
                     "event_id": event_id,
-                    "institution_id": institution,
+                    "institution_id": category["institution", row.institution],
                     "female": row.female,
                     "male": row.male,
                     "other": row.other,
@@ -81,7 +86,7 @@ def add_trainings(session: Session, submission: Submission, events: list[Event])
                 }
             )
             line += 1
-        if rows:
-            session.execute(insert(TrainingAttendance), rows)
+    if rows:
+        session.execute(insert(TrainingAttendance), rows)
     session.flush()
-    return ids
+    return list(ids)
