@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from mel.catalog.models import Indicator, Partner, Partnership, Result
+from mel.catalog.models import Partner, Partnership, Result
 from mel.core.i18n import in_language
 
 
@@ -55,24 +55,15 @@ def framework_outline(results: list[Result]) -> list[OutlineNode]:
     return outline
 
 
-def portfolio_ids(session: Session) -> list[int]:
-    """Every partnership's id, in the portfolio's order (oldest first)."""
-    return list(session.scalars(select(Partnership.id).order_by(Partnership.starts_on, Partnership.code)))
+def portfolio_codes(session: Session) -> list[tuple[int, str]]:
+    """Every partnership's id and code, in the portfolio's order (oldest first)."""
+    rows = session.execute(select(Partnership.id, Partnership.code).order_by(Partnership.starts_on, Partnership.code))
+    return [(pid, code) for pid, code in rows]
 
 
-def partnership_view(session: Session, partnership_id: int) -> PartnershipView:
-    """One partnership's portfolio entry: its partners (primes with their sub-partners) and outline,
-    with everything the portfolio shows loaded, so that the view still reads without its session."""
-    partnership = session.scalars(
-        select(Partnership)
-        .where(Partnership.id == partnership_id)
-        .options(
-            selectinload(Partnership.partners),
-            selectinload(Partnership.results).selectinload(Result.contributes_to),
-            selectinload(Partnership.results).selectinload(Result.indicators).selectinload(Indicator.targets),
-            selectinload(Partnership.results).selectinload(Result.indicators).selectinload(Indicator.partners),
-        )
-    ).one()
+def partnership_view(partnership: Partnership) -> PartnershipView:
+    """One partnership's portfolio entry, from its loaded framework: its partners (primes with their
+    sub-partners), its outline and its number of indicators."""
     children: dict[int, list[Partner]] = {}
     for p in partnership.partners:
         if p.parent_id is not None:

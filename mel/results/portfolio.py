@@ -14,12 +14,11 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.calendar import LATE_STATES, days_late
 from mel.catalog.models import Partner, Partnership
-from mel.catalog.queries import PartnershipView, partnership_view, portfolio_ids
-from mel.core.versions import pending
+from mel.catalog.queries import PartnershipView, partnership_view, portfolio_codes
 from mel.reports.calendar import owed_reports
 from mel.results.counting import Scope
 from mel.results.progress import indicator_progress, on_track_share
-from mel.results.store import prefetch, stored
+from mel.results.store import partnership_graph, prefetch, stored, stored_partnership
 
 
 @dataclass(frozen=True)
@@ -64,29 +63,31 @@ def portfolio_summary(
 ) -> list[PartnershipSummary]:
     """Every partnership with its outline, share of indicators on track and late reports.
 
-    All three are stored per partnership and data version: between two changes the page is a read of
-    the ids and the stamps. The outline is loaded in a session of its own and kept detached (it must
-    not need the request's session); the late reports and the share are computed, when they are not
-    stored, from the partnership as the request's session loads it.
+    All three are stored per partnership and data version, and computed when they are not from the
+    partnership's framework as loaded once per version (``mel.results.store.partnership_graph``):
+    between two changes the page is a read of the ids and the stamps.
     """
-    ids = portfolio_ids(session)
+    codes = portfolio_codes(session)
     scope = Scope(include_provisional=include_provisional)
-    prefetch(session, ids)
+    prefetch(session, [pid for pid, _code in codes])
     out = []
-    for pid in ids:
+    for pid, code in codes:
 
-        def view_of(pid: int = pid) -> PartnershipView:
-            if pending(session):  # uncommitted changes: only this session sees them
-                return partnership_view(session, pid)
-            with Session(session.get_bind()) as own:
-                return partnership_view(own, pid)
+        def view_of(code: str = code) -> PartnershipView:
+            graph = partnership_graph(session, code)
+            assert graph is not None, code  # listed in this transaction
+            return partnership_view(graph)
 
-        def late_of(pid: int = pid) -> dict[int, list[LateReport]]:
-            return late_reports(session, [session.get_one(Partnership, pid)], today=today, due_days=due_days)
+        def attached(code: str = code) -> Partnership:
+            partnership = stored_partnership(session, code)
+            assert partnership is not None, code
+            return partnership
 
-        def share_of(pid: int = pid) -> tuple[int, int]:
-            partnership = session.get_one(Partnership, pid)
-            return on_track_share(indicator_progress(session, partnership, scope, today=today, due_days=due_days))
+        def late_of() -> dict[int, list[LateReport]]:
+            return late_reports(session, [attached()], today=today, due_days=due_days)
+
+        def share_of() -> tuple[int, int]:
+            return on_track_share(indicator_progress(session, attached(), scope, today=today, due_days=due_days))
 
         # the whole reporting record (each page shows a viewer only its own partners' lines) and a count
         # of indicators on track: no figure reaches a reader, so they are stored once for every viewer

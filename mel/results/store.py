@@ -108,15 +108,10 @@ def stored(
     return value
 
 
-def stored_partnership(session: Session, code: str, *, store: FigureStore = STORE) -> Partnership | None:
-    """``load_partnership(session, code)``, from a graph loaded once per data version.
-
-    Every page starts by loading its partnership's framework (results, indicators, targets,
-    partners, dimensions): with the ORM's bookkeeping, the costliest part of a stored page. The
-    graph is loaded in a session of its own, kept detached, and merged into ``session`` without
-    SQL (``merge(load=False)``): the caller gets objects of its own session, as from a query, whose
-    further lazy loads work as usual.
-    """
+def partnership_graph(session: Session, code: str, *, store: FigureStore = STORE) -> Partnership | None:
+    """The partnership's framework (results, indicators, targets, partners, dimensions) as loaded once
+    per data version in a session of its own and kept detached: shared by every request, so read it
+    and never change it; ``stored_partnership`` gives a copy of the caller's own session."""
     from mel.results.progress import load_partnership
 
     if pending(session):
@@ -136,5 +131,19 @@ def stored_partnership(session: Session, code: str, *, store: FigureStore = STOR
         if graph is None:
             return None
         store.put(key, graph)
+    return cast(Partnership, graph)
+
+
+def stored_partnership(session: Session, code: str, *, store: FigureStore = STORE) -> Partnership | None:
+    """``load_partnership(session, code)``, from a graph loaded once per data version.
+
+    Every page starts by loading its partnership's framework: with the ORM's bookkeeping, the
+    costliest part of a stored page. The stored graph (``partnership_graph``) is merged into
+    ``session`` without SQL (``merge(load=False)``): the caller gets objects of its own session, as
+    from a query, whose further lazy loads work as usual.
+    """
+    graph = partnership_graph(session, code, store=store)
+    if graph is None or graph in session:  # not found, or loaded in this session (uncommitted changes)
+        return graph
     merged: Partnership = session.merge(graph, load=False)
     return merged
