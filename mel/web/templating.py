@@ -78,13 +78,13 @@ def _country(context: Context, code: str | None) -> str:
     return str(Locale.parse(context.get("lang", "en")).territories.get(code.upper(), code))
 
 
-@functools.cache
 @pass_context
 def _may(context: Context, route: str) -> bool:
     """``may("quality_home")``: whether the viewer may open the named route, by that route's own policy."""
     return route_policies(context["request"].app)[route].allows(context.get("user"))
 
 
+@functools.cache
 def make_templates() -> Jinja2Blocks:
     templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
     env = templates.env
