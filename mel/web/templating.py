@@ -86,6 +86,7 @@ def _may(context: Context, route: str) -> bool:
 
 @functools.cache
 def make_templates() -> Jinja2Blocks:
+    """One environment per process, shared by every app it makes: templates compile once."""
     templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
     env = templates.env
     env.add_extension("jinja2.ext.i18n")
