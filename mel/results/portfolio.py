@@ -7,6 +7,7 @@ its quarter) or has not been received by then; the reporting calendar says which
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -78,6 +79,7 @@ def portfolio_summary(
             assert graph is not None, code  # listed in this transaction
             return partnership_view(graph)
 
+        @functools.cache  # one merge into the session for both computations below
         def attached(code: str = code) -> Partnership:
             partnership = stored_partnership(session, code)
             assert partnership is not None, code
