@@ -219,6 +219,7 @@ def test_value_query_answered_by_a_new_version(
     login_as(client, "partner", partner="chs")
     page = soup(client.get(f"/submissions/{v1}").text)
     assert len(page.select("article.value-query[data-status=open]")) == 2
+    assert not page.select("form.query-resolve")  # the queried partner answers; the reviewers close
     notice = soup(client.get("/reports", params={"partner": "chs", "period": PERIOD}).text).select_one("p.open-queries")
     assert notice is not None and notice["data-count"] == "2"
     q_source = queries[1].id
@@ -262,6 +263,7 @@ def test_value_query_answered_by_a_new_version(
     assert row is not None and row.select_one("td.open-queries").get_text(strip=True) == "1"  # type: ignore[union-attr]
     page = soup(client.get(f"/submissions/{v2}").text)
     assert page.select_one(f"#query-{changed.id} .version-change") is not None
+    assert page.select_one(f"#query-{unchanged.id} form.query-resolve") is not None
     token = csrf(client, f"/submissions/{v2}")
     assert client.post(f"/queries/{unchanged.id}/resolve", data={"csrf_token": token}).status_code in (200, 303)
     assert sum(open_counts(session).values()) == 0

@@ -28,6 +28,12 @@ def may_answer(user: CurrentUser, partner_id: int) -> bool:
     return user.is_partner and user.partner_id == partner_id
 
 
+def may_close(user: CurrentUser, level: str, asks: bool) -> bool:
+    """Who closes a query, as ``queries_values.resolve`` checks it: whoever may ask here, if staff, or if
+    the query was asked at the prime's level."""
+    return asks and (user.role in ("admin", "officer") or level == "prime")
+
+
 def value_ids(session: Session, submission_id: int) -> dict[str, int]:
     """``Sheet!Cell`` → value id of a version, to attach a query or evidence to a row of the page."""
     return {
@@ -46,13 +52,15 @@ def followup_context(
     prime_id = prime_of(session, partner_id)
     prime_name = session.scalar(select(Partner.name).where(Partner.id == prime_id)) if prime_id else None
     queries = list_queries(session, partner_ids=[partner_id], periods=[period], lang=lang)
+    asks = status != "superseded" and may_ask(session, user, partner_id)
     return {
         "review_level": review_level(session, submission_id) if status == "submitted" else None,
         "prime_name": prime_name,
         "can_review": can_review(session, submission_id, user.id, user.role, user.partner_id),
         "value_queries": queries,
         "open_query_count": sum(1 for q in queries if q.is_open),
-        "may_ask": status != "superseded" and may_ask(session, user, partner_id),
+        "may_ask": asks,
+        "closable_queries": {q.id for q in queries if may_close(user, q.level, asks)},
         "may_answer": may_answer(user, partner_id),
         "may_attach": user.role in ("admin", "officer") or user.sees_partner(partner_id),
         "evidence": list_evidence(session, partner_ids=[partner_id], period=period),
