@@ -89,6 +89,7 @@ def make_templates() -> Jinja2Blocks:
     """One environment per process, shared by every app it makes: templates compile once."""
     templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
     env = templates.env
+    env.auto_reload = False
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["number"] = _number
