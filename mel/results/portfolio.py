@@ -19,7 +19,7 @@ from mel.catalog.queries import PartnershipView, partnership_view, portfolio_cod
 from mel.reports.calendar import owed_reports
 from mel.results.counting import Scope
 from mel.results.progress import indicator_progress, on_track_share
-from mel.results.store import partnership_graph, prefetch, stored, stored_partnership
+from mel.results.store import partnership_graph, prefetch, stored
 
 
 @dataclass(frozen=True)
@@ -74,22 +74,20 @@ def portfolio_summary(
     out = []
     for pid, code in codes:
 
-        def view_of(code: str = code) -> PartnershipView:
+        @functools.cache  # one look-up for the computations below, which only read the stored graph
+        def graph_of(code: str = code) -> Partnership:
             graph = partnership_graph(session, code)
             assert graph is not None, code  # listed in this transaction
-            return partnership_view(graph)
+            return graph
 
-        @functools.cache  # one merge into the session for both computations below
-        def attached(code: str = code) -> Partnership:
-            partnership = stored_partnership(session, code)
-            assert partnership is not None, code
-            return partnership
+        def view_of() -> PartnershipView:
+            return partnership_view(graph_of())
 
         def late_of() -> dict[int, list[LateReport]]:
-            return late_reports(session, [attached()], today=today, due_days=due_days)
+            return late_reports(session, [graph_of()], today=today, due_days=due_days)
 
         def share_of() -> tuple[int, int]:
-            return on_track_share(indicator_progress(session, attached(), scope, today=today, due_days=due_days))
+            return on_track_share(indicator_progress(session, graph_of(), scope, today=today, due_days=due_days))
 
         # the whole reporting record (each page shows a viewer only its own partners' lines) and a count
         # of indicators on track: no figure reaches a reader, so they are stored once for every viewer

@@ -28,9 +28,9 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from mel.catalog.models import Partnership
+from mel.catalog.models import Dimension, Partnership
 from mel.core.versions import FigureVersion, pending, stamps
 from mel.results.disclosure import Viewer
 
@@ -108,10 +108,38 @@ def stored(
     return value
 
 
+def framework(session: Session, code: str) -> Partnership | None:
+    """``load_partnership`` with every relationship inside the graph loaded as well (the partnership's
+    own dimensions and indicators, each object's way back to its parent): a detached copy can be read
+    anywhere without a lazy load, which would raise. The way back costs no SQL (the identity map)."""
+    from mel.results.progress import load_partnership
+
+    graph = load_partnership(session, code)
+    if graph is None:
+        return None
+    session.scalars(
+        select(Partnership)
+        .where(Partnership.id == graph.id)
+        .options(selectinload(Partnership.dimensions).selectinload(Dimension.categories))
+        .options(selectinload(Partnership.indicators))
+    ).one()
+    for partner in graph.partners:
+        _ = partner.partnership, partner.parent
+    for dim in graph.dimensions:
+        _ = dim.partnership, [c.dimension for c in dim.categories]
+    for result in graph.results:
+        _ = result.partnership
+    for ind in graph.indicators:
+        _ = ind.partnership, ind.result, [rev.target.indicator for t in ind.targets for rev in t.revisions]
+        _ = [t.indicator for t in ind.targets], [d.categories for d in ind.dimensions]
+    return graph
+
+
 def partnership_graph(session: Session, code: str, *, store: FigureStore = STORE) -> Partnership | None:
     """The partnership's framework (results, indicators, targets, partners, dimensions) as loaded once
-    per data version in a session of its own and kept detached: shared by every request, so read it
-    and never change it; ``stored_partnership`` gives a copy of the caller's own session."""
+    per data version in a session of its own and kept detached (``framework``): shared by every request
+    and thread, so read it and never change it; ``stored_partnership`` gives a copy of the caller's own
+    session, for code that changes data or needs more than the graph holds."""
     from mel.results.progress import load_partnership
 
     if pending(session):
@@ -127,7 +155,7 @@ def partnership_graph(session: Session, code: str, *, store: FigureStore = STORE
     hit, graph = store.get(key)
     if not hit:
         with Session(session.get_bind()) as own:
-            graph = load_partnership(own, code)
+            graph = framework(own, code)
         if graph is None:
             return None
         store.put(key, graph)

@@ -19,7 +19,7 @@ from mel.results.comparison_sources import combination_of, comparison_sources_of
 from mel.results.disclosure import SMALL, is_small, viewer_of
 from mel.results.disclosure.comparison import disclose_comparison
 from mel.results.disclosure.values import hidden_values
-from mel.web.deps import EvaluatorOrStaff, PartnershipDep, SessionDep
+from mel.web.deps import EvaluatorOrStaff, SessionDep, SharedPartnership
 from mel.web.render import render
 from mel.web.routes.progress import common
 from mel.web.sessions import csrf_router
@@ -36,7 +36,7 @@ def comparison_page(
     request: Request,
     session: SessionDep,
     user: EvaluatorOrStaff,
-    partnership: PartnershipDep,
+    partnership: SharedPartnership,
     pillar: str | None = None,
     level: str | None = None,
     dimension: str | None = None,
@@ -80,7 +80,7 @@ def comparison_sources(
     request: Request,
     session: SessionDep,
     user: EvaluatorOrStaff,
-    partnership: PartnershipDep,
+    partnership: SharedPartnership,
     indicator: str,
     dimension: str | None = None,
     category: str | None = None,

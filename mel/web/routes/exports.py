@@ -14,7 +14,7 @@ from mel.exports.options import ExportOptions
 from mel.exports.service import BINARY, FORMATS, export, file_name
 from mel.exports.writer import MEDIA_TYPES
 from mel.results.disclosure import viewer_of
-from mel.web.deps import EvaluatorOrStaff, LangDep, PartnershipDep, SessionDep
+from mel.web.deps import EvaluatorOrStaff, LangDep, SessionDep, SharedPartnership
 from mel.web.sessions import csrf_router
 
 router = csrf_router()
@@ -35,7 +35,7 @@ def export_download(
     session: SessionDep,
     user: EvaluatorOrStaff,
     lang: LangDep,
-    partnership: PartnershipDep,
+    partnership: SharedPartnership,
     kind: str,
     fmt: str,
     pillar: str | None = None,

@@ -23,7 +23,7 @@ from mel.results.indicator_page import EventMark, SeriesPoint, breakdown, contex
 from mel.results.progress import baseline_measurements, timeline
 from mel.results.stages import stage_view
 from mel.results.store import stored
-from mel.web.deps import AnyUser, PartnershipDep, SessionDep, SettingsDep
+from mel.web.deps import AnyUser, SessionDep, SettingsDep, SharedPartnership
 from mel.web.render import is_htmx, render
 from mel.web.routes.progress import common, today
 from mel.web.sessions import csrf_router
@@ -89,7 +89,7 @@ def indicator_page(
     session: SessionDep,
     settings: SettingsDep,
     user: AnyUser,
-    partnership: PartnershipDep,
+    partnership: SharedPartnership,
     indicator: str,
     provisional: str | None = None,
     dimension: str | None = None,
@@ -169,7 +169,7 @@ def sources_page(
     request: Request,
     session: SessionDep,
     user: AnyUser,
-    partnership: PartnershipDep,
+    partnership: SharedPartnership,
     indicator: str,
     period: str | None = None,
     partner: str | None = None,

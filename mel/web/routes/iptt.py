@@ -19,7 +19,7 @@ from mel.results.disclosure import viewer_of, visible_partners
 from mel.results.disclosure.iptt import disclose_iptt
 from mel.results.iptt import Iptt, iptt_table
 from mel.results.store import stored
-from mel.web.deps import AnyUser, PartnershipDep, SessionDep
+from mel.web.deps import AnyUser, SessionDep, SharedPartnership
 from mel.web.filters import IpttFilters, IpttFiltersDep
 from mel.web.iptt_cells import cells_html, shown_cells
 from mel.web.render import render
@@ -79,7 +79,7 @@ def iptt_page(
     request: Request,
     session: SessionDep,
     user: AnyUser,
-    partnership: PartnershipDep,
+    partnership: SharedPartnership,
     f: IpttFiltersDep,
     expand: Annotated[list[str] | None, Query()] = None,
 ) -> HTMLResponse:
@@ -128,7 +128,7 @@ def iptt_download(
     request: Request,
     session: SessionDep,
     user: AnyUser,
-    partnership: PartnershipDep,
+    partnership: SharedPartnership,
     f: IpttFiltersDep,
 ) -> Response:
     lang = request.state.lang

@@ -34,7 +34,7 @@ from mel.results.progress import (
 )
 from mel.results.store import stored
 from mel.results.toc import layout
-from mel.web.deps import AnyUser, PartnershipDep, SessionDep, SettingsDep, StaffUser
+from mel.web.deps import AnyUser, PartnershipDep, SessionDep, SettingsDep, SharedPartnership, StaffUser
 from mel.web.render import render
 from mel.web.sessions import actor_of, csrf_router
 
@@ -70,7 +70,7 @@ def dashboard_page(
     session: SessionDep,
     settings: SettingsDep,
     user: AnyUser,
-    partnership: PartnershipDep,
+    partnership: SharedPartnership,
     provisional: str | None = None,
 ) -> HTMLResponse:
     viewer = viewer_of(user, provisional=provisional)
@@ -98,7 +98,7 @@ def dashboard_page(
 
 @router.get("/p/{code}/theory-of-change", response_class=HTMLResponse, name="theory_of_change")
 def theory_of_change_page(
-    request: Request, session: SessionDep, settings: SettingsDep, user: AnyUser, partnership: PartnershipDep
+    request: Request, session: SessionDep, settings: SettingsDep, user: AnyUser, partnership: SharedPartnership
 ) -> HTMLResponse:
     lang = request.state.lang
     day, due_days = today(), settings.report_due_days
@@ -124,7 +124,9 @@ def theory_of_change_page(
 
 
 @router.get("/p/{code}/context", response_class=HTMLResponse, name="context_events")
-def context_page(request: Request, session: SessionDep, user: StaffUser, partnership: PartnershipDep) -> HTMLResponse:
+def context_page(
+    request: Request, session: SessionDep, user: StaffUser, partnership: SharedPartnership
+) -> HTMLResponse:
     return _context_page(request, session, partnership, user)
 
 

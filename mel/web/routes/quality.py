@@ -55,7 +55,7 @@ def quality_page(
 ) -> HTMLResponse:
     if chosen and chosen != code:  # the filter form changed partnership: show that one
         code, partner = chosen, None
-    found = visible_partnership(session, user, code)
+    found = visible_partnership(session, user, code, shared=True)  # read only: the stored graph itself
     context = _context(session, settings, found, partner, viewer_of(user))
     response = render(request, "quality.html", context, block="results")
     if is_htmx(request):

@@ -20,13 +20,13 @@ from mel.results.counting import Scope
 from mel.results.disclosure import partnership_visible, viewer_of, visible_partners
 from mel.results.followup import followup_rates, followups_of_events, rates_by_training_year
 from mel.results.participants import new_and_repeat
-from mel.results.store import stored, stored_partnership
+from mel.results.store import partnership_graph, stored
 from mel.results.training_event_list import training_events
 from mel.results.training_filters import make_training_filter
 from mel.results.training_groups import ATTRIBUTE_DIMENSIONS, DIMENSIONS, SPLIT_DIMENSIONS, dimension_label
 from mel.results.training_overview import busiest_training_partnership, training_overview
 from mel.results.training_tables import tables_and_gain
-from mel.web.deps import AnyUser, PartnershipDep, SessionDep
+from mel.web.deps import AnyUser, SessionDep, SharedPartnership
 from mel.web.render import render
 from mel.web.routes.indicators import partner_or_404
 from mel.web.sessions import csrf_router
@@ -62,7 +62,7 @@ def current_partnership(request: Request, session: SessionDep, user: AnyUser) ->
     parts = referer.path.split("/")
     if len(parts) < 3 or parts[1] != "p" or not parts[2]:
         return None
-    partnership = stored_partnership(session, parts[2])
+    partnership = partnership_graph(session, parts[2])  # its code only: no copy into the session
     return partnership.code if partnership is not None and partnership_visible(session, user, partnership) else None
 
 
@@ -71,7 +71,7 @@ def trainings_page(
     request: Request,
     session: SessionDep,
     user: AnyUser,
-    partnership: PartnershipDep,
+    partnership: SharedPartnership,
     partner: str | None = None,
     pillar: str | None = None,
     first: Annotated[str | None, Query(alias="from")] = None,
