@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from babel.messages.pofile import read_po
 
-from mel.core.i18n import pick_language, po_files, t
+from mel.core.i18n import Bilingual, pick_language, po_files, t
 from mel.core.i18n_extract import extracted_messages
 
 
@@ -47,3 +47,10 @@ def test_pick_language_order() -> None:
     assert pick_language(explicit=None, user_lang=None, accept="fr-FR,es;q=0.8,en;q=0.5", default="en") == "es"
     assert pick_language(explicit=None, user_lang=None, accept="de", default="es") == "es"
     assert pick_language(explicit="xx", user_lang=None, accept=None, default="en") == "en"
+
+
+def test_a_bilingual_name_is_picked_when_shown() -> None:
+    name = Bilingual("Region", "Región")
+    assert (name.label("en"), name.label("es")) == ("Region", "Región")
+    assert Bilingual("ILO").label("es") == "ILO"  # no Spanish name: the English one stands in
+    assert Bilingual("Lima", "").label("es") == "Lima"

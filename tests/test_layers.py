@@ -141,3 +141,48 @@ def test_readme_layout_matches_the_tree() -> None:
     for name in listed - {"models.py", "locale/,"}:
         assert (ROOT / "mel" / name).exists(), f"README's layout lists mel/{name}, which does not exist"
     assert set(LAYERS) - {"models", "demo"} <= packages
+
+
+ONE_LANGUAGE = {
+    "mel.reports.import_refusals": {"refuse_measurements", "refuse_report"},
+    "mel.reports.import_warnings": {"quality_warnings"},
+    "mel.reports.job_queue": {"enqueue_import", "record_finished", "_add_job"},
+    "mel.reports.json_report": {"import_json_report"},
+    "mel.reports.parse": {"parse_bytes", "parse_workbook", "_parse"},
+    "mel.reports.service": {"import_workbook", "_needs_reason"},
+    "mel.results.prefill": {"build_template"},
+}
+"""Functions that read the database and do take a language: imports, whose messages are stored in the
+uploader's language, and the template, a workbook in one language."""
+
+
+def reads_in_a_language(path: Path) -> Iterator[str]:
+    """Top-level functions that take a ``Session`` and a ``lang``."""
+    for node in ast.parse(path.read_text(encoding="utf-8"), str(path)).body:
+        if isinstance(node, ast.FunctionDef):
+            params = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+            names = {p.arg for p in params}
+            if "lang" in names and any(p.annotation and ast.unparse(p.annotation) == "Session" for p in params):
+                yield node.name
+
+
+def test_queries_leave_the_language_to_the_page() -> None:
+    """A query returns its names in both languages (``Bilingual``, ``label(lang)``) and the page picks
+    one when it renders: what is read does not depend on who reads it."""
+    found = {
+        module: set(reads_in_a_language(path))
+        for module, path in ALL.items()
+        if layer_of(module) in ("catalog", "reports", "results", "quality", "exports")
+    }
+    wrong = sorted(
+        f"{module}.{name}" for module, names in found.items() for name in names - ONE_LANGUAGE.get(module, set())
+    )
+    assert not wrong, "queries that pick a language (return both, let the page pick):\n" + "\n".join(wrong)
+    gone = sorted(f"{m}.{n}" for m, names in ONE_LANGUAGE.items() for n in names - found.get(m, set()))
+    assert not gone, "listed as taking a language but no longer do:\n" + "\n".join(gone)
+
+
+def test_the_language_checker_sees_a_query(tmp_path: Path) -> None:
+    source = tmp_path / "x.py"
+    source.write_text("def f(session: Session, ids: set[int], *, lang: str) -> None: ...\n", encoding="utf-8")
+    assert list(reads_in_a_language(source)) == ["f"]

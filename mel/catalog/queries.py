@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Partner, Partnership, Result
-from mel.core.i18n import in_language
+from mel.core.i18n import Bilingual
 
 
 @dataclass
@@ -81,8 +81,9 @@ def partnerships_by_start(session: Session) -> list[Partnership]:
     return list(session.scalars(select(Partnership).order_by(Partnership.starts_on, Partnership.code)))
 
 
-def organization_of(session: Session, partner_id: int, lang: str) -> str | None:
-    """ "Partner · Partnership" for a partner user's account page, in the reader's language."""
+def organization_of(session: Session, partner_id: int) -> Bilingual | None:
+    """ "Partner · Partnership" for a partner user's account page, in both languages (a partner's
+    name is the same in both)."""
     row = session.execute(
         select(Partner.name, Partnership.name, Partnership.name_es)
         .join(Partnership, Partnership.id == Partner.partnership_id)
@@ -91,7 +92,7 @@ def organization_of(session: Session, partner_id: int, lang: str) -> str | None:
     if row is None:
         return None
     name, partnership, partnership_es = row
-    return f"{name} · {in_language(lang, partnership, partnership_es)}"
+    return Bilingual(f"{name} · {partnership}", f"{name} · {partnership_es}" if partnership_es else None)
 
 
 def partner_ids_of(session: Session, partnership_id: int, partner: str | None) -> list[int] | None:

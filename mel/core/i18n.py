@@ -7,6 +7,7 @@ at start-up) and are read as text (no compiled .mo to keep in step). English is 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,18 @@ def in_language(lang: str, english: str, spanish: str | None) -> str:
     """The Spanish text for a Spanish reader when there is one, else the English: every bilingual
     name (partnership, dimension, category, result, indicator, event) is chosen by this one rule."""
     return spanish if lang == "es" and spanish else english
+
+
+@dataclass(frozen=True)
+class Bilingual:
+    """A catalog name in both languages, as a query reads it: the page picks one when it renders
+    (``label(lang)``), so what is read does not depend on who reads it."""
+
+    en: str
+    es: str | None = None
+
+    def label(self, lang: str) -> str:
+        return in_language(lang, self.en, self.es)
 
 
 def N_(message: str) -> str:

@@ -1,6 +1,6 @@
-"""The names the reporting pages show: a catalog label in the reader's language, a user's name,
-a combination's categories. Shared by the upload, history, review-queue and submission views and by
-the value queries."""
+"""The names the reporting pages show: a user's name and a combination's categories (in both
+languages: the page picks one). Shared by the upload, history, review-queue and submission views and
+by the value queries."""
 
 from __future__ import annotations
 
@@ -12,11 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from mel.auth.models import User
 from mel.catalog.models import Category, CombinationMember, Dimension
-
-
-def in_lang(lang: str, en: str, es: str | None) -> str:
-    """The Spanish label when reading in Spanish and there is one, else the English one."""
-    return es if lang == "es" and es else en
+from mel.core.i18n import Bilingual
 
 
 def user_name() -> tuple[Any, ColumnElement[str]]:
@@ -25,9 +21,9 @@ def user_name() -> tuple[Any, ColumnElement[str]]:
     return who, func.coalesce(who.name, who.email)
 
 
-def combination_labels(session: Session, combination_ids: set[int], lang: str) -> dict[int, list[tuple[str, str]]]:
+def combination_labels(session: Session, combination_ids: set[int]) -> dict[int, list[tuple[Bilingual, Bilingual]]]:
     """(dimension, category) labels of each combination, dimensions in catalog order."""
-    out: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    out: dict[int, list[tuple[Bilingual, Bilingual]]] = defaultdict(list)
     if not combination_ids:
         return out
     for combo, dim_en, dim_es, cat_en, cat_es in session.execute(
@@ -43,5 +39,5 @@ def combination_labels(session: Session, combination_ids: set[int], lang: str) -
         .where(CombinationMember.combination_id.in_(combination_ids))
         .order_by(CombinationMember.combination_id, Dimension.position)
     ):
-        out[combo].append((in_lang(lang, dim_en, dim_es), in_lang(lang, cat_en, cat_es)))
+        out[combo].append((Bilingual(dim_en, dim_es), Bilingual(cat_en, cat_es)))
     return out

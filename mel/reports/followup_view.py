@@ -45,13 +45,13 @@ def value_ids(session: Session, submission_id: int) -> dict[str, int]:
 
 
 def followup_context(
-    session: Session, user: CurrentUser, submission_id: int, partner_id: int, period: str, lang: str
+    session: Session, user: CurrentUser, submission_id: int, partner_id: int, period: str
 ) -> dict[str, Any]:
     """Level, queries, evidence and missing evidence of one submission page, for this viewer."""
     status = session.scalar(select(Submission.status).where(Submission.id == submission_id))
     prime_id = prime_of(session, partner_id)
     prime_name = session.scalar(select(Partner.name).where(Partner.id == prime_id)) if prime_id else None
-    queries = list_queries(session, partner_ids=[partner_id], periods=[period], lang=lang)
+    queries = list_queries(session, partner_ids=[partner_id], periods=[period])
     asks = status != "superseded" and may_ask(session, user, partner_id)
     return {
         "review_level": review_level(session, submission_id) if status == "submitted" else None,

@@ -20,7 +20,7 @@ from mel.auth.models import User
 from mel.catalog.models import Indicator, Partner
 from mel.core.audit import Actor, record
 from mel.core.db import utcnow
-from mel.core.i18n import in_language
+from mel.core.i18n import Bilingual
 from mel.reports.display_names import combination_labels
 from mel.reports.models import Submission, Value
 from mel.reports.queries_resolve import OPEN
@@ -164,9 +164,9 @@ class QueryView:
     partner_id: int
     period: str
     indicator: str
-    indicator_name: str
+    indicator_name: Bilingual
     combination_id: int
-    categories: list[tuple[str, str]]
+    categories: list[tuple[Bilingual, Bilingual]]
     value: float | None
     sheet: str | None
     cell: str | None
@@ -189,7 +189,6 @@ def list_queries(
     partner_ids: list[int],
     periods: list[str] | None = None,
     up_to: str | None = None,
-    lang: str = "en",
     open_only: bool = False,
 ) -> list[QueryView]:
     """The queries of these partners' quarters (``periods``, or every quarter up to ``up_to``), each
@@ -228,7 +227,7 @@ def list_queries(
     if open_only:
         query = query.where(ValueQuery.status.in_(OPEN))
     rows = session.execute(query).all()
-    labels = combination_labels(session, {r[7] for r in rows}, lang)
+    labels = combination_labels(session, {r[7] for r in rows})
     views = [
         QueryView(
             qid,
@@ -236,7 +235,7 @@ def list_queries(
             pid,
             period,
             icode,
-            in_language(lang, name, name_es),
+            Bilingual(name, name_es),
             combo,
             labels.get(combo, []),
             value,

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Partner, Partnership
+from mel.core.i18n import Bilingual
 from mel.core.periods import fiscal_label
-from mel.reports.display_names import in_lang, user_name
+from mel.reports.display_names import user_name
 from mel.reports.models import ImportWarning, Submission
 from mel.reports.queries_values import open_counts
 from mel.reports.review import level_expression
@@ -95,20 +96,20 @@ def review_queue(session: Session, *, partnership: str | None = None, partner: s
 @dataclass(frozen=True)
 class FilterOption:
     code: str
-    name: str
+    name: Bilingual
     partnership: str
 
 
-def queue_filters(session: Session, lang: str) -> tuple[list[FilterOption], list[FilterOption]]:
+def queue_filters(session: Session) -> tuple[list[FilterOption], list[FilterOption]]:
     """Partnerships and partners to filter the review queue by."""
     partnerships = [
-        FilterOption(code, in_lang(lang, name, name_es), code)
+        FilterOption(code, Bilingual(name, name_es), code)
         for code, name, name_es in session.execute(
             select(Partnership.code, Partnership.name, Partnership.name_es).order_by(Partnership.code)
         )
     ]
     partners = [
-        FilterOption(code, name, partnership)
+        FilterOption(code, Bilingual(name), partnership)  # a partner's name is the same in both
         for code, name, partnership in session.execute(
             select(Partner.code, Partner.name, Partnership.code)
             .join(Partnership, Partnership.id == Partner.partnership_id)

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, aliased
 
 from mel.auth.identity import CurrentUser
 from mel.catalog.models import Category, Dimension, Indicator, Partner, Partnership
+from mel.core.i18n import Bilingual
 from mel.core.periods import fiscal_label
-from mel.reports.display_names import combination_labels, in_lang, user_name
+from mel.reports.display_names import combination_labels, user_name
 from mel.reports.history import ReviewView, reviews_of
 from mel.reports.import_warnings import warning_message
 from mel.reports.models import (
@@ -142,9 +143,9 @@ def submission_header(session: Session, submission_id: int, user: CurrentUser) -
 @dataclass(frozen=True)
 class ValueView:
     indicator: str
-    indicator_name: str
+    indicator_name: Bilingual
     unit: str
-    categories: list[tuple[str, str]]
+    categories: list[tuple[Bilingual, Bilingual]]
     """(dimension label, category label) pairs; empty for the total."""
     value: float
     comment: str | None
@@ -152,7 +153,7 @@ class ValueView:
     cell: str
 
 
-def submission_values(session: Session, submission_id: int, lang: str, limit: int | None = None) -> list[ValueView]:
+def submission_values(session: Session, submission_id: int, limit: int | None = None) -> list[ValueView]:
     """The values of a submission in workbook order (at most ``limit``: pages stay light on slow links)."""
     rows = session.execute(
         select(
@@ -171,9 +172,9 @@ def submission_values(session: Session, submission_id: int, lang: str, limit: in
         .order_by(Value.id)
         .limit(limit)
     ).all()
-    labels = combination_labels(session, {r[4] for r in rows}, lang)
+    labels = combination_labels(session, {r[4] for r in rows})
     return [
-        ValueView(code, in_lang(lang, name, name_es), unit, labels.get(combo, []), value, comment, sheet, cell)
+        ValueView(code, Bilingual(name, name_es), unit, labels.get(combo, []), value, comment, sheet, cell)
         for code, name, name_es, unit, combo, value, comment, sheet, cell in rows
     ]
 
@@ -184,16 +185,14 @@ class TrainingView(Attendance):
     start_date: dt.date
     end_date: dt.date | None
     pillar: str
-    region: str
-    modality: str
-    institution: str
+    region: Bilingual
+    modality: Bilingual
+    institution: Bilingual
     sheet: str
     row: int
 
 
-def submission_trainings(
-    session: Session, submission_id: int, lang: str, limit: int | None = None
-) -> list[TrainingView]:
+def submission_trainings(session: Session, submission_id: int, limit: int | None = None) -> list[TrainingView]:
     """The training rows of a submission in workbook order (at most ``limit``)."""
     region, modality, institution = aliased(Category), aliased(Category), aliased(Category)
     rows = session.execute(
@@ -237,9 +236,9 @@ def submission_trainings(
                 start,
                 end,
                 pillar,
-                in_lang(lang, reg_en, reg_es),
-                in_lang(lang, mod_en, mod_es),
-                in_lang(lang, inst_en, inst_es),
+                Bilingual(reg_en, reg_es),
+                Bilingual(mod_en, mod_es),
+                Bilingual(inst_en, inst_es),
                 sheet,
                 row,
                 female=female,
@@ -304,7 +303,7 @@ def submission_warnings(session: Session, submission_id: int) -> list[WarningVie
     ]
 
 
-def category_labels(session: Session, partnership: str, lang: str) -> dict[tuple[str, str], tuple[str, str]]:
+def category_labels(session: Session, partnership: str) -> dict[tuple[str, str], tuple[Bilingual, Bilingual]]:
     """(dimension code, category code) -> (dimension label, category label) for one partnership."""
     rows = session.execute(
         select(
@@ -314,12 +313,14 @@ def category_labels(session: Session, partnership: str, lang: str) -> dict[tuple
         .join(Partnership, Partnership.id == Dimension.partnership_id)
         .where(Partnership.code == partnership)
     )
-    return {(d, c): (in_lang(lang, den, des), in_lang(lang, cen, ces)) for d, den, des, c, cen, ces in rows}
+    return {(d, c): (Bilingual(den, des), Bilingual(cen, ces)) for d, den, des, c, cen, ces in rows}
 
 
-def labelled(categories: dict[str, str], labels: dict[tuple[str, str], tuple[str, str]]) -> list[tuple[str, str]]:
+def labelled(
+    categories: dict[str, str], labels: dict[tuple[str, str], tuple[Bilingual, Bilingual]]
+) -> list[tuple[Bilingual, Bilingual]]:
     """Category codes of a diff line as labels (codes when the catalog no longer has them)."""
-    return [labels.get((dim, cat), (dim, cat)) for dim, cat in categories.items()]
+    return [labels.get((dim, cat), (Bilingual(dim), Bilingual(cat))) for dim, cat in categories.items()]
 
 
 def submission_counts(session: Session, submission_id: int) -> tuple[int, int]:

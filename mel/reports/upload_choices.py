@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, aliased
 from mel.auth.identity import CurrentUser
 from mel.catalog.calendar import last_ended_quarter
 from mel.catalog.models import Indicator, Partner, Partnership, indicator_partner
+from mel.core.i18n import Bilingual
 from mel.core.periods import fiscal_label, quarter_of, quarters
-from mel.reports.display_names import in_lang
 from mel.reports.models import Submission
 
 
@@ -27,7 +27,7 @@ class PartnerChoice:
     name: str
     parent_code: str | None
     partnership_code: str
-    partnership_name: str
+    partnership_name: Bilingual
     first_period: str
     last_period: str
     fiscal_year_start: int
@@ -66,7 +66,6 @@ def upload_partner_choices(session: Session, user: CurrentUser) -> list[PartnerC
     )
     if user.is_partner:
         query = query.where(Partner.id.in_(list(user.visible_partner_ids) or [-1]))
-    lang = user.lang
     return [
         PartnerChoice(
             pid,
@@ -74,7 +73,7 @@ def upload_partner_choices(session: Session, user: CurrentUser) -> list[PartnerC
             name,
             pcode,
             partnership_id,
-            in_lang(lang, name_en, name_es),
+            Bilingual(name_en, name_es),
             quarter_of(start),
             quarter_of(end),
             fy,
@@ -107,9 +106,12 @@ def current_version(session: Session, partner_id: int, period: str) -> CurrentVe
     return CurrentVersion(*row) if row else None
 
 
-def indicator_labels(session: Session, indicator_ids: set[int], lang: str) -> dict[int, str]:
-    """ "code · name" of each indicator, in the reader's language: the upload page names an error's row."""
+def indicator_labels(session: Session, indicator_ids: set[int]) -> dict[int, Bilingual]:
+    """ "code · name" of each indicator, in both languages: the upload page names an error's row."""
     rows = session.execute(
         select(Indicator.id, Indicator.code, Indicator.name, Indicator.name_es).where(Indicator.id.in_(indicator_ids))
     )
-    return {id_: f"{code} · {in_lang(lang, name, name_es)}" for id_, code, name, name_es in rows}
+    return {
+        id_: Bilingual(f"{code} · {name}", f"{code} · {name_es}" if name_es else None)
+        for id_, code, name, name_es in rows
+    }

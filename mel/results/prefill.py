@@ -101,13 +101,13 @@ def gather(session: Session, spec: PartnerSpec, *, viewer: Viewer) -> Prefill:
         QueryLine(
             q.period,
             q.indicator,
-            list(q.categories),
+            [(dim.label(spec.lang), cat.label(spec.lang)) for dim, cat in q.categories],
             q.value,
             _inert(q.question),
             q.status == "answered",
             _inert(q.messages[-1].body) if q.messages else None,
         )
-        for q in list_queries(session, partner_ids=[partner_id], up_to=spec.period, lang=spec.lang, open_only=True)
+        for q in list_queries(session, partner_ids=[partner_id], up_to=spec.period, open_only=True)
     ]
     prefill.returns = [
         ReturnLine(period, version, _inert(comment), at)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.models import Dimension, Indicator, Partnership
 from mel.catalog.stages import Level, Scale
-from mel.core.i18n import in_language
+from mel.core.i18n import Bilingual
 from mel.results.counting import Scope
 from mel.results.disclosure import Viewer
 from mel.results.disclosure.indicator import disclose_breakdown
@@ -25,21 +25,10 @@ from mel.results.series import TOTAL, grouped
 
 
 @dataclass(frozen=True)
-class UnitName:
-    """A unit's name in English and Spanish (a partner's name is the same in both); shown with ``label(lang)``."""
-
-    en: str
-    es: str | None = None
-
-    def label(self, lang: str) -> str:
-        return in_language(lang, self.en, self.es)
-
-
-@dataclass(frozen=True)
 class StageUnit:
     """One unit of a distribution: a category (a region) as one partner reports it."""
 
-    name: UnitName
+    name: Bilingual
     category_id: int
     partner_id: int
     number: int | None  # None: hidden by the disclosure gate
@@ -49,7 +38,7 @@ class StageUnit:
 @dataclass
 class LevelCount:
     level: Level
-    units: list[UnitName] = field(default_factory=list)
+    units: list[Bilingual] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -87,7 +76,7 @@ def units_of(table: Breakdown | None) -> list[StageUnit]:
             number = None if pid in row.total.hidden_partners else row.total.partners.get(pid)
             out.append(
                 StageUnit(
-                    UnitName(row.label_en, row.label_es),
+                    Bilingual(row.label_en, row.label_es),
                     row.category_id,
                     pid,
                     None if number is None else int(number),
@@ -115,7 +104,7 @@ def distribution(scale: Scale, table: Breakdown | None, target: float | None) ->
 
 @dataclass(frozen=True)
 class Move:
-    name: UnitName
+    name: Bilingual
     before: Level | None  # None: not reported at the earlier date
     after: Level
 
@@ -226,7 +215,7 @@ def _by_partner(
         if level is None or not viewer.sees_rows_of(pid) or viewer.hides(indicator.sensitive):
             hidden += 1
             continue
-        counts[level.number - 1].units.append(UnitName(names.get(pid, str(pid))))
+        counts[level.number - 1].units.append(Bilingual(names.get(pid, str(pid))))  # one name in both
     as_of = max(folded.periods.values(), default=None)
     target = indicator.lop_target
     return Distribution(counts, hidden, as_of, None if target is None else int(target))

@@ -86,7 +86,7 @@ def _account(request: Request, user: CurrentUser) -> dict[str, object]:
     organization = None
     if user.partner_id is not None:
         with request.app.state.sessionmaker() as session:
-            organization = organization_of(session, user.partner_id, request.state.lang)
+            organization = organization_of(session, user.partner_id)
     return {"account": user, "organization": organization}
 
 

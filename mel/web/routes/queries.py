@@ -55,7 +55,7 @@ def _refused(
     request: Request, session: SessionDep, user: CurrentUser, submission_id: int, exc: ReviewError
 ) -> Response:
     header = _header(session, user, submission_id)
-    context = _submission_context(session, user, header, request.state.lang)
+    context = _submission_context(session, user, header)
     context["followup_error"] = followup_message(exc.code, request.state.lang, str(exc))
     status = 403 if exc.code == "not_allowed" else 422
     return render(request, "reports/submission.html", context, status_code=status)

@@ -237,7 +237,7 @@ def _job_response(request: Request, job_id: str, user_id: int) -> HTMLResponse:
     result = job.result if job.done else None
     named = {i.indicator_id for i in result.errors if i.indicator_id is not None} if result else set()
     with factory() as session:
-        indicators = upload_choices.indicator_labels(session, named, request.state.lang) if named else {}
+        indicators = upload_choices.indicator_labels(session, named) if named else {}
     context = {"job": job, "done": job.done, "result": result, "indicators": indicators}
     response = render(request, "reports/job.html", context, block="job")
     if job.done:  # shown once: the submission history keeps the lasting record
@@ -283,7 +283,7 @@ def review_queue_page(
 ) -> HTMLResponse:
     """Reports awaiting review, oldest first; a prime partner's users see their sub-recipients' reports
     awaiting the prime's review."""
-    partnerships, partners = queue_filters(session, request.state.lang)
+    partnerships, partners = queue_filters(session)
     params = {"partnership": partnership or "", "partner": partner or ""}
     rows = review_queue(session, partnership=partnership or None, partner=partner or None)
     if user.is_partner:
@@ -302,24 +302,24 @@ def _header(session: SessionDep, user: CurrentUser, submission_id: int) -> submi
 
 
 def _submission_context(
-    session: SessionDep, user: CurrentUser, header: submission_view.SubmissionHeader, lang: str
+    session: SessionDep, user: CurrentUser, header: submission_view.SubmissionHeader
 ) -> dict[str, Any]:
     diff = submission_diff(session, header.id)
-    labels = submission_view.category_labels(session, header.partnership, lang)
+    labels = submission_view.category_labels(session, header.partnership)
     value_count, training_count = submission_view.submission_counts(session, header.id)
     return {
         "value_count": value_count,
         "training_count": training_count,
         "sub": header,
-        "values": submission_view.submission_values(session, header.id, lang, limit=MAX_VALUE_ROWS),
-        "trainings": submission_view.submission_trainings(session, header.id, lang, limit=MAX_TRAINING_ROWS),
+        "values": submission_view.submission_values(session, header.id, limit=MAX_VALUE_ROWS),
+        "trainings": submission_view.submission_trainings(session, header.id, limit=MAX_TRAINING_ROWS),
         "narrative": submission_view.submission_narrative(session, header.id),
         "warnings": submission_view.submission_warnings(session, header.id),
         "diff": diff,
         "diff_lines": [(line, submission_view.labelled(line.categories, labels)) for line in diff.changed],
         "own_upload": approval_refused(session, header.id, user.id, user.role),
         "review_error": None,
-        **followup_context(session, user, header.id, header.partner_id, header.period, lang),
+        **followup_context(session, user, header.id, header.partner_id, header.period),
         "received": received_of(session, header.id),
         "can_set_received": user.role in ("admin", "officer"),
     }
@@ -329,7 +329,7 @@ def _submission_context(
 def submission_page(request: Request, session: SessionDep, user: PartnerOrStaff, submission_id: int) -> HTMLResponse:
     """One version of a report: what was stored, what changed, and its review."""
     header = _header(session, user, submission_id)
-    context = _submission_context(session, user, header, request.state.lang)
+    context = _submission_context(session, user, header)
     return render(request, "reports/submission.html", context, block="status")
 
 
@@ -378,7 +378,7 @@ def submission_review(
         return RedirectResponse(request.url_for("submission_page", submission_id=submission_id), status_code=303)
     with factory() as session:
         header = _header(session, user, submission_id)
-        context = _submission_context(session, user, header, lang)
+        context = _submission_context(session, user, header)
     context["review_error"] = error
     context["comment"] = comment
     status = 200 if error is None or is_htmx(request) else (403 if refused else 422)
