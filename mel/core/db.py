@@ -47,18 +47,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str, *, connections: int | None = None) -> Engine:
-    """An engine with SQLite made safe for a web server: WAL, foreign keys, a busy timeout.
-
-    ``connections``: a server's request threads, each holding one connection while it works. The pool
-    keeps that many open, so a busy server does not open and close connections beyond the default five.
-    """
-    pool = {} if connections is None else {"pool_size": connections, "max_overflow": 4}
+def make_engine(url: str) -> Engine:
+    """An engine with SQLite made safe for a web server: WAL, foreign keys, a busy timeout."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **pool)
+    return create_engine(url, pool_pre_ping=True)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -44,11 +44,6 @@ class Settings(BaseSettings):
     max_concurrent_imports: int = Field(default=2, description="Imports that run at once; others wait in the queue.")
     import_memory_mb: int = Field(default=2048, description="Address-space limit of one import worker process.")
     import_timeout_seconds: int = Field(default=300, description="Time limit of one import worker process.")
-    request_threads: int = Field(
-        default=8,
-        ge=1,
-        description="Page requests one server process works on at once (its database pool holds as many connections).",
-    )
     max_anonymous_body_kb: int = Field(default=64, description="Largest request body without a session, in KB.")
     api_requests_per_minute: int = Field(default=120, description="API requests one token may make per minute.")
     api_token_max_days: int = Field(default=365, description="Longest lifetime of a personal access token, in days.")

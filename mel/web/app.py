@@ -6,7 +6,6 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from anyio import to_thread
 from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,14 +37,7 @@ async def _settled(_app: FastAPI) -> AsyncIterator[None]:
     # a page allocates a hundred thousand objects, nearly all freed by reference counting: with the
     # default thresholds a full collection (of every stored figure) ran every page or two
     gc.set_threshold(50_000, 20, 20)
-    limit_request_threads(_app.state.settings)
     yield
-
-
-def limit_request_threads(settings: Settings) -> None:
-    """Sync routes run in anyio's thread pool, 40 threads by default: more threads than cores only contend
-    for the interpreter lock and the connection pool, and lengthen every request under load."""
-    to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
 
 
 def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
@@ -55,7 +47,7 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
         require_vendored(STATIC_DIR)  # no htmx, no Chart.js: refuse rather than serve dead controls
     app = FastAPI(title="mel", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_settled if serving else None)
     app.state.settings = settings
-    app.state.engine = make_engine(settings.database_url, connections=settings.request_threads if serving else None)
+    app.state.engine = make_engine(settings.database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.templates = make_templates()
 
