@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from mel.catalog.models import Partnership
+from mel.catalog.models import Partnership, Target
 from mel.core.settings import Settings
+from mel.results.frozen import SharedGraphChanged
 from mel.results.store import STORE, partnership_graph, stored_partnership
 from mel.web import deps
 from tests.test_disclosure_routes import paths
@@ -115,3 +116,30 @@ def test_every_read_page_answers_each_viewer_as_the_merged_copy_did(
             if not path.endswith(".xlsx"):  # a workbook records when it was written
                 assert shared.content == copy.content, what
     assert {200, 403, 404} <= statuses
+
+
+def test_the_shared_graph_refuses_changes(session_factory: sessionmaker[Session]) -> None:
+    """A change to the shared graph raises at once, whatever the route: a value set, a collection changed
+    (also from the other side of a relationship), the graph given to a session. Its merged copy changes."""
+    STORE.clear()
+    with session_factory() as session:
+        graph = partnership_graph(session, "peru-cpc")
+        assert graph is not None
+        indicator = graph.indicators[0]
+        with pytest.raises(SharedGraphChanged):
+            indicator.name = "renamed"
+        with pytest.raises(SharedGraphChanged):
+            Target(indicator=indicator, period="2030Q1", value=1)  # the backref appends to indicator.targets
+        with pytest.raises(SharedGraphChanged):
+            session.add(graph)
+        assert indicator.name != "renamed" and graph not in session
+        graph = partnership_graph(session, "peru-cpc")
+        assert graph is not None
+        with pytest.raises(SharedGraphChanged):
+            graph.partners.pop()  # a removal is seen once done: the damaged graph is no longer served
+        assert partnership_graph(session, "peru-cpc") is not graph
+        copy = stored_partnership(session, "peru-cpc")
+        assert copy is not None and copy is not graph
+        copy.indicators[0].name = "renamed in this session only"
+        assert session.dirty and indicator.name != copy.indicators[0].name
+        session.rollback()

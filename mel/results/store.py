@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, selectinload
 from mel.catalog.models import Dimension, Partnership
 from mel.core.versions import FigureVersion, pending, stamps
 from mel.results.disclosure import Viewer
+from mel.results.frozen import freeze
 
 T = TypeVar("T")
 
@@ -156,6 +157,7 @@ def partnership_graph(session: Session, code: str, *, store: FigureStore = STORE
     if not hit:
         with Session(session.get_bind()) as own:
             graph = framework(own, code)
+            freeze(own.identity_map.values())  # everything the graph holds was loaded in ``own``
         if graph is None:
             return None
         store.put(key, graph)
