@@ -18,7 +18,7 @@ from mel.catalog.models import Dimension, Indicator, Partnership
 from mel.catalog.service import load_catalog
 from mel.core.db import make_engine, make_sessionmaker, transaction
 from mel.reports.models import Measurement, MeasurementBatch, StoredFile
-from tests.test_catalog import BASE, refusal, write
+from tests.catalog_factory import BASE, refusal, write
 from tests.value_factory import add_submission
 
 EVENTS = """\

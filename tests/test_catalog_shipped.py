@@ -6,11 +6,16 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from mel.catalog.catalog_file import LineDict
-from mel.catalog.models import PILLARS
+from mel.catalog.models import PILLARS, Partnership, Result
 from mel.catalog.schema import parse_catalog
 from mel.core.paths import INDICATORS_DIR
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "peru-cpc.yaml"
 
 PIRS = ("definition", "rationale", "data_source", "collection_method", "limitations")
 CATALOGS = sorted(INDICATORS_DIR.glob("*.yaml"))
@@ -95,3 +100,53 @@ def test_victim_counts_are_sensitive(path: Path) -> None:
         name = ind["name"].lower()
         counts_children = ind["unit"] == "count" and ("victims who" in name or "survivors who" in name)
         assert bool(ind.get("sensitive")) == counts_children, ind["code"]
+
+
+# --- the shipped catalogs -------------------------------------------------------------------
+
+
+def _reference() -> dict:
+    """The reference framework as its authors meant it (some flow-style statements contain commas)."""
+    return yaml.safe_load(REFERENCE.read_text(encoding="utf-8"))
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason="the shared reference catalog is not beside the checkout")
+def test_peru_catalog_carries_the_reference_exactly() -> None:
+    ref = _reference()
+    ours = parse_catalog(INDICATORS_DIR / "peru-cpc.yaml")
+    assert ours["partnership"]["code"] == ref["partnership"]["code"]
+    assert ours["partnership"]["fiscal_year_starts"] == ref["partnership"]["fiscal_year_starts"]
+    assert {p["code"]: p.get("parent") for p in ours["partners"]} == {
+        p["code"]: p.get("parent") for p in ref["partners"]
+    }
+    for code, dim in ref["dimensions"].items():
+        assert [c["code"] for c in ours["dimensions"][code]["categories"]] == [c["code"] for c in dim["categories"]]
+    assert {r["code"]: (r["level"], r.get("pillar"), r.get("contributes_to")) for r in ours["results"]} == {
+        r["code"]: (r["level"], r.get("pillar"), r.get("contributes_to")) for r in ref["results"]
+    }
+    keys = ("result", "unit", "aggregation", "direction", "dimensions", "partners", "sensitive", "denominator")
+    ours_ind = {i["code"]: i for i in ours["indicators"]}
+    ref_codes = [i["code"] for i in ref["indicators"]]
+    # every reference code, in the reference's order; codes added since (outcomes beyond counts) are new
+    # codes under the reference's results, never a reference code redefined
+    assert [c for c in ours_ind if c in set(ref_codes)] == ref_codes
+    added = [ours_ind[c] for c in ours_ind if c not in set(ref_codes)]
+    assert {i["code"] for i in added} == {"1.d", "1.1.c", "4.1.c", "4.1.d"}
+    assert all(i["result"] in {r["code"] for r in ref["results"]} for i in added)
+    for ref_ind in ref["indicators"]:
+        mine = ours_ind[ref_ind["code"]]
+        for key in keys:
+            assert mine.get(key) == ref_ind.get(key), (ref_ind["code"], key)
+        assert (mine.get("baseline") or {}).get("value") == (ref_ind.get("baseline") or {}).get("value")
+        assert (mine.get("target") or {}).get("value") == (ref_ind.get("target") or {}).get("value")
+        for field in ("definition", "rationale", "data_source", "collection_method", "limitations"):
+            assert mine.get(field), (ref_ind["code"], field)
+
+
+def test_shipped_catalogs_load(session: Session) -> None:
+    codes = set(session.scalars(select(Partnership.code)))
+    assert {"peru-cpc", "philippines-cpc"} <= codes
+    assert (
+        session.scalar(select(func.count()).select_from(Result).join(Partnership).where(Partnership.code == "peru-cpc"))
+        == 12
+    )

@@ -18,7 +18,7 @@ from mel.reports.evidence import evidence_path, sniff
 from mel.reports.models import Submission, Value
 from mel.reports.review_models import EvidenceFile
 from tests.html_soup import soup
-from tests.test_report_pages import PERIOD, csrf
+from tests.report_factory import PERIOD, csrf
 from tests.value_factory import add_submission
 
 Login = Callable[..., TestClient]

@@ -16,7 +16,7 @@ from mel.core.audit import Actor, AuditEntry
 from mel.reports.models import Submission
 from mel.reports.review import ReviewError, review_submission
 from tests.html_soup import soup
-from tests.test_report_pages import PERIOD, _review, csrf
+from tests.report_factory import PERIOD, _review, csrf
 from tests.value_factory import add_submission
 
 Login = Callable[..., TestClient]

@@ -17,7 +17,7 @@ from mel.reports.files import safe_filename, stored_path
 from mel.reports.models import StoredFile, Submission
 from mel.reports.service import import_workbook
 from mel.workbooks.reader import read_workbook
-from tests.test_report_pages import GOOD, csrf, finish, issues, workbook
+from tests.report_factory import GOOD, csrf, finish, issues, workbook
 
 Login = Callable[..., TestClient]
 SHARE = "file:///\\\\attacker-host\\share\\book.xlsx"

@@ -28,7 +28,7 @@ from mel.reports.job_queue import claim_next, complete_job, enqueue_import
 from mel.reports.models import Submission
 from mel.web.app import create_app
 from tests.html_soup import soup
-from tests.test_report_pages import GOOD, HX, finish, upload, workbook
+from tests.report_factory import GOOD, HX, finish, upload, workbook
 
 Login = Callable[..., TestClient]
 

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from mel.core.settings import Settings
 from mel.web.app import create_app
-from tests.test_report_pages import csrf
+from tests.report_factory import csrf
 
 CHUNK = 1 << 20
 

@@ -30,7 +30,7 @@ from mel.results.prefill import build_template
 from mel.workbooks.book import WorkbookError
 from mel.workbooks.extent import sheet_extent
 from mel.workbooks.reader import read_workbook
-from tests.test_report_pages import GOOD, finish, issues, upload, workbook
+from tests.report_factory import GOOD, finish, issues, upload, workbook
 
 PERIOD = "2021Q3"
 

@@ -20,7 +20,7 @@ from mel.reports.files import sha256_of
 from mel.reports.models import Measurement, StoredFile
 from mel.reports.service import import_workbook
 from tests.parse_factory import xlsx
-from tests.test_report_pages import finish, issues, upload
+from tests.report_factory import finish, issues, upload
 
 Login = Callable[..., TestClient]
 HEADER = ["Indicator", "Round", "Date", "Value", "Source", "Partnership"]

@@ -17,7 +17,7 @@ from mel.core.audit import AuditEntry
 from mel.core.paths import IMPORTS_DIR
 from mel.reports.models import Measurement, Submission
 from tests.html_soup import soup
-from tests.test_report_pages import HX, csrf, finish, issues
+from tests.report_factory import HX, csrf, finish, issues
 
 Login = Callable[..., TestClient]
 

@@ -22,7 +22,7 @@ from mel.reports.review_models import ValueQuery, ValueQueryMessage
 from mel.reports.service import import_workbook
 from mel.workbooks.report_writer import IndicatorRow
 from tests.html_soup import soup
-from tests.test_report_pages import PERIOD, _review, csrf, workbook
+from tests.report_factory import PERIOD, _review, csrf, workbook
 from tests.value_factory import add_submission
 
 Login = Callable[..., TestClient]

@@ -19,7 +19,8 @@ from mel.cli import dev_secret_warning
 from mel.core.audit import AuditEntry
 from mel.core.settings import DEV_SECRET, Settings
 from mel.web.sessions import forwarded_client
-from tests.test_auth import PASSWORD, add_user, client_at, form_token, post_login, soup
+from tests.auth_factory import PASSWORD, add_user, client_at, form_token, post_login
+from tests.html_soup import soup
 
 
 def change(client: TestClient, current: str, new: str = "n" * 12) -> Any:

@@ -31,8 +31,8 @@ from mel.results.participants import new_and_repeat
 from mel.results.training_filters import TrainingFilter
 from mel.workbooks.report_writer import FollowUpRow, IndicatorRow, Report, TrainingRow, write_report
 from mel.workbooks.spec import dimension_specs
+from tests.catalog_factory import refusal
 from tests.html_soup import soup
-from tests.test_catalog import refusal
 
 STAGE_YAML = """\
 partnership: {code: t, name: T, country: PE, starts_on: 2020-01-01, ends_on: 2022-12-31}

@@ -13,7 +13,7 @@ from mel.catalog.models import Partnership
 from mel.results.counting import Scope
 from mel.results.training_filters import TrainingFilter, make_training_filter
 from mel.results.training_tables import cross_tables, knowledge_gain, tables_and_gain
-from tests.test_trainings import DB_SCENARIOS, Flat, history  # noqa: F401 (the fixture and its stored rows)
+from tests.training_history import DB_SCENARIOS, Flat, history  # noqa: F401 (the fixture and its stored rows)
 
 SPECS: list[tuple[str, str | None]] = [("institution", "sex"), ("region", "modality"), ("pillar", None)]
 

@@ -16,9 +16,9 @@ from mel.catalog.service import load_catalog
 from mel.core.i18n import format_day, format_number
 from mel.reports.import_warnings import warning_message
 from mel.reports.models import ImportWarning
+from tests.catalog_factory import BASE, write
 from tests.html_soup import soup
 from tests.progress_data import store_history
-from tests.test_catalog import BASE, write
 
 SPANISH_SHEET = """\
     definition_es: Operadores que completaron un curso del proyecto.

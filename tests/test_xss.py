@@ -35,7 +35,7 @@ from mel.workbooks.report_writer import (
     write_report,
 )
 from mel.workbooks.spec import dimension_specs, partner_spec
-from tests.test_report_pages import csrf
+from tests.report_factory import csrf
 
 Login = Callable[..., TestClient]
 SHIP = "peru-cpc"

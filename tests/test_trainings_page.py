@@ -6,156 +6,37 @@ submissions that count), compared with the page read through BeautifulSoup selec
 
 from __future__ import annotations
 
-import random
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import pytest
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mel.catalog.models import Partner, Partnership
+from mel.catalog.models import Partnership
 from mel.core.settings import Settings
 from mel.quality.training_consistency import training_consistency
-from mel.reports.models import TrainingAttendance
-from mel.results.counting import Scope
-from mel.results.training_filters import TrainingFilter, counted_trainings, make_training_filter
-from mel.results.training_groups import NotCrossable
-from mel.results.training_overview import training_overview, training_totals
-from mel.results.training_tables import cross_table, knowledge_gain, modality_trend
 from mel.web.app import create_app
 from tests.html_soup import soup
-from tests.training_factory import Event, Row, add_trainings
-from tests.value_factory import add_submission
-
-URL = "/p/peru-cpc/trainings"
-PERIODS = ["2019Q3", "2019Q4", "2020Q1", "2020Q2", "2020Q3"]
-PARTNER_PILLARS = {
-    "ilo": ["prosecution", "protection"],
-    "aba-roli": ["prosecution"],
-    "chs": ["protection"],
-    "yanapanakusun": ["prevention"],
-}
-TRAINED = {"prosecution": "1.1.a", "protection": "2.1.a", "prevention": "3.1.b"}
-NEW_ONLY = ("1.1.c", "prosecution", {"ilo", "aba-roli", "idl"})
-"""1.1.c counts the new participants of prosecution courses, reported by the partners it is assigned to."""
-INSTITUTIONS = ["pnp", "mpfn", "judiciary", "minsa", "minedu", "community"]
-REGIONS = ["lima", "cusco", "loreto", "puno"]
-MISMATCH = ("ilo", "2020Q1", "1.1.a", 7)
-
-
-@dataclass(frozen=True)
-class Flat:
-    """One stored attendance row with its event's and submission's attributes."""
-
-    partner: str
-    period: str
-    status: str
-    pillar: str
-    region: str
-    modality: str
-    event: str
-    row: Row
-
-    def get(self, dim: str) -> str:
-        return {
-            "partner": self.partner,
-            "quarter": self.period,
-            "pillar": self.pillar,
-            "region": self.region,
-            "modality": self.modality,
-            "institution": self.row.institution,
-        }[dim]
-
-
-def _events(rng: random.Random, partner: str, period: str, tag: str) -> list[Event]:
-    events = []
-    for pillar in PARTNER_PILLARS[partner]:
-        for n in range(rng.randint(1, 3)):
-            modality = "in-person" if period < "2020Q2" else rng.choice(["virtual", "virtual", "hybrid"])
-            rows = []
-            for inst in rng.sample(INSTITUTIONS, rng.randint(1, 3)):
-                female, male, other = rng.randint(0, 25), rng.randint(0, 25), rng.choice([0, 0, 1, 2])
-                total = female + male + other
-                scored = rng.random() < 0.6
-                pre = round(rng.uniform(30, 70), 1) if scored else None
-                rows.append(
-                    Row(
-                        inst,
-                        female=female,
-                        male=male,
-                        other=other,
-                        under_18=rng.choice([None, 0, min(total, 3)]),
-                        hours=rng.choice([None, 4.0, 8.0, 16.0]),
-                        pre_score=pre,
-                        post_score=round(min(100.0, pre + rng.uniform(-5, 30)), 1) if pre is not None else None,
-                        repeat=female // 3,  # a third of the women had been trained before
-                    )
-                )
-            events.append(Event(f"{tag} {partner} {period} {pillar} {n}", pillar, rng.choice(REGIONS), modality, rows))
-    return events
-
-
-def _store(session: Session, partner: str, period: str, status: str, events: list[Event], diff: int = 0) -> None:
-    totals: dict[str, int] = defaultdict(int)
-    for ev in events:
-        totals[TRAINED[ev.pillar]] += sum(r.participants for r in ev.rows)
-        if ev.pillar == NEW_ONLY[1] and partner in NEW_ONLY[2]:
-            totals[NEW_ONLY[0]] += sum(r.participants - (r.repeat or 0) for r in ev.rows)
-    values: list[tuple[str, Mapping[str, str], float]] = [
-        (code, {}, float(n + (diff if code == MISMATCH[2] else 0))) for code, n in totals.items()
-    ]
-    sub = add_submission(session, partner=partner, period=period, values=values, status=status)
-    add_trainings(session, sub, events)
-
-
-Stored = tuple[str, str, str, list[Event], int]
-"""One stored report: partner, period, status, its events and how far its total is off."""
-
-
-def _history() -> tuple[list[Stored], list[Flat]]:
-    """The reports of four partners over five quarters, and the rows of every current submission.
-
-    Also reports that must never count: a superseded version and a returned report.
-    """
-    rng = random.Random(2020)
-    reports: list[Stored] = []
-    current: list[Flat] = []
-    for partner in PARTNER_PILLARS:
-        for period in PERIODS:
-            status = "submitted" if (partner, period) in {("chs", "2020Q3"), ("aba-roli", "2019Q4")} else "approved"
-            if (partner, period) == ("ilo", "2019Q4"):  # an earlier version, superseded below
-                reports.append((partner, period, "approved", _events(rng, partner, period, "old"), 0))
-            events = _events(rng, partner, period, "ev")
-            diff = MISMATCH[3] if (partner, period) == MISMATCH[:2] else 0
-            reports.append((partner, period, status, events, diff))
-            current += [
-                Flat(partner, period, status, ev.pillar, ev.region, ev.modality, ev.title, row)
-                for ev in events
-                for row in ev.rows
-            ]
-    reports.append(("idl", "2020Q1", "returned", _events(rng, "ilo", "2020Q1", "returned"), 0))
-    return reports, current
-
-
-def store_history(session: Session) -> None:
-    for partner, period, status, events, diff in _history()[0]:
-        _store(session, partner, period, status, events, diff)
-    session.commit()
-
-
-DB_SCENARIOS = {"history": store_history}
-
-
-@pytest.fixture
-def history(stored_scenarios: tuple[object, ...]) -> list[Flat]:
-    """The rows of every current submission of the stored trainings (``DB_SCENARIOS``: the test's
-    database is a copy of a template that holds them)."""
-    assert store_history in stored_scenarios, "the test module's DB_SCENARIOS must name this fixture"
-    return _history()[1]
+from tests.training_history import (  # noqa: F401 (the fixture and its stored rows)
+    DB_SCENARIOS,
+    MISMATCH,
+    NEW_ONLY,
+    TRAINED,
+    URL,
+    Flat,
+    ages,
+    approved,
+    by_attribute,
+    history,
+    nonzero,
+    num,
+    participants,
+    sexes,
+    table_cells,
+)
 
 
 @pytest.fixture
@@ -164,53 +45,7 @@ def client(client: TestClient, login_as: Callable[..., TestClient]) -> TestClien
     return login_as(client, "officer")
 
 
-def approved(rows: Iterable[Flat]) -> list[Flat]:
-    return [r for r in rows if r.status == "approved"]
-
-
-def num(cell: Tag | None) -> float:
-    assert cell is not None
-    text = cell.get_text(strip=True).replace(",", "").replace("%", "").strip()
-    return 0.0 if text in ("", "—") else float(text)
-
-
-def table_cells(page: BeautifulSoup, name: str) -> dict[tuple[str, str], float]:
-    table = page.select_one(f"table.crosstab[data-table='{name}']")
-    assert table is not None, name
-    return {
-        (str(tr["data-code"]), str(td["data-col"])): num(td)
-        for tr in table.select("tbody tr[data-code]")
-        for td in tr.select("td[data-col]")
-    }
-
-
-def nonzero(cells: dict[tuple[str, str], float]) -> dict[tuple[str, str], float]:
-    return {k: v for k, v in cells.items() if v}
-
-
-def by_attribute(rows: Iterable[Flat], dim: str, col: Callable[[Flat], Iterable[tuple[str, int]]]) -> dict:
-    out: dict[tuple[str, str], float] = defaultdict(float)
-    for r in rows:
-        for code, n in col(r):
-            out[(r.get(dim), code)] += n
-    return nonzero(out)
-
-
-def sexes(r: Flat) -> list[tuple[str, int]]:
-    return [("female", r.row.female), ("male", r.row.male), ("other", r.row.other)]
-
-
-def ages(r: Flat) -> list[tuple[str, int]]:
-    if r.row.under_18 is None:
-        return [("unknown", r.row.participants)]
-    return [("under_18", r.row.under_18), ("adult", r.row.participants - r.row.under_18)]
-
-
-def participants(r: Flat) -> list[tuple[str, int]]:
-    return [("participants", r.row.participants)]
-
-
-def test_page_disaggregations_match_the_stored_rows(client: TestClient, history: list[Flat]) -> None:
+def test_page_disaggregations_match_the_stored_rows(client: TestClient, history: list[Flat]) -> None:  # noqa: F811
     rows = approved(history)
     response = client.get(URL, params={"rows": "institution", "cols": "sex", "lang": "en"})
     assert response.status_code == 200
@@ -254,7 +89,7 @@ def test_page_disaggregations_match_the_stored_rows(client: TestClient, history:
         assert data is not None and '"datasets"' in data.get_text()
 
 
-def test_other_crosses_region_by_modality_and_sex_by_pillar(client: TestClient, history: list[Flat]) -> None:
+def test_other_crosses_region_by_modality_and_sex_by_pillar(client: TestClient, history: list[Flat]) -> None:  # noqa: F811
     rows = approved(history)
     page = soup(client.get(URL, params={"rows": "region", "cols": "modality"}).text)
     expected = by_attribute(rows, "region", lambda r: [(r.modality, r.row.participants)])
@@ -272,7 +107,7 @@ def test_other_crosses_region_by_modality_and_sex_by_pillar(client: TestClient, 
     assert nonzero(table_cells(page, "cross")) == expected
 
 
-def test_filters_partner_pillar_period_and_provisional(client: TestClient, history: list[Flat]) -> None:
+def test_filters_partner_pillar_period_and_provisional(client: TestClient, history: list[Flat]) -> None:  # noqa: F811
     params = {"partner": "ilo", "pillar": "prosecution", "from": "2019Q4", "to": "2020Q2", "rows": "institution"}
     page = soup(client.get(URL, params=params).text)
     rows = [
@@ -292,7 +127,7 @@ def test_filters_partner_pillar_period_and_provisional(client: TestClient, histo
     assert num(plain.select_one("dd.participants")) == sum(r.row.participants for r in approved(history))
 
 
-def test_knowledge_gain_is_participant_weighted(client: TestClient, history: list[Flat]) -> None:
+def test_knowledge_gain_is_participant_weighted(client: TestClient, history: list[Flat]) -> None:  # noqa: F811
     rows = approved(history)
     page = soup(client.get(URL).text)
 
@@ -321,7 +156,7 @@ def test_knowledge_gain_is_participant_weighted(client: TestClient, history: lis
     assert page.select_one("#training-gain p.method") is not None
 
 
-def test_consistency_flags_the_seeded_difference(client: TestClient, session: Session, history: list[Flat]) -> None:
+def test_consistency_flags_the_seeded_difference(client: TestClient, session: Session, history: list[Flat]) -> None:  # noqa: F811
     partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
     rows = training_consistency(session, partnership_id=partnership.id)
     flagged = [r for r in rows if r.flag != "match"]
@@ -355,7 +190,7 @@ def test_consistency_flags_the_seeded_difference(client: TestClient, session: Se
     assert {tr["data-indicator"] for tr in prevention.select("table.consistency tbody tr[data-indicator]")} == {"3.1.b"}
 
 
-def test_htmx_renders_fragments(client: TestClient, history: list[Flat]) -> None:
+def test_htmx_renders_fragments(client: TestClient, history: list[Flat]) -> None:  # noqa: F811
     response = client.get(URL, params={"pillar": "prevention"}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     fragment = soup(response.text)
@@ -373,7 +208,9 @@ def test_htmx_renders_fragments(client: TestClient, history: list[Flat]) -> None
 
 
 def test_event_list_is_paginated_and_links_to_submissions(
-    client: TestClient, session: Session, history: list[Flat]
+    client: TestClient,
+    session: Session,
+    history: list[Flat],  # noqa: F811
 ) -> None:
     rows = approved(history)
     events = {r.event for r in rows}
@@ -398,7 +235,7 @@ def test_event_list_is_paginated_and_links_to_submissions(
     assert link is not None and str(link["href"]).startswith("/submissions/")
 
 
-def test_spanish_page(client: TestClient, history: list[Flat]) -> None:
+def test_spanish_page(client: TestClient, history: list[Flat]) -> None:  # noqa: F811
     page = soup(client.get(URL, params={"lang": "es"}).text)
     assert page.select_one("main h1").get_text(" ", strip=True).startswith("Capacitaciones")  # type: ignore[union-attr]
     sex = page.select_one("table[data-table='sex'] tr[data-code='female'] th")
@@ -422,26 +259,6 @@ def test_unknown_partnership_is_404(client: TestClient) -> None:
     assert client.get("/p/nowhere/trainings").status_code == 404
 
 
-def test_queries_share_the_counting_rule(session: Session, history: list[Flat]) -> None:
-    partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
-    filt = make_training_filter(session, partnership_id=partnership.id, partner="yanapanakusun", first_period="2020Q1")
-    exported = session.execute(counted_trainings(filt)).all()
-    expected = [r for r in approved(history) if r.partner == "yanapanakusun" and r.period >= "2020Q1"]
-    assert sorted((e.title, e.female, e.male) for e in exported) == sorted(
-        (r.event, r.row.female, r.row.male) for r in expected
-    )
-    stored = session.scalar(select(func.count(TrainingAttendance.id)))
-    assert stored is not None and stored > len(history)  # superseded and returned rows exist but never count
-    every = TrainingFilter(partnership.id, Scope(include_provisional=True))
-    assert len(session.execute(counted_trainings(every)).all()) == len(history)
-    assert cross_table(session, every, "partner").total == sum(r.row.participants for r in history)
-    with pytest.raises(NotCrossable):
-        cross_table(session, every, "sex", "age")
-    other = session.scalars(select(Partner).where(Partner.partnership_id != partnership.id)).first()
-    if other is not None:
-        assert make_training_filter(session, partnership_id=partnership.id, partner=other.code).scope.partner_ids == []
-
-
 def test_page_needs_a_login(settings: Settings) -> None:
     app = create_app(settings)
     with TestClient(app) as anonymous:
@@ -451,7 +268,9 @@ def test_page_needs_a_login(settings: Settings) -> None:
 
 
 def test_partner_user_sees_aggregates_but_only_own_submissions(
-    client: TestClient, login_as: Callable[..., TestClient], history: list[Flat]
+    client: TestClient,
+    login_as: Callable[..., TestClient],
+    history: list[Flat],  # noqa: F811
 ) -> None:
     partner = login_as(client, "partner", partner="yanapanakusun")
     page = soup(partner.get(URL).text)
@@ -472,25 +291,3 @@ def test_partner_user_sees_aggregates_but_only_own_submissions(
     # the consistency table compares only the user's own reports
     partners = {tr["data-partner"] for tr in page.select("table.consistency tbody tr[data-partner]")}
     assert partners == {"yanapanakusun"}
-
-
-def test_one_pass_overview_agrees_with_the_separate_queries(session: Session, history: list[Flat]) -> None:
-    """The page's one-pass overview relies on events not spanning quarters or modalities: check it holds."""
-    partnership = session.scalars(select(Partnership).where(Partnership.code == "peru-cpc")).one()
-    for filt in (
-        TrainingFilter(partnership.id, Scope(include_provisional=True)),
-        make_training_filter(session, partnership_id=partnership.id, partner="ilo", pillar="protection"),
-    ):
-        overview = training_overview(session, filt)
-        assert overview.totals == training_totals(session, filt)
-        trend = modality_trend(session, filt)
-        assert (overview.trend.rows, overview.trend.cols, overview.trend.cells) == (trend.rows, trend.cols, trend.cells)
-        for one_pass, separate in (
-            (overview.gain_all, knowledge_gain(session, filt)),
-            (overview.gain_by_modality, knowledge_gain(session, filt, "modality")),
-        ):
-            assert [(g.bucket, g.events, g.events_with_scores, g.participants_scored) for g in one_pass] == [
-                (g.bucket, g.events, g.events_with_scores, g.participants_scored) for g in separate
-            ]
-            means = [m for g in separate for m in (g.mean_pre, g.mean_post)]
-            assert [m for g in one_pass for m in (g.mean_pre, g.mean_post)] == pytest.approx(means)
