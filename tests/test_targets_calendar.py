@@ -249,7 +249,9 @@ def test_received_date_set_by_an_officer(
     assert reporting_grid(session, partnership, today=today, due_days=30).cells[(ilo.id, "2019Q1")].state == "late"
 
     partner = login_as(client, "partner", partner="ilo")  # type: ignore[operator]
-    token = _csrf(partner.get(f"/submissions/{sub.id}").text)
+    partner_page = partner.get(f"/submissions/{sub.id}").text
+    assert soup(partner_page).select_one("form.received-form") is None  # the route's policy refuses partners
+    token = _csrf(partner_page)
     refused = partner.post(f"/submissions/{sub.id}/received", data={"received_on": "2019-04-10", "csrf_token": token})
     assert refused.status_code == 403
 
@@ -287,6 +289,7 @@ def test_target_history_page_and_officer_revision(client: TestClient, session: S
         .join(Partnership)
         .where(Partnership.code == "peru-cpc", Indicator.code == "1.b", Target.period == "")
     ).one()
+    assert page.select_one("form#revise-target") is not None
     token = _csrf(str(page))
     form = {"target": str(target.id), "value": "170", "effective": "2021Q1", "reason": "", "csrf_token": token}
     assert officer.post("/p/peru-cpc/targets/revise", data=form).status_code == 422  # a reason is required
@@ -303,7 +306,8 @@ def test_target_history_page_and_officer_revision(client: TestClient, session: S
     assert session.scalars(select(AuditEntry).where(AuditEntry.action == "target.revise")).one().user_id is not None
 
     evaluator = login_as(client, "evaluator")  # type: ignore[operator]
-    assert evaluator.get("/p/peru-cpc/targets").status_code == 200
+    shown = evaluator.get("/p/peru-cpc/targets")
+    assert shown.status_code == 200 and soup(shown.text).select_one("form#revise-target") is None
     assert evaluator.post("/p/peru-cpc/targets/revise", data=form).status_code == 403
 
     partner = login_as(client, "partner", partner="idl")  # type: ignore[operator]

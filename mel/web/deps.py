@@ -89,5 +89,5 @@ objects of the request's session: for routes that change data or load more than 
 SharedPartnership = Annotated[Partnership, Depends(shared_partnership_of_path)]
 """The partnership of a read-only ``/p/{code}/...`` page, checked as ``PartnershipDep`` is, as the
 framework graph shared by every request (``mel.results.store.partnership_graph``): read it, never
-change it, and never hand it to the session (``add``, ``merge``, ``delete``). Every relationship in the
-graph is loaded; anything beyond it is queried by id."""
+change it, and never add it to a session (``mel.results.frozen`` raises on either; ``PartnershipDep``
+is the copy to change). Every relationship in the graph is loaded; anything beyond it is queried by id."""

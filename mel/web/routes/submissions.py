@@ -321,7 +321,6 @@ def _submission_context(
         "review_error": None,
         **followup_context(session, user, header.id, header.partner_id, header.period),
         "received": received_of(session, header.id),
-        "can_set_received": user.role in ("admin", "officer"),
     }
 
 

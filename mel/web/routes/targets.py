@@ -41,7 +41,6 @@ def target_history_page(
         **common(partnership, user, lang),
         "rows": rows,
         "revised_only": bool(revised),
-        "can_revise": user.role in ("admin", "officer"),
         "error": request.query_params.get("error"),
     }
     return render(request, "targets.html", context)
