@@ -7,7 +7,9 @@ then requests the portfolio, dashboard, diagram, an indicator page with its disa
 sources fragments, the IPTT (quarters, fiscal years, whole partnership, XLSX) and the trainings
 page through the real HTTP stack (in-process ASGI client, logged in as an officer).
 
-Each page is measured in ``--rounds`` rounds of ``--repeat`` requests, two ways in the same run:
+Each page is rendered at every request (the page store, ``mel.web.page_store``, is off: it would
+answer a repeated request from the page it rendered the first time, and ``bench load`` measures
+that), and measured in ``--rounds`` rounds of ``--repeat`` requests, two ways in the same run:
 
 * ``stored``: as a server answers between two changes of the data (figures read from the figure
   store, ``mel.results.store``): the number the targets are about;
@@ -90,8 +92,8 @@ def run(url: str, label: str, args: argparse.Namespace, workdir: Path) -> None:
     start = time.perf_counter()
     values = build(url, workdir, partnerships=args.partnerships)
     print(f"[{label}] stored {values:,} values in {time.perf_counter() - start:.0f} s")
-    settings = Settings(database_url=url, upload_dir=workdir / "uploads", secret_key="bench-secret")
-    app = create_app(settings, serving=True)  # as `mel serve` runs it
+    settings = Settings(database_url=url, upload_dir=workdir / "uploads", secret_key="bench-secret", page_store_mb=0)
+    app = create_app(settings, serving=True)  # as `mel serve` runs it, but rendering every request
     stored, computed = Rounds(), Rounds()
     with TestClient(app) as client:
         log_in(client, url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +15,7 @@ from mel.auth.service import create_user
 from mel.catalog.models import Indicator, Partner, Partnership, Target
 from mel.core.audit import CLI, Actor
 from mel.core.db import transaction
+from mel.core.settings import Settings
 from mel.core.versions import FigureVersion
 from mel.reports.models import Submission, Value
 from mel.reports.report_rows import VALUE_COLUMNS, bulk_insert
@@ -25,6 +27,12 @@ from tests.value_factory import add_submission
 
 Login = Callable[..., TestClient]
 Factory = sessionmaker[Session]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The figure store on its own: every request renders its page (no page store in front of it)."""
+    return settings.model_copy(update={"page_store_mb": 0})
 
 
 def versions(factory: Factory) -> dict[str, tuple[int, str]]:

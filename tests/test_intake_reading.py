@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import mmap
 import os
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from mel.cli import app as cli
+from mel.core.paths import IMPORTS_DIR
 from mel.core.settings import Settings
 from mel.reports.worker import ImportRequest, run_isolated
 from mel.results.prefill import build_template
@@ -262,3 +264,20 @@ def test_heavy_xml_is_refused_within_its_bound(tmp_path: Path) -> None:
     verdict, peak = done.stdout.splitlines()
     assert verdict == "too_large Heavy"
     assert int(peak) <= 500, f"peak {peak} MiB"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # a limit of the worker process, whatever the database
+def test_a_worker_forked_from_a_large_caller_keeps_its_whole_budget(settings: Settings) -> None:
+    """``mel import`` forks its worker from itself; a caller that holds much address space (here 3 GB
+    reserved, never touched, beyond the 2 GB budget) must not leave the import too little to read a
+    small report: the limit counts what the import adds."""
+    data = (IMPORTS_DIR / "ilo-2021Q3.xlsx").read_bytes()
+    reserved = mmap.mmap(-1, 3 * 1024**3)
+    try:
+        result = run_isolated(
+            settings, ImportRequest(data=data, filename="ilo-2021Q3.xlsx", dry_run=True), start_method="fork"
+        )
+    finally:
+        reserved.close()
+    assert settings.import_memory_mb * 1024**2 < 3 * 1024**3
+    assert result.status == "accepted", [(e.code, e.message) for e in result.errors]

@@ -41,8 +41,13 @@ class Settings(BaseSettings):
     max_sheet_cells: int = Field(
         default=3_000_000, description="Cells of one sheet's rectangle (rows x columns) an import reads at most."
     )
+    page_store_mb: int = Field(
+        default=64, description="Rendered progress pages kept per server process, in MB (0: render every request)."
+    )
     max_concurrent_imports: int = Field(default=2, description="Imports that run at once; others wait in the queue.")
-    import_memory_mb: int = Field(default=2048, description="Address-space limit of one import worker process.")
+    import_memory_mb: int = Field(
+        default=2048, description="Address space one import worker process may add to what it starts with."
+    )
     import_timeout_seconds: int = Field(default=300, description="Time limit of one import worker process.")
     max_anonymous_body_kb: int = Field(default=64, description="Largest request body without a session, in KB.")
     api_requests_per_minute: int = Field(default=120, description="API requests one token may make per minute.")

@@ -65,8 +65,20 @@ def _context(start_method: str | None = None) -> Any:
     return ctx
 
 
+def _address_space() -> int:
+    """Bytes of address space this process holds now (0 where ``/proc`` cannot tell)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _limit(settings: Settings) -> None:
-    memory = settings.import_memory_mb * 1024 * 1024
+    """The import may add ``import_memory_mb`` to the address space it was forked with: a child of the
+    command line inherits its caller's mappings (a long-lived caller with many threads holds gigabytes
+    of reserved, unused address space), which are not the file's doing."""
+    memory = settings.import_memory_mb * 1024 * 1024 + _address_space()
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     cpu = settings.import_timeout_seconds + _GRACE_SECONDS
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + _GRACE_SECONDS))

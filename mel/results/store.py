@@ -51,6 +51,8 @@ class FigureStore:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.generation = 0
+        """Counts the clears: what was built from stored answers (``mel.web.page_store``) keys on it."""
 
     def get(self, key: Hashable) -> tuple[bool, Any]:
         with self._lock:
@@ -71,6 +73,7 @@ class FigureStore:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.generation += 1
 
     def __len__(self) -> int:
         return len(self._entries)

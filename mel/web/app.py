@@ -19,6 +19,7 @@ from mel.web import api, errors
 from mel.web import sessions as auth_web
 from mel.web.compress import Gzip
 from mel.web.limits import BodyLimit
+from mel.web.page_store import make_page_store
 from mel.web.routes import ROUTERS
 from mel.web.static import StaticAssets, require_vendored
 from mel.web.templating import make_templates
@@ -50,6 +51,7 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
     app.state.engine = make_engine(settings.database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.templates = make_templates()
+    app.state.page_store = make_page_store(settings.page_store_mb)
 
     app.add_middleware(Language, settings=settings)  # inside the session middleware: the user's language counts
     errors.install(app)  # pages, not JSON, for 404/405/422/500 on HTML routes

@@ -20,6 +20,7 @@ from mel.results.disclosure import SMALL, is_small, viewer_of
 from mel.results.disclosure.comparison import disclose_comparison
 from mel.results.disclosure.values import hidden_values
 from mel.web.deps import EvaluatorOrStaff, SessionDep, SharedPartnership
+from mel.web.page_store import stored_page
 from mel.web.render import render
 from mel.web.routes.progress import common
 from mel.web.sessions import csrf_router
@@ -32,6 +33,7 @@ def _blank(value: str | None) -> str | None:
 
 
 @router.get("/p/{code}/comparison", response_class=HTMLResponse, name="comparison")
+@stored_page
 def comparison_page(
     request: Request,
     session: SessionDep,

@@ -24,6 +24,7 @@ from mel.results.progress import baseline_measurements, timeline
 from mel.results.stages import stage_view
 from mel.results.store import stored
 from mel.web.deps import AnyUser, SessionDep, SettingsDep, SharedPartnership
+from mel.web.page_store import stored_page
 from mel.web.render import is_htmx, render
 from mel.web.routes.progress import common, today
 from mel.web.sessions import csrf_router
@@ -84,6 +85,7 @@ def _chart(
 
 
 @router.get("/p/{code}/indicators/{indicator}", response_class=HTMLResponse, name="indicator_page")
+@stored_page
 def indicator_page(
     request: Request,
     session: SessionDep,

@@ -22,6 +22,7 @@ from mel.results.store import stored
 from mel.web.deps import AnyUser, SessionDep, SharedPartnership
 from mel.web.filters import IpttFilters, IpttFiltersDep
 from mel.web.iptt_cells import cells_html, shown_cells
+from mel.web.page_store import stored_page
 from mel.web.render import render
 from mel.web.routes.indicators import partner_or_404
 from mel.web.routes.progress import common
@@ -75,6 +76,7 @@ def expand_links(f: IpttFilters, expanded: list[str], table: Iptt) -> dict[str, 
 
 
 @router.get("/p/{code}/iptt", response_class=HTMLResponse, name="iptt")
+@stored_page
 def iptt_page(
     request: Request,
     session: SessionDep,

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from mel.results.disclosure import partnership_visible, viewer_of
 from mel.results.portfolio import portfolio_summary
 from mel.web.deps import AnyUser, SessionDep, SettingsDep
+from mel.web.page_store import stored_page
 from mel.web.render import render
 from mel.web.sessions import csrf_router
 
@@ -17,6 +18,7 @@ router = csrf_router()
 
 
 @router.get("/", response_class=HTMLResponse, name="portfolio")
+@stored_page
 def portfolio_page(request: Request, session: SessionDep, settings: SettingsDep, user: AnyUser) -> HTMLResponse:
     summaries = [
         s

@@ -35,6 +35,7 @@ from mel.results.progress import (
 from mel.results.store import stored
 from mel.results.toc import layout
 from mel.web.deps import AnyUser, PartnershipDep, SessionDep, SettingsDep, SharedPartnership, StaffUser
+from mel.web.page_store import stored_page
 from mel.web.render import render
 from mel.web.sessions import actor_of, csrf_router
 
@@ -65,6 +66,7 @@ def common(partnership: Partnership, user: CurrentUser, lang: str) -> dict[str, 
 
 
 @router.get("/p/{code}", response_class=HTMLResponse, name="partnership_dashboard")
+@stored_page
 def dashboard_page(
     request: Request,
     session: SessionDep,
@@ -97,6 +99,7 @@ def dashboard_page(
 
 
 @router.get("/p/{code}/theory-of-change", response_class=HTMLResponse, name="theory_of_change")
+@stored_page
 def theory_of_change_page(
     request: Request, session: SessionDep, settings: SettingsDep, user: AnyUser, partnership: SharedPartnership
 ) -> HTMLResponse:

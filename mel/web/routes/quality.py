@@ -26,6 +26,7 @@ from mel.results.counting import Scope
 from mel.results.disclosure import Viewer, viewer_of
 from mel.results.store import stored
 from mel.web.deps import EvaluatorOrStaff, PartnershipDep, SessionDep, SettingsDep, StaffUser, visible_partnership
+from mel.web.page_store import stored_page
 from mel.web.render import is_htmx, render
 from mel.web.sessions import actor_of, csrf_router
 
@@ -44,6 +45,7 @@ def quality_home(
 
 
 @router.get("/p/{code}/quality", response_class=HTMLResponse, name="quality")
+@stored_page
 def quality_page(
     request: Request,
     session: SessionDep,

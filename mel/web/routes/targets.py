@@ -14,6 +14,7 @@ from mel.core.i18n import t
 from mel.results.disclosure import viewer_of
 from mel.results.target_history import target_history
 from mel.web.deps import AnyUser, PartnershipDep, SessionDep, SharedPartnership, StaffUser
+from mel.web.page_store import stored_page
 from mel.web.render import render
 from mel.web.routes.progress import common
 from mel.web.sessions import actor_of, csrf_router
@@ -30,6 +31,7 @@ def _refusal(code: str, lang: str) -> str:
 
 
 @router.get("/p/{code}/targets", response_class=HTMLResponse, name="target_history")
+@stored_page
 def target_history_page(
     request: Request, session: SessionDep, user: AnyUser, partnership: SharedPartnership, revised: str | None = None
 ) -> HTMLResponse:

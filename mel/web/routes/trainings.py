@@ -27,6 +27,7 @@ from mel.results.training_groups import ATTRIBUTE_DIMENSIONS, DIMENSIONS, SPLIT_
 from mel.results.training_overview import busiest_training_partnership, training_overview
 from mel.results.training_tables import tables_and_gain
 from mel.web.deps import AnyUser, SessionDep, SharedPartnership
+from mel.web.page_store import stored_page
 from mel.web.render import render
 from mel.web.routes.indicators import partner_or_404
 from mel.web.sessions import csrf_router
@@ -67,6 +68,7 @@ def current_partnership(request: Request, session: SessionDep, user: AnyUser) ->
 
 
 @router.get("/p/{code}/trainings", response_class=HTMLResponse, name="trainings")
+@stored_page
 def trainings_page(
     request: Request,
     session: SessionDep,
