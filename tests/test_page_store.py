@@ -70,6 +70,9 @@ def _unstored(settings: Settings, like: TestClient) -> Iterator[TestClient]:
 
 @pytest.mark.demo_db
 @pytest.mark.xdist_group("demo")
+# what the store keeps does not depend on the database; test_a_change_to_the_data_shows_at_once reads and
+# fills it on both backends, and test_disclosure_routes requests these pages on both
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_stored_page_is_the_page_the_route_renders_for_each_viewer(
     client: TestClient, login_as: Login, settings: Settings
 ) -> None:
