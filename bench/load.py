@@ -237,6 +237,9 @@ def main() -> None:
             f"{mode}: median of {len(rounds)} rounds: {rate:.1f} req/s (spread {min(rates):.1f}-{max(rates):.1f}), "
             f"p95 {p95:.0f} ms (spread {min(p95s):.0f}-{max(p95s):.0f})"
         )
+        if mode == "rendered":  # the target is the server's as deployed; this is what first views cost
+            print("  for comparison: every request rendered, as the first view of a page after a change")
+            continue
         print(
             f"  target >= {TARGET_RPS:g} req/s and p95 <= {TARGET_P95:g} ms: "
             f"{'met' if rate >= TARGET_RPS and p95 <= TARGET_P95 else 'MISSED'}  (issue 18: {ISSUE_18})"
