@@ -147,6 +147,21 @@ def test_a_change_to_the_data_shows_at_once(client: TestClient, login_as: Login,
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_colleague_never_gets_anothers_page(client: TestClient, login_as: Login) -> None:
+    """Two users of the same organization and role see the same figures, but each page is rendered for its
+    own user (the email in the header, whatever else a page may say about them): never read from the other."""
+    store = _store(client)
+    first = login_as(client, "partner", partner="ilo", email="first@ilo.example.org")
+    page = first.get("/p/peru-cpc")
+    assert "first@ilo.example.org" in page.text
+    misses = store.misses
+    second = login_as(client, "partner", partner="ilo", email="second@ilo.example.org")
+    other = second.get("/p/peru-cpc")
+    assert store.misses == misses + 1
+    assert "second@ilo.example.org" in other.text and "first@ilo.example.org" not in other.text
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_the_day_and_a_dropped_graph_are_in_the_key(
     client: TestClient, login_as: Login, monkeypatch: pytest.MonkeyPatch
 ) -> None:
