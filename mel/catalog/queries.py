@@ -92,7 +92,7 @@ def organization_of(session: Session, partner_id: int) -> Bilingual | None:
     if row is None:
         return None
     name, partnership, partnership_es = row
-    return Bilingual(f"{name} · {partnership}", f"{name} · {partnership_es}" if partnership_es else None)
+    return Bilingual(partnership, partnership_es).after(f"{name} · ")
 
 
 def partner_ids_of(session: Session, partnership_id: int, partner: str | None) -> list[int] | None:

@@ -66,6 +66,10 @@ class Bilingual:
     def label(self, lang: str) -> str:
         return in_language(lang, self.en, self.es)
 
+    def after(self, prefix: str) -> Bilingual:
+        """The name behind ``prefix`` in both languages (``"2.a · "``: the indicator's code)."""
+        return Bilingual(prefix + self.en, prefix + self.es if self.es else None)
+
 
 def N_(message: str) -> str:
     """Mark a message for extraction (``mel.core.i18n_extract``) where it is defined; it is translated

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mel.auth.identity import CurrentUser
+from mel.auth.identity import STAFF, CurrentUser
 from mel.catalog.models import Partner
 from mel.reports.evidence import list_evidence, missing_evidence
 from mel.reports.models import Submission, Value
@@ -18,7 +18,7 @@ from mel.reports.review import can_review, prime_of, review_level
 
 def may_ask(session: Session, user: CurrentUser, partner_id: int) -> bool:
     """Staff ask about any value; a prime partner's users about their sub-recipients' values."""
-    if user.role in ("admin", "officer"):
+    if user.role in STAFF:
         return True
     return user.is_partner and user.partner_id is not None and user.partner_id == prime_of(session, partner_id)
 
@@ -31,7 +31,7 @@ def may_answer(user: CurrentUser, partner_id: int) -> bool:
 def may_close(user: CurrentUser, level: str, asks: bool) -> bool:
     """Who closes a query, as ``queries_values.resolve`` checks it: whoever may ask here, if staff, or if
     the query was asked at the prime's level."""
-    return asks and (user.role in ("admin", "officer") or level == "prime")
+    return asks and (user.role in STAFF or level == "prime")
 
 
 def value_ids(session: Session, submission_id: int) -> dict[str, int]:
@@ -62,7 +62,7 @@ def followup_context(
         "may_ask": asks,
         "closable_queries": {q.id for q in queries if may_close(user, q.level, asks)},
         "may_answer": may_answer(user, partner_id),
-        "may_attach": user.role in ("admin", "officer") or user.sees_partner(partner_id),
+        "may_attach": user.role in STAFF or user.sees_partner(partner_id),
         "evidence": list_evidence(session, partner_ids=[partner_id], period=period),
         "missing_evidence": missing_evidence(session, submission_id),
         "value_cells": value_ids(session, submission_id),

@@ -111,7 +111,4 @@ def indicator_labels(session: Session, indicator_ids: set[int]) -> dict[int, Bil
     rows = session.execute(
         select(Indicator.id, Indicator.code, Indicator.name, Indicator.name_es).where(Indicator.id.in_(indicator_ids))
     )
-    return {
-        id_: Bilingual(f"{code} · {name}", f"{code} · {name_es}" if name_es else None)
-        for id_, code, name, name_es in rows
-    }
+    return {id_: Bilingual(name, name_es).after(f"{code} · ") for id_, code, name, name_es in rows}

@@ -50,6 +50,7 @@ P = ParamSpec("P")
 CSRF_PLACEHOLDER = secrets.token_hex(32)
 """Stands for the CSRF token in a stored page (as long as a real one; random per process, so no page
 text can contain it by chance): each answer carries its own session's token in its place."""
+_PLACEHOLDER = CSRF_PLACEHOLDER.encode()
 KEY_HEADERS = ("hx-request", "hx-boosted", "hx-target")
 """The request headers a page may render differently for (``mel.web.render`` and the routes)."""
 NOT_KEPT_HEADERS = frozenset({"content-length", "set-cookie"})
@@ -161,11 +162,7 @@ def stored_page(route: Callable[P, Response]) -> Callable[P, Response]:
                 return _with_token(response, token)
             if not pending(session):
                 store.put(key, page)
-        return HTMLResponse(
-            page.body.replace(CSRF_PLACEHOLDER.encode(), token.encode()),
-            status_code=page.status_code,
-            headers=dict(page.headers),
-        )
+        return HTMLResponse(_fill(page.body, token), status_code=page.status_code, headers=dict(page.headers))
 
     STORED_ROUTES.append(answer)
     return answer
@@ -184,14 +181,16 @@ def _page_of(response: Response) -> Page | None:
     return Page(response.status_code, kept, body)
 
 
+def _fill(body: bytes, token: str) -> bytes:
+    return body.replace(_PLACEHOLDER, token.encode())
+
+
 def _with_token(response: Response, token: str) -> Response:
     body = getattr(response, "body", None)
-    if not isinstance(body, bytes) or CSRF_PLACEHOLDER.encode() not in body:
+    if not isinstance(body, bytes) or _PLACEHOLDER not in body:
         return response
     headers = {k: v for k, v in response.headers.items() if k != "content-length"}
-    fixed = Response(
-        body.replace(CSRF_PLACEHOLDER.encode(), token.encode()), status_code=response.status_code, headers=headers
-    )
+    fixed = Response(_fill(body, token), status_code=response.status_code, headers=headers)
     fixed.background = response.background
     return fixed
 
