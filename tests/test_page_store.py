@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Indicator, Partnership
+from mel.core import periods
 from mel.core.settings import Settings
 from mel.results.store import STORE
 from mel.web import page_store
@@ -173,7 +174,7 @@ def test_the_day_and_a_dropped_graph_are_in_the_key(
     misses = store.misses
     officer.get("/p/peru-cpc")
     assert store.misses == misses
-    monkeypatch.setattr(page_store, "today", lambda: __import__("datetime").date(2031, 1, 1))
+    monkeypatch.setattr(periods, "today", lambda: __import__("datetime").date(2031, 1, 1))
     officer.get("/p/peru-cpc")
     assert store.misses == misses + 1
     STORE.clear()

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from mel.core import periods
 from mel.core.db import Base
 
 
@@ -48,7 +49,7 @@ class TargetReason:
 
     reason: str | None = None
     effective: str | None = None  # the quarter the change applies from; default: the current one
-    today: dt.date = field(default_factory=dt.date.today)
+    today: dt.date = field(default_factory=periods.today)
 
 
 def as_date(value: Any) -> dt.date | None:

@@ -9,6 +9,7 @@ import typer
 from sqlalchemy import select
 
 from mel.catalog.models import Partnership
+from mel.core import periods
 from mel.core.db import make_engine, make_sessionmaker
 from mel.core.settings import Settings
 from mel.quality.reminders import Reminder, due_reports
@@ -33,7 +34,7 @@ def due(
     """
     settings = Settings()
     try:
-        today = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+        today = dt.date.fromisoformat(as_of) if as_of else periods.today()
     except ValueError as exc:
         typer.echo(f"--as-of: not a date (YYYY-MM-DD): {as_of}", err=True)
         raise typer.Exit(2) from exc

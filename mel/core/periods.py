@@ -12,6 +12,12 @@ _PATTERNS = [
 ]
 
 
+def today() -> dt.date:
+    """The day figures and pages are for. One clock: the stored figures, the stored pages and every "has
+    this quarter ended" read the day here, so they agree (and a test moves them together)."""
+    return dt.date.today()
+
+
 def parse_quarter(text: object) -> str | None:
     """'2021Q3', '2021-Q3', '2021 Q3', 'Q3 2021', 'Q3-2021', 'T3 2021', '2021-T3' -> '2021Q3'; else None."""
     if text is None:

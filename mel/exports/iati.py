@@ -17,6 +17,7 @@ from xml.etree import ElementTree as ET
 from sqlalchemy.orm import Session
 
 from mel.catalog.models import Indicator, Partnership
+from mel.core import periods
 from mel.core.periods import quarter_end, quarter_start
 from mel.exports.options import ExportOptions
 from mel.results.comparison import Point, comparison
@@ -58,7 +59,7 @@ def iati_activity(session: Session, partnership: Partnership, options: ExportOpt
     rows = disclose_comparison(comparison(session, partnership, scope=scope), viewer)
     baselines = {r.indicator.id: r.baseline for r in rows if r.category is None}
     indicators = {i.code: i for r in partnership.results for i in r.indicators}
-    today = dt.date.today()
+    today = periods.today()
     activity = ET.Element(
         "iati-activity",
         {
@@ -136,8 +137,8 @@ def _indicator(
         if baseline.source:
             _narrative(element, "comment", baseline.source)
     categories = [c for c in row.children if c.kind == "category"]
-    periods = [(b, row.cells[n], [(c, c.cells[n]) for c in categories]) for n, b in enumerate(buckets)]
-    for bucket, cell, by_category in periods:
+    by_period = [(b, row.cells[n], [(c, c.cells[n]) for c in categories]) for n, b in enumerate(buckets)]
+    for bucket, cell, by_category in by_period:
         if cell.target is None and cell.actual is None and all(c.actual is None for _, c in by_category):
             continue
         period = ET.SubElement(indicator, "period")

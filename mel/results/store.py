@@ -21,7 +21,6 @@ without touching this module. Its rules:
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
@@ -31,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from mel.catalog.models import Dimension, Partnership
+from mel.core import periods
 from mel.core.versions import FigureVersion, pending, stamps
 from mel.results.disclosure import Viewer
 from mel.results.frozen import freeze
@@ -103,7 +103,7 @@ def stored(
     stamp = stamps(session, [partnership_id]).get(partnership_id)
     if stamp is None:  # a partnership without a version row yet: nothing can be trusted to last
         return compute()
-    key = (partnership_id, stamp, dt.date.today(), view, viewer, params)
+    key = (partnership_id, stamp, periods.today(), view, viewer, params)
     found, value = store.get(key)
     if found:
         return cast(T, value)

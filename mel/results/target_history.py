@@ -15,22 +15,20 @@ from sqlalchemy.orm import Session
 from mel.auth.models import User
 from mel.catalog.models import Indicator, Partnership
 from mel.catalog.targets import revisions_of
-from mel.core.i18n import in_language
+from mel.core.i18n import Bilingual
 from mel.results.disclosure import Viewer
 
 
 @dataclass(frozen=True)
 class RevisionRow:
-    """One recorded target value; names in English and Spanish, shown with ``name(lang)``/``category(lang)``."""
+    """One recorded target value; names in English and Spanish, shown with ``.label(lang)``."""
 
     target_id: int
     indicator: str
-    name_en: str
-    name_es: str | None
+    name: Bilingual
     period: str  # '' (life of partnership) | FY2021 | 2021Q3
     partner: str | None  # partner name of a partner target
-    category_en: str | None  # 'Sex: Female' of a category target
-    category_es: str | None
+    category: Bilingual | None  # 'Sex: Female' of a category target
     value: float
     previous: float | None  # the value it replaced; None for an original
     effective_from: str | None
@@ -44,12 +42,6 @@ class RevisionRow:
     @property
     def original(self) -> bool:
         return self.previous is None
-
-    def name(self, lang: str) -> str:
-        return in_language(lang, self.name_en, self.name_es)
-
-    def category(self, lang: str) -> str | None:
-        return in_language(lang, self.category_en, self.category_es) if self.category_en else None
 
 
 def target_history(
@@ -83,12 +75,10 @@ def target_history(
             RevisionRow(
                 target_id=target.id,
                 indicator=ind.code,
-                name_en=ind.label("en"),
-                name_es=ind.label("es"),
+                name=Bilingual(ind.label("en"), ind.label("es")),
                 period=target.period,
                 partner=partners.get(target.partner_id) if target.partner_id else None,
-                category_en=category[0] if category else None,
-                category_es=category[1] if category else None,
+                category=Bilingual(*category) if category else None,
                 value=rev.value,
                 previous=previous,
                 effective_from=rev.effective_from,

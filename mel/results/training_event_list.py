@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from mel.catalog.models import Category, Partner
-from mel.core.i18n import in_language
+from mel.core.i18n import Bilingual
 from mel.reports.models import Submission, TrainingAttendance, TrainingEvent
 from mel.results.training_filters import TrainingFilter, _events_from
 from mel.workbooks.attendance import Attendance
@@ -22,15 +22,11 @@ _A = TrainingAttendance
 
 @dataclass
 class AttendanceLine(Attendance):
-    """One institution's row of an event; its name is shown with ``institution(lang)``."""
+    """One institution's row of an event; its name is shown with ``institution.label(lang)``."""
 
-    institution_en: str
-    institution_es: str | None
+    institution: Bilingual
     sheet: str
     row: int
-
-    def institution(self, lang: str) -> str:
-        return in_language(lang, self.institution_en, self.institution_es)
 
 
 @dataclass
@@ -40,10 +36,8 @@ class EventLine:
     start_date: Any
     end_date: Any
     pillar: str
-    region_en: str
-    region_es: str | None
-    modality_en: str
-    modality_es: str | None
+    region: Bilingual
+    modality: Bilingual
     partner: str
     """The reporting partner's name."""
     period: str
@@ -55,12 +49,6 @@ class EventLine:
     @property
     def participants(self) -> int:
         return sum(r.participants for r in self.rows)
-
-    def region(self, lang: str) -> str:
-        return in_language(lang, self.region_en, self.region_es)
-
-    def modality(self, lang: str) -> str:
-        return in_language(lang, self.modality_en, self.modality_es)
 
 
 @dataclass(frozen=True)
@@ -105,7 +93,12 @@ def training_events(session: Session, filt: TrainingFilter, *, page: int = 1, pe
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    events = {rec[0]: EventLine(*rec) for rec in session.execute(query)}
+    events: dict[int, EventLine] = {}
+    for event_id, title, start, end, pillar, region_en, region_es, modality_en, modality_es, *rest in session.execute(
+        query
+    ):
+        region_name, modality_name = Bilingual(region_en, region_es), Bilingual(modality_en, modality_es)
+        events[event_id] = EventLine(event_id, title, start, end, pillar, region_name, modality_name, *rest)
     if events:
         inst = aliased(Category, name="institution_cat")
         rows = session.execute(
@@ -130,5 +123,6 @@ def training_events(session: Session, filt: TrainingFilter, *, page: int = 1, pe
         )
         for rec in rows:
             fields: dict[str, Any] = dict(rec._mapping)  # columns named as the fields
-            events[fields.pop("event_id")].rows.append(AttendanceLine(**fields))
+            names = Bilingual(fields.pop("institution_en"), fields.pop("institution_es"))
+            events[fields.pop("event_id")].rows.append(AttendanceLine(institution=names, **fields))
     return EventPage(list(events.values()), page, pages, int(total), per_page)

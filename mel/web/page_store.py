@@ -27,7 +27,6 @@ keeps its own pages, least recently used dropped first beyond ``Settings.page_st
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import inspect
 import secrets
@@ -42,6 +41,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from mel.auth.identity import CurrentUser
+from mel.core import periods
 from mel.core.versions import all_stamps, pending
 from mel.results.store import STORE
 
@@ -113,10 +113,6 @@ class PageStore:
         return self._bytes
 
 
-def today() -> dt.date:
-    return dt.date.today()
-
-
 def page_key(request: Request, session: Session, user: CurrentUser) -> Hashable:
     """Everything a stored page's HTML may depend on but the CSRF token (see the module's docstring)."""
     headers = request.headers
@@ -129,7 +125,7 @@ def page_key(request: Request, session: Session, user: CurrentUser) -> Hashable:
         user,
         all_stamps(session),
         STORE.generation,
-        today(),
+        periods.today(),
     )
 
 

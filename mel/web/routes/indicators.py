@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from mel.auth.identity import CurrentUser
 from mel.catalog.models import Indicator, Partner, Partnership
+from mel.core import periods
 from mel.core.i18n import t
 from mel.reports.evidence import evidence_for
 from mel.results.counting import Scope
@@ -26,7 +27,7 @@ from mel.results.store import stored
 from mel.web.deps import AnyUser, SessionDep, SettingsDep, SharedPartnership
 from mel.web.page_store import stored_page
 from mel.web.render import is_htmx, render
-from mel.web.routes.progress import common, today
+from mel.web.routes.progress import common
 from mel.web.sessions import csrf_router
 
 router = csrf_router()
@@ -126,7 +127,7 @@ def indicator_page(
     context["explorer_chart"] = _explorer_chart(context["explorer"], names, ind, lang)
     if is_htmx(request):  # the explorer form is the page's one htmx control
         return render(request, "indicator.html", context, block="explorer")
-    day, due_days = today(), settings.report_due_days
+    day, due_days = periods.today(), settings.report_due_days
 
     def chart() -> dict[str, Any]:
         scope = Scope(include_provisional=include)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from mel.core import periods
 from mel.results.disclosure import partnership_visible, viewer_of
 from mel.results.portfolio import portfolio_summary
 from mel.web.deps import AnyUser, SessionDep, SettingsDep
@@ -22,7 +21,7 @@ router = csrf_router()
 def portfolio_page(request: Request, session: SessionDep, settings: SettingsDep, user: AnyUser) -> HTMLResponse:
     summaries = [
         s
-        for s in portfolio_summary(session, today=dt.date.today(), due_days=settings.report_due_days)
+        for s in portfolio_summary(session, today=periods.today(), due_days=settings.report_due_days)
         if partnership_visible(session, user, s.view.partnership)
     ]
     viewer = viewer_of(user)

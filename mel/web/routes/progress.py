@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from mel.auth.identity import CurrentUser
 from mel.catalog.models import PILLARS, Partnership
+from mel.core import periods
 from mel.core.i18n import t
 from mel.quality.integrity import integrity_issues
 from mel.results.context import ContextEventError, record_context_event
@@ -47,10 +48,6 @@ def region_labels(partnership: Partnership, lang: str) -> dict[str, str]:
     return {c.code: c.label(lang) for d in partnership.dimensions if d.code == "region" for c in d.categories}
 
 
-def today() -> dt.date:
-    return dt.date.today()
-
-
 def partnership_name(partnership: Partnership, lang: str) -> str:
     return partnership.label(lang)
 
@@ -77,7 +74,7 @@ def dashboard_page(
 ) -> HTMLResponse:
     viewer = viewer_of(user, provisional=provisional)
     include = viewer.provisional
-    day, due_days = today(), settings.report_due_days
+    day, due_days = periods.today(), settings.report_due_days
 
     def compute() -> dict[int, Progress]:
         lines = indicator_progress(session, partnership, viewer.scope(), today=day, due_days=due_days)
@@ -104,7 +101,7 @@ def theory_of_change_page(
     request: Request, session: SessionDep, settings: SettingsDep, user: AnyUser, partnership: SharedPartnership
 ) -> HTMLResponse:
     lang = request.state.lang
-    day, due_days = today(), settings.report_due_days
+    day, due_days = periods.today(), settings.report_due_days
 
     def compute() -> dict[int, str]:
         progress = indicator_progress(session, partnership, Scope(), today=day, due_days=due_days)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.models import Partnership
 from mel.catalog.queries import partner_ids_of, partnerships_by_start
+from mel.core import periods
 from mel.quality.completeness import expected_reporters, reporting_grid
 from mel.quality.consistency import series_flags
 from mel.quality.integrity import integrity_issues
@@ -72,7 +73,7 @@ def _context(
     """Evaluators read approved reports only, and no number of a sensitive indicator in a warning.
 
     The checks hold no language (the page applies the reader's): one stored answer serves both."""
-    today = dt.date.today()
+    today = periods.today()
     partner_ids = partner_ids_of(session, partnership.id, partner)
     due_days, k, min_history = settings.report_due_days, settings.outlier_mad_k, settings.outlier_min_history
     key = (None if partner_ids is None else tuple(partner_ids), today, due_days, k, min_history)

@@ -8,7 +8,6 @@ worker processes, so a large file shows its stage (or place in the queue) while 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import time
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from mel.auth.identity import CurrentUser
 from mel.catalog.calendar import last_ended_quarter
+from mel.core import periods
 from mel.core.db import transaction
 from mel.core.i18n import t
 from mel.core.settings import Settings
@@ -53,10 +53,6 @@ MAX_TRAINING_ROWS = 300
 """Rows shown on a submission page; the original file holds them all (partners are often on slow links)."""
 
 
-def _today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
-
-
 def _choose(
     session: SessionDep, user: CurrentUser, partner: str | None
 ) -> tuple[list[upload_choices.PartnerChoice], upload_choices.PartnerChoice | None]:
@@ -74,11 +70,12 @@ def _choose(
 
 
 def _period(choice: upload_choices.PartnerChoice, period: str | None) -> tuple[list[str], str | None]:
-    periods = upload_choices.period_choices(choice, _today())
-    if period in periods:
-        return periods, period
-    default = last_ended_quarter(_today())
-    return periods, default if default in periods else (periods[0] if periods else None)
+    day = periods.today()
+    open_periods = upload_choices.period_choices(choice, day)
+    if period in open_periods:
+        return open_periods, period
+    default = last_ended_quarter(day)
+    return open_periods, default if default in open_periods else (open_periods[0] if open_periods else None)
 
 
 def _form_context(session: SessionDep, user: CurrentUser, partner: str | None, period: str | None) -> dict[str, Any]:
