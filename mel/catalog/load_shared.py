@@ -49,7 +49,7 @@ class TargetReason:
 
     reason: str | None = None
     effective: str | None = None  # the quarter the change applies from; default: the current one
-    today: dt.date = field(default_factory=periods.today)
+    today: dt.date = field(default_factory=lambda: periods.today())  # read when made: the clock a test moves
 
 
 def as_date(value: Any) -> dt.date | None:

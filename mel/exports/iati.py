@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from mel.catalog.models import Indicator, Partnership
 from mel.core import periods
-from mel.core.periods import quarter_end, quarter_start
 from mel.exports.options import ExportOptions
 from mel.results.comparison import Point, comparison
 from mel.results.disclosure.comparison import disclose_comparison
@@ -142,8 +141,8 @@ def _indicator(
         if cell.target is None and cell.actual is None and all(c.actual is None for _, c in by_category):
             continue
         period = ET.SubElement(indicator, "period")
-        ET.SubElement(period, "period-start", {"iso-date": quarter_start(bucket.periods[0]).isoformat()})
-        ET.SubElement(period, "period-end", {"iso-date": quarter_end(bucket.periods[-1]).isoformat()})
+        ET.SubElement(period, "period-start", {"iso-date": periods.quarter_start(bucket.periods[0]).isoformat()})
+        ET.SubElement(period, "period-end", {"iso-date": periods.quarter_end(bucket.periods[-1]).isoformat()})
         if cell.target is not None:
             ET.SubElement(period, "target", {"value": _decimal(cell.target)})
         actual = cell.actual

@@ -19,7 +19,6 @@ from mel.catalog.models import Partner
 from mel.core import periods
 from mel.core.audit import Actor, record
 from mel.core.i18n import N_
-from mel.core.periods import quarter_of
 from mel.reports.models import Submission, TrainingAttendance, TrainingEvent, TrainingFollowUp
 
 MAX_MONTHS = 120
@@ -57,7 +56,7 @@ def followup_period(start: dt.date, months: int) -> str:
     """The quarter the follow-up was made in: ``months`` after the course started, never in the future."""
     index = start.year * 12 + start.month - 1 + months
     when = dt.date(index // 12, index % 12 + 1, 1)
-    return quarter_of(min(when, periods.today()))
+    return periods.quarter_of(min(when, periods.today()))
 
 
 def enter_followup(
