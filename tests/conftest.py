@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from mel.catalog.service import load_catalog
-from mel.core import migrate
+from mel.core import collector, migrate
 from mel.core.db import make_engine, make_sessionmaker, transaction
 from mel.core.paths import INDICATORS_DIR
 from mel.core.settings import Settings
@@ -41,6 +41,12 @@ Scenario = Callable[[Session], object]
 SCENARIOS: dict[str, tuple[str, tuple[Scenario, ...]]] = {}
 """Template flavours that hold stored scenarios: flavour -> (the flavour they start from, the scenarios)."""
 STORED = pytest.StashKey[tuple[Scenario, ...]]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A test process is long-lived too: what collection built (modules, the tests) is frozen out of the
+    cyclic collector, as a serving process freezes what it built at start-up."""
+    collector.settle()
 
 
 def _catalog_paths() -> list[Path]:

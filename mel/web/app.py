@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +9,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mel.core import collector
 from mel.core.db import make_engine, make_sessionmaker
 from mel.core.i18n import pick_language
 from mel.core.paths import STATIC_DIR
@@ -29,15 +29,9 @@ LANG_COOKIE = "mel_lang"
 
 @asynccontextmanager
 async def _settled(_app: FastAPI) -> AsyncIterator[None]:
-    """A serving process keeps what it built at start-up for life: frozen out of the cyclic garbage
-    collector, those objects are no longer rescanned by every full collection (measured: those
-    collections put the p95 of the heaviest pages at three times their median)."""
+    """A serving process keeps what it built at start-up for life (``collector.settle``)."""
     dispatcher(_app).recover()  # jobs a dead process left running fail; queued ones run
-    gc.collect()
-    gc.freeze()
-    # a page allocates a hundred thousand objects, nearly all freed by reference counting: with the
-    # default thresholds a full collection (of every stored figure) ran every page or two
-    gc.set_threshold(50_000, 20, 20)
+    collector.settle()
     yield
 
 
