@@ -10,7 +10,6 @@ Screenshots of each journey's key steps go to ``test-artifacts/e2e/``.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import socket
@@ -23,6 +22,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.db_templates import built_once, run_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -68,25 +69,20 @@ class Server:
         self.env = env
 
 
-def _demo(tmp_path_factory: pytest.TempPathFactory, workdir: Path, env: dict[str, str]) -> None:
-    """``mel demo --no-serve`` into ``env``'s database and upload folder. Under xdist it runs once per run, in
-    the first worker that asks, and the other worker copies the result: both servers start from the same demo."""
-    build = [str(Path(sys.executable).parent / "mel"), "demo", "--no-serve"]
-    if "PYTEST_XDIST_WORKER" not in os.environ:
-        subprocess.run(build, cwd=workdir, env=env, check=True, capture_output=True)
-        return
-    shared = tmp_path_factory.getbasetemp().parent / "e2e-demo"  # this run's, common to its workers
+def _demo(workdir: Path, env: dict[str, str]) -> None:
+    """``mel demo --no-serve`` into ``env``'s database and upload folder. It runs once per run, in the first
+    process that asks, and the others copy the result: both workers' servers start from the same demo."""
+    shared = run_dir() / "e2e-demo"
     shared.mkdir(exist_ok=True)
-    with (shared / "lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (shared / "built").exists():
+    with built_once(shared, "demo") as build:
+        if build:
             own = {
                 **env,
                 "MEL_DATABASE_URL": f"sqlite:///{shared / 'mel.sqlite3'}",
                 "MEL_UPLOAD_DIR": str(shared / "uploads"),
             }
-            subprocess.run(build, cwd=shared, env=own, check=True, capture_output=True)
-            (shared / "built").touch()
+            command = [str(Path(sys.executable).parent / "mel"), "demo", "--no-serve"]
+            subprocess.run(command, cwd=shared, env=own, check=True, capture_output=True)
     shutil.copyfile(shared / "mel.sqlite3", env["MEL_DATABASE_URL"].removeprefix("sqlite:///"))
     shutil.copytree(shared / "uploads", env["MEL_UPLOAD_DIR"])
 
@@ -102,7 +98,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "MEL_LOGIN_MAX_FAILURES": "50",
     }
     mel = [str(Path(sys.executable).parent / "mel")]
-    _demo(tmp_path_factory, workdir, env)
+    _demo(workdir, env)
     port = _free_port()
     log = (workdir / "server.log").open("w")
     proc = subprocess.Popen(
