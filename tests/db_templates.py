@@ -55,6 +55,10 @@ def run_tag() -> str:
     return run_dir().name.split("-")[2]
 
 
+def _drop_database(name: str) -> str:
+    return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+
+
 def finish_run(pg_url: str) -> None:
     """Drop every PostgreSQL database of the run (templates and leftover copies), remove its folder."""
     if pg_url and (run_dir() / "postgresql").exists():  # a process of the run made databases
@@ -65,7 +69,7 @@ def finish_run(pg_url: str) -> None:
                 {"pattern": f"mel\\_%\\_{run_tag()}%"},
             ).all()
             for name in names:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                conn.execute(text(_drop_database(name)))
         admin.dispose()
     shutil.rmtree(run_dir(), ignore_errors=True)
 
@@ -149,30 +153,53 @@ class Templates(Generic[T]):
         """The upload folder that goes with the template (the demo keeps its workbooks there)."""
         return self.root / f"uploads-{base_of(flavour)}"
 
+    def _build(self, flavour: str, where: T) -> None:
+        """What each flavour holds: migrations (and the catalogs), or a copy of the flavour it starts from
+        with the demo or the stored scenarios added."""
+        start = SCENARIOS[flavour][0] if flavour in SCENARIOS else "catalog" if flavour == "demo" else None
+        url = self._url(where)
+        if start is None:
+            self._empty(where)
+            migrate.upgrade(url)
+        else:
+            self._copy_of(self.get(start), where)
+        if flavour in SCENARIOS:
+            _store_scenarios(url, SCENARIOS[flavour][1])
+        elif flavour == "demo":
+            _build_demo(url, self.uploads(flavour))
+        if flavour == "catalog":
+            _load_catalogs(url)
+        self._settle(where)
+
     def _where(self, flavour: str) -> T:
         raise NotImplementedError
 
-    def _build(self, flavour: str, where: T) -> None:
+    def _url(self, where: T) -> str:
         raise NotImplementedError
+
+    def _empty(self, where: T) -> None:
+        """A new, empty database at ``where``."""
+
+    def _copy_of(self, template: T, where: T) -> None:
+        raise NotImplementedError
+
+    def _settle(self, where: T) -> None:
+        """Make the finished template ready to be copied."""
 
 
 class SqliteTemplates(Templates[Path]):
     def _where(self, flavour: str) -> Path:
         return self.root / f"template-{flavour}.sqlite3"
 
-    def _build(self, flavour: str, path: Path) -> None:
-        url = f"sqlite:///{path}"
-        if flavour in SCENARIOS:
-            shutil.copyfile(self.get(SCENARIOS[flavour][0]), path)
-            _store_scenarios(url, SCENARIOS[flavour][1])
-        elif flavour == "demo":
-            shutil.copyfile(self.get("catalog"), path)
-            _build_demo(url, self.uploads(flavour))
-        else:
-            migrate.upgrade(url)
-        if flavour == "catalog":
-            _load_catalogs(url)
-        engine = make_engine(url)
+    def _url(self, where: Path) -> str:
+        return f"sqlite:///{where}"
+
+    def _copy_of(self, template: Path, where: Path) -> None:
+        shutil.copyfile(template, where)
+
+    def _settle(self, where: Path) -> None:
+        """Checkpoint the write-ahead log into the file, the only part that is copied."""
+        engine = make_engine(self._url(where))
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         engine.dispose()
@@ -198,28 +225,21 @@ class PgTemplates(Templates[str]):
 
     def _create(self, name: str, template: str | None = None) -> None:
         with self.admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(_drop_database(name)))
             suffix = f' TEMPLATE "{template}"' if template else ""
             conn.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
-
-    def url_for(self, name: str) -> str:
-        return self.url.set(database=name).render_as_string(hide_password=False)
 
     def _where(self, flavour: str) -> str:
         return f"mel_tpl_{self.tag}_{flavour}"
 
-    def _build(self, flavour: str, name: str) -> None:
-        if flavour in SCENARIOS:
-            self._create(name, self.get(SCENARIOS[flavour][0]))
-            _store_scenarios(self.url_for(name), SCENARIOS[flavour][1])
-        elif flavour == "demo":
-            self._create(name, self.get("catalog"))
-            _build_demo(self.url_for(name), self.uploads(flavour))
-        else:
-            self._create(name)
-            migrate.upgrade(self.url_for(name))
-        if flavour == "catalog":
-            _load_catalogs(self.url_for(name))
+    def _url(self, where: str) -> str:
+        return self.url.set(database=where).render_as_string(hide_password=False)
+
+    def _empty(self, where: str) -> None:
+        self._create(where)
+
+    def _copy_of(self, template: str, where: str) -> None:
+        self._create(where, template)
 
     def _copy(self, template: str) -> str:
         name = f"mel_t_{self.tag}_{uuid.uuid4().hex[:12]}"
@@ -233,11 +253,11 @@ class PgTemplates(Templates[str]):
         while len(ahead) <= self.AHEAD:
             ahead.append(self.background.submit(self._copy, template))
         name = ahead.popleft().result()
-        return name, self.url_for(name)
+        return name, self._url(name)
 
     def _drop(self, name: str) -> None:
         with self.admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(_drop_database(name)))
 
     def drop(self, name: str) -> None:
         """Drop a test's copy in the background (the next test does not wait for it)."""
