@@ -23,9 +23,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from mel.core import collector
-from mel.core.db import make_engine, make_sessionmaker, transaction
+from mel.core.db import make_sessionmaker, transaction
 from mel.core.settings import Settings
+from mel.reports.job_dispatcher import dispatcher
 from mel.web.app import create_app
+from tests.db_engines import ProcessEngines
 from tests.db_templates import (
     SCENARIOS,
     PgTemplates,
@@ -146,11 +148,19 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=db_url, upload_dir=tmp_path / "uploads", secret_key="test-secret")
 
 
+@pytest.fixture(scope="session")
+def process_engines() -> Iterator[ProcessEngines]:
+    engines = ProcessEngines()
+    yield engines
+    engines.close()
+
+
 @pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    engine = make_engine(settings.database_url)
+def engine(settings: Settings, process_engines: ProcessEngines) -> Iterator[Engine]:
+    """The process's engine of the test's backend, on the test's database (``tests/db_engines.py``)."""
+    engine = process_engines.at(settings.database_url)
     yield engine
-    engine.dispose()
+    process_engines.release(engine)  # no connection outlives the test: its database is dropped next
 
 
 @pytest.fixture
@@ -165,11 +175,11 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings)
+def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    app = create_app(settings, engine=engine)
     with TestClient(app) as client:
         yield client
-    app.state.engine.dispose()
+    dispatcher(app).stop()  # its imports end here: the engine's next database is another test's
 
 
 TEST_PASSWORD = "test-password-123"

@@ -211,6 +211,11 @@ class PgTemplates(Templates[str]):
     One copy takes PostgreSQL a few tenths of a second, mostly waiting for its disk, and copies made side
     by side hardly take longer than one: so a few copies of each template in use are made ahead, in
     background threads, while the tests run, and a finished test's copy is dropped there too.
+
+    A copy is made file by file (``STRATEGY FILE_COPY``), not page by page through the write-ahead log
+    (the default): it waits for two checkpoints, which the threads ahead hide, but writes no 5 MB of log
+    per copy and leaves no 10 MB of dirty pages for the next checkpoint (every DROP DATABASE forces one):
+    a third less machine CPU per copy and drop, 63 against 89 ms.
     """
 
     AHEAD = 4
@@ -226,7 +231,7 @@ class PgTemplates(Templates[str]):
     def _create(self, name: str, template: str | None = None) -> None:
         with self.admin.connect() as conn:
             conn.execute(text(_drop_database(name)))
-            suffix = f' TEMPLATE "{template}"' if template else ""
+            suffix = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
             conn.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
 
     def _where(self, flavour: str) -> str:

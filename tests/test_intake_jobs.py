@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +23,7 @@ from mel.core.audit import Actor
 from mel.core.db import transaction, utcnow
 from mel.core.settings import Settings
 from mel.reports.import_result import ImportResult
-from mel.reports.job_dispatcher import dispatcher
+from mel.reports.job_dispatcher import Dispatcher, dispatcher
 from mel.reports.job_models import ImportJob
 from mel.reports.job_queue import claim_next, complete_job, enqueue_import
 from mel.reports.models import Submission
@@ -179,3 +180,43 @@ def test_claims_never_exceed_the_limit(session_factory: Any) -> None:
         with transaction(session_factory) as tx:
             claimed.append(claim_next(session=tx, owner=owner, limit=2))
     assert claimed == [queued[0], queued[1], None]  # oldest first, and never more than two at once
+
+
+def test_a_stopped_dispatcher_ends_its_import_and_claims_no_more(settings: Settings, session_factory: Any) -> None:
+    """``stop`` is what the owner of an app that ends before its process relies on: it returns once the
+    import it runs has been recorded, and a job queued afterwards stays queued, even when poked."""
+    started, release = threading.Event(), threading.Event()
+
+    def slow(_settings: Settings, _request: Any, _progress: Any) -> ImportResult:
+        started.set()
+        release.wait(10)
+        return ImportResult("rejected")
+
+    def queue(name: str) -> str:
+        with transaction(session_factory) as tx:
+            return enqueue_import(
+                session=tx,
+                data=b"x",
+                filename=name,
+                actor=Actor("cli"),
+                partner_code=None,
+                period=None,
+                lang="en",
+                reason=None,
+            )
+
+    def state(job_id: str) -> str:
+        with session_factory() as s:
+            return str(s.scalar(select(ImportJob.state).where(ImportJob.id == job_id)))
+
+    running = Dispatcher(settings, session_factory, runner=slow)
+    first = queue("first.xlsx")
+    running.poke()
+    assert started.wait(10)
+    threading.Timer(0.3, release.set).start()
+    running.stop()
+    assert state(first) == "done"  # stop waited for the import and its record
+    second = queue("second.xlsx")
+    running.poke()
+    time.sleep(0.6)  # a dispatcher that still ran would have claimed it within its half-second tick
+    assert state(second) == "queued"

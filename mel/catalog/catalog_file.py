@@ -30,7 +30,12 @@ class LineDict(dict[str, Any]):
     lines: dict[str, int]
 
 
-class _Loader(yaml.SafeLoader):
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser where PyYAML was built with it (its wheels are): the same documents and marks, parsed
+about five times faster than in pure Python."""
+
+
+class _Loader(_SAFE_LOADER):  # type: ignore[valid-type,misc]
     duplicate_keys: list[tuple[str, int]]
 
 

@@ -57,14 +57,28 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self._running: dict[str, threading.Thread] = {}
         self._last_check = 0.0
+        self._stopped = False
 
     def poke(self) -> None:
         """There may be work: make sure the dispatcher thread runs."""
         with self._lock:
+            if self._stopped:
+                return
             self._wake.set()
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="mel-import-dispatcher", daemon=True)
                 self._thread.start()
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Claim no more jobs, and wait (at most ``timeout`` seconds each) for the loop and the imports it
+        runs to end: for the owner of an app that ends while its process goes on (a test's app, whose
+        database the process's engine leaves for the next test's)."""
+        with self._lock:
+            self._stopped = True
+            self._wake.set()
+            threads = [t for t in (self._thread, *self._running.values()) if t is not None]
+        for thread in threads:
+            thread.join(timeout)
 
     def recover(self) -> int:
         """At start-up: fail what a dead process left running, then run what is queued."""
@@ -84,7 +98,7 @@ class Dispatcher:
                 return
             with self._lock:
                 self._running = {k: t for k, t in self._running.items() if t.is_alive()}
-                if not more and not self._running and not self._wake.is_set():
+                if self._stopped or (not more and not self._running and not self._wake.is_set()):
                     self._thread = None
                     return
                 self._wake.clear()
@@ -101,7 +115,7 @@ class Dispatcher:
         while True:
             with self._lock:
                 local = sum(t.is_alive() for t in self._running.values())
-            if local >= self.settings.max_concurrent_imports:
+            if self._stopped or local >= self.settings.max_concurrent_imports:
                 break
             with transaction(self.factory) as session:
                 job_id = claim_next(session=session, owner=self.owner, limit=self.settings.max_concurrent_imports)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from sqlalchemy.engine import Engine
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,14 +36,16 @@ async def _settled(_app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
-    """The app; ``serving`` for a long-lived server process (``mel serve``), not for tests."""
+def create_app(settings: Settings, *, serving: bool = False, engine: Engine | None = None) -> FastAPI:
+    """The app; ``serving`` for a long-lived server process (``mel serve``), not for tests. ``engine``: one
+    the caller already holds for ``settings.database_url``, whose pool and compiled statements the app then
+    shares (a test process keeps one per backend); by default the app makes its own."""
     settings.check_production()
     if serving:
         require_vendored(STATIC_DIR)  # no htmx, no Chart.js: refuse rather than serve dead controls
     app = FastAPI(title="mel", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_settled if serving else None)
     app.state.settings = settings
-    app.state.engine = make_engine(settings.database_url)
+    app.state.engine = engine if engine is not None else make_engine(settings.database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.templates = make_templates()
     app.state.page_store = make_page_store(settings.page_store_mb)
