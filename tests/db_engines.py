@@ -1,7 +1,7 @@
 """One SQLAlchemy engine per database backend for a whole test process, opened on each test's own database.
 
 An engine compiles a SQL statement once and keeps the result in its own cache, whose key holds the
-engine's dialect: a new engine per test compiled every statement of every page again, about a seventh
+engine's dialect: a new engine per test compiled every statement of every page again, about a tenth
 of a test process's CPU on either backend. The engine here lives as long as the process; ``at(url)``
 points it at a test's database (a fresh copy, as before) and empties its pool, and every connection it
 opens from then on goes to that database (SQLAlchemy's ``do_connect`` event sets the connect arguments).

@@ -31,8 +31,8 @@ class LineDict(dict[str, Any]):
 
 
 _SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's parser where PyYAML was built with it (its wheels are): the same documents and marks, parsed
-about five times faster than in pure Python."""
+"""libyaml's parser where PyYAML was built with it (its wheels are): the same documents and marks, about
+ten times faster than the pure-Python parser (both shipped catalogs: 8 against 85 ms)."""
 
 
 class _Loader(_SAFE_LOADER):  # type: ignore[valid-type,misc]

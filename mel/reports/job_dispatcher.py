@@ -71,8 +71,7 @@ class Dispatcher:
 
     def stop(self, timeout: float = 60.0) -> None:
         """Claim no more jobs, and wait (at most ``timeout`` seconds each) for the loop and the imports it
-        runs to end: for the owner of an app that ends while its process goes on (a test's app, whose
-        database the process's engine leaves for the next test's)."""
+        runs to end: for the owner of an app that ends while its process, and an engine it shared, go on."""
         with self._lock:
             self._stopped = True
             self._wake.set()
