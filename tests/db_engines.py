@@ -3,9 +3,9 @@
 An engine compiles a SQL statement once and keeps the result in its own cache, whose key holds the
 engine's dialect: a new engine per test compiled every statement of every page again, about a tenth
 of a test process's CPU on either backend. The engine here lives as long as the process; ``at(url)``
-points it at a test's database (a fresh copy, as before) and empties its pool, and every connection it
-opens from then on goes to that database (SQLAlchemy's ``do_connect`` event sets the connect arguments).
-The ``engine`` fixture empties the pool again when its test ends, before the test's database is dropped.
+points it at a test's database (a fresh copy, as before), and every connection it opens from then on
+goes to that database (SQLAlchemy's ``do_connect`` event sets the connect arguments). The ``engine``
+fixture empties the pool (``release``) when its test ends, before the test's database is dropped.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ class ProcessEngines:
         self.targets: dict[str, URL | None] = {}
 
     def at(self, url: str) -> Engine:
-        """The backend's engine, its pool emptied, its new connections opened on ``url``'s database."""
+        """The backend's engine, its new connections opened on ``url``'s database (its pool is empty: made
+        now, or emptied by ``release`` when the last test ended)."""
         target = make_url(url)
         backend = target.get_backend_name()
         engine = self.engines.get(backend)
@@ -34,7 +35,6 @@ class ProcessEngines:
             engine = make_engine(url)
             event.listen(engine, "do_connect", self._connect_to_target)
             self.engines[backend] = engine
-        engine.dispose()
         self.targets[backend] = target
         return engine
 
