@@ -45,6 +45,7 @@ PG_URL = os.environ.get("MEL_TEST_DATABASE_URL", "")
 REQUIRE_PG = os.environ.get("MEL_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgresql"]
 STORED = pytest.StashKey[tuple[Scenario, ...]]()
+UNGROUPED = pytest.StashKey[list[str]]()
 
 
 def _starts_the_run(config: pytest.Config) -> bool:
@@ -65,6 +66,28 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """A test process is long-lived too: what collection built (modules, the tests) is frozen out of the
     cyclic collector, as a serving process freezes what it built at start-up."""
     collector.settle()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``--dist loadgroup`` a test of an ``xdist_group`` must carry pytest-xdist's ``@group`` suffix, by
+    which the group's tests go to one worker; a pytest whose node ids ignore it (pytest 9.2 with pytest-xdist
+    3.8: pytest-dev/pytest-xdist#1386) spreads them silently. Such a test fails instead (see below)."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        groups = sorted({m.args[0] if m.args else m.kwargs["name"] for m in item.iter_markers("xdist_group")})
+        if groups and not item.nodeid.endswith("@" + "_".join(groups)):
+            item.stash[UNGROUPED] = groups
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if UNGROUPED in item.stash:
+        pytest.fail(
+            f"--dist loadgroup did not keep this test in its group {item.stash[UNGROUPED]}: this pytest-xdist does "
+            "not support this pytest (see the pin in pyproject.toml)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")

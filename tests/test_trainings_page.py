@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import pytest
 from bs4 import Tag
@@ -253,6 +254,27 @@ def test_nav_link_leads_to_the_trainings_page(client: TestClient) -> None:
     response = client.get(str(link["href"]))
     assert response.status_code == 200 and response.url.path.startswith("/p/")
     assert response.url.path.endswith("/trainings")
+
+
+def test_the_trainings_link_opens_the_partnership_with_the_most_training_events(
+    client: TestClient,
+    session: Session,
+    history: list[Flat],  # noqa: F811
+) -> None:
+    """Without a page to come from, /trainings opens the partnership whose partners reported the most
+    training events (every stored version counts: the link only has to avoid an empty page)."""
+    assert history and URL.startswith("/p/peru-cpc/")  # the stored trainings are all Peru's
+    earliest = min(session.scalars(select(Partnership)), key=lambda p: (p.starts_on, p.code))
+    assert earliest.code != "peru-cpc"  # so the count decides, not the tie-break
+    response = client.get("/trainings", follow_redirects=False)
+    assert response.status_code == 303 and urlsplit(response.headers["location"]).path == URL
+
+
+def test_without_training_events_the_link_opens_the_earliest_partnership(client: TestClient, session: Session) -> None:
+    earliest = min(session.scalars(select(Partnership)), key=lambda p: (p.starts_on, p.code))
+    response = client.get("/trainings", follow_redirects=False)
+    assert response.status_code == 303
+    assert urlsplit(response.headers["location"]).path == f"/p/{earliest.code}/trainings"
 
 
 def test_unknown_partnership_is_404(client: TestClient) -> None:

@@ -58,6 +58,9 @@ class Dispatcher:
         self._running: dict[str, threading.Thread] = {}
         self._last_check = 0.0
         self._stopped = False
+        self.rounds = 0
+        """How many times it has looked for work to claim: a caller that waits for one more round knows the
+        dispatcher had its chance at what was queued before."""
 
     def poke(self) -> None:
         """There may be work: make sure the dispatcher thread runs."""
@@ -90,6 +93,7 @@ class Dispatcher:
         while True:
             try:
                 more = self._tick()
+                self.rounds += 1
             except Exception:  # the database is unavailable: stop; the next upload or job page pokes again
                 log.exception("import dispatcher")
                 with self._lock:

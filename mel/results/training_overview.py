@@ -123,10 +123,8 @@ def busiest_training_partnership(session: Session, partner_id: int | None) -> st
     query = (
         select(Partnership.code)
         .outerjoin(Partner, Partner.partnership_id == Partnership.id)
-        .outerjoin(
-            TrainingEvent,
-            TrainingEvent.submission_id.in_(select(Submission.id).where(Submission.partner_id == Partner.id)),
-        )
+        .outerjoin(Submission, Submission.partner_id == Partner.id)
+        .outerjoin(TrainingEvent, TrainingEvent.submission_id == Submission.id)
         .group_by(Partnership.id, Partnership.code, Partnership.starts_on)
         .order_by(func.count(TrainingEvent.id).desc(), Partnership.starts_on, Partnership.code)
     )

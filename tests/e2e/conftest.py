@@ -1,8 +1,9 @@
 """Browser journeys: a real `mel serve` on a fresh demo database, driven by headless Chromium.
 
-The server is built once per worker that runs browser tests (``mel demo --no-serve`` then ``mel serve``
-in a child process on a free loopback port): the journeys run in one xdist group, the page checks of
-test_accessibility.py in another, so with two workers they run side by side on two servers.
+The server is built once (``mel demo --no-serve`` then ``mel serve`` in a child process on a free loopback
+port): every browser test runs in one xdist group, in one worker, against one server and one browser, while
+the other workers run the rest of the suite. The page checks of test_accessibility.py, which change
+nothing, come first (collection order within a group), so they read the demo as it was built.
 Chromium is Debian's (/usr/bin/chromium) driven by Playwright; without it the journeys skip with a
 loud reason, or fail when ``MEL_REQUIRE_BROWSER=1`` (CI).
 Screenshots of each journey's key steps go to ``test-artifacts/e2e/``.
@@ -23,8 +24,6 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.db_templates import built_once, run_dir
-
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -41,19 +40,16 @@ CHROMIUM_ARGS = [
 
 
 SignIn = Callable[[Any, str], None]
-READ_ONLY = {"test_accessibility.py"}
-"""The page checks only look at the demo, and take the longest: their own group, so a second worker runs them
-on its own server while the first runs the journeys."""
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups, whichever conftest it sees first
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The journeys run in one worker against one server; the page checks, which change nothing, in another."""
+    """The browser tests run in one worker: a second server, browser and demo copy would cost more than the
+    parallel walk gains, and the first worker to need the demo would make the other wait for its build."""
     for item in items:
-        path = str(item.fspath).replace(os.sep, "/")
-        if "tests/e2e/" in path:
+        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.e2e)
-            group = "e2e-pages" if path.rsplit("/", 1)[-1] in READ_ONLY else "e2e"
-            item.add_marker(pytest.mark.xdist_group(group))
+            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 def _free_port() -> int:
@@ -69,24 +65,6 @@ class Server:
         self.env = env
 
 
-def _demo(workdir: Path, env: dict[str, str]) -> None:
-    """``mel demo --no-serve`` into ``env``'s database and upload folder. It runs once per run, in the first
-    process that asks, and the others copy the result: both workers' servers start from the same demo."""
-    shared = run_dir() / "e2e-demo"
-    shared.mkdir(exist_ok=True)
-    with built_once(shared, "demo") as build:
-        if build:
-            own = {
-                **env,
-                "MEL_DATABASE_URL": f"sqlite:///{shared / 'mel.sqlite3'}",
-                "MEL_UPLOAD_DIR": str(shared / "uploads"),
-            }
-            command = [str(Path(sys.executable).parent / "mel"), "demo", "--no-serve"]
-            subprocess.run(command, cwd=shared, env=own, check=True, capture_output=True)
-    shutil.copyfile(shared / "mel.sqlite3", env["MEL_DATABASE_URL"].removeprefix("sqlite:///"))
-    shutil.copytree(shared / "uploads", env["MEL_UPLOAD_DIR"])
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("e2e-server")
@@ -98,7 +76,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "MEL_LOGIN_MAX_FAILURES": "50",
     }
     mel = [str(Path(sys.executable).parent / "mel")]
-    _demo(workdir, env)
+    subprocess.run([*mel, "demo", "--no-serve"], cwd=workdir, env=env, check=True, capture_output=True)
     port = _free_port()
     log = (workdir / "server.log").open("w")
     proc = subprocess.Popen(
