@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from demo.build import DemoSummary
 from mel.core import collector
 from mel.core.db import make_sessionmaker, transaction
 from mel.core.settings import Settings
@@ -158,6 +159,14 @@ def db_url(
     flavour = flavour_of(base, [scenarios[name] for name in request.fixturenames if name in scenarios])
     request.node.stash[STORED] = SCENARIOS[flavour][1] if flavour in SCENARIOS else ()
     yield from _database(backend, flavour, tmp_path, sqlite_templates, pg_templates)
+
+
+@pytest.fixture
+def demo_summary(backend: str, sqlite_templates: SqliteTemplates, pg_templates: PgTemplates | None) -> DemoSummary:
+    """What ``build_demo`` reported when it built the run's demo template on the test's backend."""
+    templates = sqlite_templates if backend == "sqlite" else pg_templates
+    assert templates is not None
+    return templates.demo_summary()
 
 
 @pytest.fixture

@@ -10,8 +10,10 @@ worker that died.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -21,17 +23,23 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from mel.catalog.service import load_catalog
 from mel.core import migrate
 from mel.core.db import make_engine, make_sessionmaker, transaction
 from mel.core.paths import INDICATORS_DIR
 from mel.core.settings import Settings
+from tests import pg_reuse
+
+if TYPE_CHECKING:
+    from demo.build import DemoSummary
 
 RUN_DIR_ENV = "MEL_TEST_RUN_DIR"
 """The run's shared folder: set by the process that starts the run, inherited by its xdist workers."""
@@ -68,8 +76,13 @@ def finish_run(pg_url: str) -> None:
                 text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
                 {"pattern": f"mel\\_%\\_{run_tag()}%"},
             ).all()
-            for name in names:
+
+        def drop(name: str) -> None:
+            with admin.connect() as conn:
                 conn.execute(text(_drop_database(name)))
+
+        with ThreadPoolExecutor(max_workers=8) as pool:  # each drop waits for a checkpoint: they share them
+            list(pool.map(drop, names))
         admin.dispose()
     shutil.rmtree(run_dir(), ignore_errors=True)
 
@@ -101,15 +114,18 @@ def base_of(flavour: str) -> str:
     return SCENARIOS[flavour][0] if flavour in SCENARIOS else flavour
 
 
-def _build_demo(url: str, uploads: Path) -> None:
+def _build_demo(url: str, uploads: Path, report: Path) -> None:
+    """The demo, built as ``mel demo`` builds it; what the build reported is kept in ``report``, for the
+    test that checks the demo history (``Templates.demo_summary``)."""
     from demo.build import build_demo
 
     engine = make_engine(url)
     settings = Settings(database_url=url, upload_dir=uploads, secret_key="test-secret")
     try:
-        build_demo(settings=settings, session_factory=make_sessionmaker(engine))
+        summary = build_demo(settings=settings, session_factory=make_sessionmaker(engine))
     finally:
         engine.dispose()
+    report.write_text(json.dumps(dataclasses.asdict(summary)))
 
 
 def _store_scenarios(url: str, scenarios: Sequence[Scenario]) -> None:
@@ -149,6 +165,16 @@ class Templates(Generic[T]):
             self.made[flavour] = where
         return self.made[flavour]
 
+    def demo_summary(self) -> DemoSummary:
+        """What building the demo template reported."""
+        from demo.build import DemoSummary
+
+        self.get("demo")
+        return DemoSummary(**json.loads(self._demo_report().read_text()))
+
+    def _demo_report(self) -> Path:
+        return self.root / "demo-summary.json"
+
     def uploads(self, flavour: str) -> Path:
         """The upload folder that goes with the template (the demo keeps its workbooks there)."""
         return self.root / f"uploads-{base_of(flavour)}"
@@ -166,10 +192,10 @@ class Templates(Generic[T]):
         if flavour in SCENARIOS:
             _store_scenarios(url, SCENARIOS[flavour][1])
         elif flavour == "demo":
-            _build_demo(url, self.uploads(flavour))
+            _build_demo(url, self.uploads(flavour), self._demo_report())
         if flavour == "catalog":
             _load_catalogs(url)
-        self._settle(where)
+        self._settle(flavour, where)
 
     def _where(self, flavour: str) -> T:
         raise NotImplementedError
@@ -183,7 +209,7 @@ class Templates(Generic[T]):
     def _copy_of(self, template: T, where: T) -> None:
         raise NotImplementedError
 
-    def _settle(self, where: T) -> None:
+    def _settle(self, flavour: str, where: T) -> None:
         """Make the finished template ready to be copied."""
 
 
@@ -197,7 +223,7 @@ class SqliteTemplates(Templates[Path]):
     def _copy_of(self, template: Path, where: Path) -> None:
         shutil.copyfile(template, where)
 
-    def _settle(self, where: Path) -> None:
+    def _settle(self, flavour: str, where: Path) -> None:
         """Checkpoint the write-ahead log into the file, the only part that is copied."""
         engine = make_engine(self._url(where))
         with engine.connect() as conn:
@@ -206,16 +232,17 @@ class SqliteTemplates(Templates[Path]):
 
 
 class PgTemplates(Templates[str]):
-    """Template databases, and the per-test copies made from them.
+    """Template databases, and the databases the tests use.
 
-    One copy takes PostgreSQL a few tenths of a second, mostly waiting for its disk, and copies made side
-    by side hardly take longer than one: so a few copies of each template in use are made ahead, in
-    background threads, while the tests run, and a finished test's copy is dropped there too.
+    Each process keeps one database per flavour for its tests: copied from the template for the first,
+    renamed and put back to the template's rows when each test ends (``tests/pg_reuse.py``), in a
+    background thread, while pytest reports and sets up the next test. The empty flavour (migrations run
+    on it) is copied afresh for every test instead, a few copies ahead, and a used copy is dropped in the
+    background.
 
     A copy is made file by file (``STRATEGY FILE_COPY``), not page by page through the write-ahead log
-    (the default): it waits for two checkpoints, which the threads ahead hide, but writes no 5 MB of log
-    per copy and leaves no 10 MB of dirty pages for the next checkpoint (every DROP DATABASE forces one):
-    a third less machine CPU per copy and drop, 63 against 89 ms.
+    (the default): it writes no 5 MB of log per copy and leaves no 10 MB of dirty pages for the next
+    checkpoint (every DROP DATABASE forces one).
     """
 
     AHEAD = 4
@@ -227,6 +254,12 @@ class PgTemplates(Templates[str]):
         self.admin: Engine = create_engine(self.url, isolation_level="AUTOCOMMIT")
         self.background = ThreadPoolExecutor(max_workers=self.AHEAD, thread_name_prefix="pg-copies")
         self.ahead: dict[str, deque[Future[str]]] = {}
+        self.lent: dict[str, str] = {}
+        """A database a test holds now -> its flavour (to be put back when the test ends)."""
+        self.resets: dict[str, Future[str | None]] = {}
+        """Flavour -> the put-back started when the last test of it ended: the database's new name."""
+        self.scripts: dict[str, str] = {}
+        """Flavour -> the statements that put a database of it back."""
 
     def _create(self, name: str, template: str | None = None) -> None:
         with self.admin.connect() as conn:
@@ -246,14 +279,33 @@ class PgTemplates(Templates[str]):
     def _copy_of(self, template: str, where: str) -> None:
         self._create(where, template)
 
+    def _settle(self, flavour: str, where: str) -> None:
+        """The snapshot that each test's database is put back to (not in the empty flavour, which the
+        migration tests take apart)."""
+        if flavour != "empty":
+            engine = create_engine(self._url(where), poolclass=NullPool)
+            with engine.begin() as conn:
+                pg_reuse.take_snapshot(conn)
+            engine.dispose()
+
     def _copy(self, template: str) -> str:
         name = f"mel_t_{self.tag}_{uuid.uuid4().hex[:12]}"
         self._create(name, template)
         return name
 
     def clone(self, flavour: str) -> tuple[str, str]:
-        """A fresh copy of the flavour's template (made ahead of time)."""
+        """A database that holds the flavour's template as it was built, for one test."""
         template = self.get(flavour)
+        if flavour == "empty":
+            return self._fresh(flavour, template)
+        reset = self.resets.pop(flavour, None)
+        name = reset.result() if reset is not None else None
+        if name is None:
+            name = self._copy(template)
+        self.lent[name] = flavour
+        return name, self._url(name)
+
+    def _fresh(self, flavour: str, template: str) -> tuple[str, str]:
         ahead = self.ahead.setdefault(flavour, deque())
         while len(ahead) <= self.AHEAD:
             ahead.append(self.background.submit(self._copy, template))
@@ -265,11 +317,45 @@ class PgTemplates(Templates[str]):
             conn.execute(text(_drop_database(name)))
 
     def drop(self, name: str) -> None:
-        """Drop a test's copy in the background (the next test does not wait for it)."""
-        self.background.submit(self._drop, name)
+        """The test is over: its database is put back, or dropped, in the background."""
+        flavour = self.lent.pop(name, None)
+        if flavour is not None and flavour not in self.resets:
+            self.resets[flavour] = self.background.submit(self._put_back, flavour, name)
+        else:
+            self.background.submit(self._drop, name)
+
+    def _put_back(self, flavour: str, name: str) -> str | None:
+        """The database under a new name (what the last test left running can no longer reach it: an app's
+        import dispatcher, say), holding the template's rows again; or, if the test changed its schema,
+        dropped (None)."""
+        renamed = f"mel_t_{self.tag}_{uuid.uuid4().hex[:12]}"
+        for attempt in range(5):
+            with self.admin.connect() as conn:
+                pg_reuse.end_other_sessions(conn, name)
+                try:
+                    conn.execute(text(f'ALTER DATABASE "{name}" RENAME TO "{renamed}"'))
+                    break
+                except OperationalError:  # someone connected again in between: end it again
+                    if attempt == 4:
+                        raise
+        engine = create_engine(self._url(renamed), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                unchanged = pg_reuse.schema_unchanged(conn)
+                if unchanged:
+                    if flavour not in self.scripts:
+                        self.scripts[flavour] = pg_reuse.restore_script(conn)
+                    conn.exec_driver_sql(self.scripts[flavour])
+        finally:
+            engine.dispose()
+        if unchanged:
+            return renamed
+        self._drop(renamed)
+        return None
 
     def close(self) -> None:
-        """Drop this process's copies; the templates are the run's, dropped by ``finish_run``."""
+        """Drop this process's copies made ahead; its kept databases and the templates are the run's,
+        dropped by ``finish_run``."""
         for ahead in self.ahead.values():
             for copy in ahead:
                 self.drop(copy.result())

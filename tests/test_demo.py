@@ -1,6 +1,8 @@
 """The demo history, built through the importer: complete, reviewed, corrected, measured, idempotent.
 
-Building it takes a while, so one test per backend builds it once and checks everything with SQL.
+Building it takes a while: the run builds it once per backend, with ``build_demo`` as ``mel demo`` does,
+into the demo template (``tests/db_templates.py``, which keeps what the build reported); one test per
+backend checks that build, on its copy of the template, with SQL.
 """
 
 from __future__ import annotations
@@ -10,17 +12,21 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from demo.build import build_demo, demo_partner_codes
+from demo.build import DemoSummary, demo_partner_codes
 from demo.history import CORRECTED, MISMATCH, PENDING
 from demo.quarter_context import PERIODS
 from mel.cli import app
 from mel.core.settings import Settings
 
 
+@pytest.mark.demo_db
 def test_demo_history(
-    settings: Settings, session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    demo_summary: DemoSummary,
 ) -> None:
-    summary = build_demo(settings=settings, session_factory=session_factory)
+    summary = demo_summary
     assert summary.imported > 0
     # the start-up summary adds up: every imported report is approved, returned or awaiting review
     assert summary.imported == summary.approved + summary.returned + summary.pending

@@ -11,8 +11,6 @@ import io
 import json
 import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +25,7 @@ from typer.testing import CliRunner
 from mel.cli import app
 from mel.core.settings import Settings
 from mel.reports.models import Submission, TrainingEvent, Value
-from tests import comparison_scenario
+from tests import comparison_scenario, libreoffice
 from tests.training_factory import Event, Row, add_trainings
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -270,11 +268,7 @@ def lo_profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_xlsx_opens_in_libreoffice_and_matches_the_csv(
     stored: Session, settings: Settings, tmp_path: Path, lo_profile: Path
 ) -> None:
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        if os.environ.get("MEL_REQUIRE_SOFFICE") == "1":
-            pytest.fail("MEL_REQUIRE_SOFFICE=1 but soffice is not installed")
-        pytest.skip("LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui")
+    libreoffice.soffice()  # installed, or a skip (a failure in CI) before anything is built
     kinds = ("comparison", "values", "trainings")
     expected = {}
     for kind in kinds:
@@ -283,20 +277,11 @@ def test_xlsx_opens_in_libreoffice_and_matches_the_csv(
     outdir = tmp_path / "lo"
     # one LibreOffice start converts the three files;
     # 44,34,76: comma, double quote, UTF-8; token 9 false: raw cell values, not as formatted
-    subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation=file://{lo_profile}",
-            "--headless",
-            "--convert-to",
-            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false",
-            "--outdir",
-            str(outdir),
-            *[str(tmp_path / f"{kind}.xlsx") for kind in kinds],
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
+    libreoffice.convert(
+        lo_profile,
+        "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false",
+        outdir,
+        [tmp_path / f"{kind}.xlsx" for kind in kinds],
     )
     for kind in kinds:
         converted = (outdir / f"{kind}.csv").read_text(encoding="utf-8")

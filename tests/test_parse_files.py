@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +17,7 @@ from mel.results.prefill import build_template
 from mel.workbooks.labels import indicator_headers, sheet_names, training_headers
 from mel.workbooks.spec import partner_spec
 from mel.workbooks.template import HEADER_ROW
+from tests import libreoffice
 from tests.parse_factory import COVER, TRAINING_HEADER, TRAINING_ROW, parse, parse_bytes, report, xlsx
 
 IMPORTS = PACKAGE_DIR.parent / "imports"
@@ -122,41 +120,16 @@ def test_formula_without_cached_value_and_error_cells(session: Session) -> None:
     assert "#REF!" in parsed.errors[-1].message
 
 
-def _soffice() -> str | None:
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    if found is None and os.environ.get("MEL_REQUIRE_SOFFICE") == "1":
-        pytest.fail("MEL_REQUIRE_SOFFICE=1 but soffice is not installed (apt-get install libreoffice-calc-nogui)")
-    return found
-
-
-def _through_libreoffice(soffice: str, data: bytes, tmp_path: Path) -> bytes:
+def _through_libreoffice(data: bytes, tmp_path: Path) -> bytes:
     source = tmp_path / "in" / "report.xlsx"
     source.parent.mkdir()
     source.write_bytes(data)
-    out = tmp_path / "out"
-    profile = (tmp_path / "profile").as_uri()
-    subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={profile}",
-            "--headless",
-            "--convert-to",
-            "xlsx",
-            "--outdir",
-            str(out),
-            source,
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    return (out / "report.xlsx").read_bytes()
+    libreoffice.convert(tmp_path / "profile", "xlsx", tmp_path / "out", [source])
+    return (tmp_path / "out" / "report.xlsx").read_bytes()
 
 
 def test_libreoffice_written_workbook_parses_the_same(session: Session, tmp_path: Path) -> None:
-    soffice = _soffice()
-    if soffice is None:
-        pytest.skip("LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui")
+    libreoffice.soffice()  # installed, or a skip (a failure in CI) before anything is built
 
     def edit(wb: Workbook) -> None:
         wb["Indicators"]["E3"].number_format = "0%"
@@ -176,7 +149,7 @@ def test_libreoffice_written_workbook_parses_the_same(session: Session, tmp_path
     )
     sheets["Trainings"][2] = [*sheets["Trainings"][2], "Community members", 7, 3]
     original = xlsx(sheets, edit)
-    converted = _through_libreoffice(soffice, original, tmp_path)
+    converted = _through_libreoffice(original, tmp_path)
     ours = parse_bytes(session, original)
     theirs = parse_bytes(session, converted)
     # openpyxl computes no formula; LibreOffice caches every one

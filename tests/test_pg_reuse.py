@@ -1,0 +1,113 @@
+"""A PostgreSQL database that a test used is put back to its template's rows (``tests/pg_reuse.py``): the
+next test must find exactly what a fresh copy of the template holds, or get a fresh copy."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
+
+from mel.auth.service import create_user
+from mel.core.audit import CLI
+from mel.core.db import make_sessionmaker, transaction
+from tests.db_templates import PgTemplates
+
+
+@pytest.fixture
+def templates(pg_templates: PgTemplates | None) -> PgTemplates:
+    if pg_templates is None:
+        if os.environ.get("MEL_REQUIRE_POSTGRES") == "1":
+            pytest.fail("MEL_REQUIRE_POSTGRES=1 but MEL_TEST_DATABASE_URL is not set")
+        pytest.skip("PostgreSQL tests need MEL_TEST_DATABASE_URL")
+    return pg_templates
+
+
+@contextmanager
+def _connected(templates: PgTemplates, database: str) -> Iterator[Connection]:
+    engine = create_engine(templates._url(database), poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def _oid(templates: PgTemplates, database: str) -> int:
+    with templates.admin.connect() as conn:
+        return int(conn.scalar(text("SELECT oid FROM pg_database WHERE datname = :name"), {"name": database}))
+
+
+def _contents(templates: PgTemplates, database: str) -> dict[str, object]:
+    """Every public table's rows (as text, sorted) and every sequence's position, read with plain SQL."""
+    with _connected(templates, database) as conn:
+        tables = conn.scalars(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+        ).all()
+        found: dict[str, object] = {
+            table: conn.scalars(text(f'SELECT t::text FROM public."{table}" t ORDER BY 1')).all() for table in tables
+        }
+        found["sequences"] = conn.execute(
+            text("SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1")
+        ).all()
+    return found
+
+
+def _fresh_copy(templates: PgTemplates, flavour: str) -> dict[str, object]:
+    """What a fresh copy of the template holds (the template itself is not connected to: another process
+    may be copying it, which PostgreSQL refuses while anyone is connected)."""
+    copy = templates._copy(templates.get(flavour))
+    try:
+        return _contents(templates, copy)
+    finally:
+        templates._drop(copy)
+
+
+def test_a_used_database_holds_the_template_again(templates: PgTemplates) -> None:
+    expected = _fresh_copy(templates, "catalog")
+    name, url = templates.clone("catalog")
+    used = _oid(templates, name)
+    try:
+        engine = create_engine(url, poolclass=NullPool)
+        with transaction(make_sessionmaker(engine)) as session:
+            create_user(session=session, email="new@example.org", password="a-long-password", role="officer", actor=CLI)
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM target_revision"))
+            conn.execute(text("UPDATE indicator SET code = code || 'x'"))
+            conn.execute(text("UPDATE partner SET parent_id = NULL"))
+        engine.dispose()
+        changed = _contents(templates, name)
+        assert changed != expected
+        assert changed["sequences"] != expected["sequences"]
+    finally:
+        templates.drop(name)
+    again, _url = templates.clone("catalog")
+    try:
+        assert (again != name, _oid(templates, again)) == (True, used)  # renamed and put back, not copied
+        assert _contents(templates, again) == expected
+    finally:
+        templates.drop(again)
+
+
+def test_a_database_whose_schema_changed_is_replaced(templates: PgTemplates) -> None:
+    name, _url = templates.clone("catalog")
+    changed = _oid(templates, name)
+    try:
+        with _connected(templates, name) as conn:
+            conn.execute(text("ALTER TABLE partner ADD COLUMN stray integer"))
+    finally:
+        templates.drop(name)
+    fresh, _url = templates.clone("catalog")
+    try:
+        assert _oid(templates, fresh) != changed
+        with _connected(templates, fresh) as conn:
+            columns = conn.scalars(
+                text("SELECT column_name FROM information_schema.columns WHERE table_name = 'partner'")
+            ).all()
+        assert "stray" not in columns
+    finally:
+        templates.drop(fresh)
