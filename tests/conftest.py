@@ -16,13 +16,13 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from demo.build import DemoSummary
 from mel.core import collector
 from mel.core.db import make_sessionmaker, transaction
 from mel.core.settings import Settings
@@ -41,6 +41,9 @@ from tests.db_templates import (
     start_run,
 )
 from tests.html_soup import soup
+
+if TYPE_CHECKING:
+    from demo.build import DemoSummary
 
 PG_URL = os.environ.get("MEL_TEST_DATABASE_URL", "")
 REQUIRE_PG = os.environ.get("MEL_REQUIRE_POSTGRES") == "1"

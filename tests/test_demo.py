@@ -20,6 +20,7 @@ from mel.core.settings import Settings
 
 
 @pytest.mark.demo_db
+@pytest.mark.xdist_group("demo")  # with the other demo tests: one worker waits for the build, not two
 def test_demo_history(
     settings: Settings,
     session_factory: sessionmaker[Session],
