@@ -16,7 +16,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 from fastapi.testclient import TestClient
@@ -112,10 +112,22 @@ def pg_templates() -> Iterator[PgTemplates | None]:
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     if request.param == "postgresql" and not PG_URL:
-        if REQUIRE_PG:
-            pytest.fail("MEL_REQUIRE_POSTGRES=1 but MEL_TEST_DATABASE_URL is not set")
-        pytest.skip("PostgreSQL tests need MEL_TEST_DATABASE_URL")
+        _without_postgres()
     return str(request.param)
+
+
+@pytest.fixture
+def postgres_templates(pg_templates: PgTemplates | None) -> PgTemplates:
+    """The PostgreSQL templates, for a test of PostgreSQL alone."""
+    if pg_templates is None:
+        _without_postgres()
+    return pg_templates
+
+
+def _without_postgres() -> NoReturn:
+    if REQUIRE_PG:
+        pytest.fail("MEL_REQUIRE_POSTGRES=1 but MEL_TEST_DATABASE_URL is not set")
+    pytest.skip("PostgreSQL tests need MEL_TEST_DATABASE_URL")
 
 
 def _database(

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
@@ -67,6 +67,11 @@ def _drop_database(name: str) -> str:
     return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
 
 
+def _drop(admin: Engine, name: str) -> None:
+    with admin.connect() as conn:
+        conn.execute(text(_drop_database(name)))
+
+
 def finish_run(pg_url: str) -> None:
     """Drop every PostgreSQL database of the run (templates and leftover copies), remove its folder."""
     if pg_url and (run_dir() / "postgresql").exists():  # a process of the run made databases
@@ -76,13 +81,8 @@ def finish_run(pg_url: str) -> None:
                 text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
                 {"pattern": f"mel\\_%\\_{run_tag()}%"},
             ).all()
-
-        def drop(name: str) -> None:
-            with admin.connect() as conn:
-                conn.execute(text(_drop_database(name)))
-
         with ThreadPoolExecutor(max_workers=8) as pool:  # each drop waits for a checkpoint: they share them
-            list(pool.map(drop, names))
+            list(pool.map(lambda name: _drop(admin, name), names))
         admin.dispose()
     shutil.rmtree(run_dir(), ignore_errors=True)
 
@@ -279,14 +279,22 @@ class PgTemplates(Templates[str]):
     def _copy_of(self, template: str, where: str) -> None:
         self._create(where, template)
 
+    @contextmanager
+    def connected(self, database: str) -> Iterator[Connection]:
+        """One connection to ``database``, in a transaction, closed at the end (no pool stays behind)."""
+        engine = create_engine(self._url(database), poolclass=NullPool)
+        try:
+            with engine.begin() as conn:
+                yield conn
+        finally:
+            engine.dispose()
+
     def _settle(self, flavour: str, where: str) -> None:
         """The snapshot that each test's database is put back to (not in the empty flavour, which the
         migration tests take apart)."""
         if flavour != "empty":
-            engine = create_engine(self._url(where), poolclass=NullPool)
-            with engine.begin() as conn:
+            with self.connected(where) as conn:
                 pg_reuse.take_snapshot(conn)
-            engine.dispose()
 
     def _copy(self, template: str) -> str:
         name = f"mel_t_{self.tag}_{uuid.uuid4().hex[:12]}"
@@ -313,8 +321,7 @@ class PgTemplates(Templates[str]):
         return name, self._url(name)
 
     def _drop(self, name: str) -> None:
-        with self.admin.connect() as conn:
-            conn.execute(text(_drop_database(name)))
+        _drop(self.admin, name)
 
     def drop(self, name: str) -> None:
         """The test is over: its database is put back, or dropped, in the background."""
@@ -338,16 +345,12 @@ class PgTemplates(Templates[str]):
                 except OperationalError:  # someone connected again in between: end it again
                     if attempt == 4:
                         raise
-        engine = create_engine(self._url(renamed), isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        try:
-            with engine.connect() as conn:
-                unchanged = pg_reuse.schema_unchanged(conn)
-                if unchanged:
-                    if flavour not in self.scripts:
-                        self.scripts[flavour] = pg_reuse.restore_script(conn)
-                    conn.exec_driver_sql(self.scripts[flavour])
-        finally:
-            engine.dispose()
+        with self.connected(renamed) as conn:
+            unchanged = pg_reuse.schema_unchanged(conn)
+            if unchanged:
+                if flavour not in self.scripts:
+                    self.scripts[flavour] = pg_reuse.restore_script(conn)
+                conn.exec_driver_sql(self.scripts[flavour])
         if unchanged:
             return renamed
         self._drop(renamed)

@@ -14,6 +14,8 @@ no database, as it did when each test had its own copy.
 
 from __future__ import annotations
 
+from graphlib import TopologicalSorter
+
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -53,30 +55,17 @@ def take_snapshot(conn: Connection) -> None:
 
 
 def _parents_first(conn: Connection) -> list[str]:
-    tables = list(conn.scalars(text(_TABLES)))
-    parents: dict[str, set[str]] = {table: set() for table in tables}
+    """The tables, each after those its foreign keys point to (a cycle raises ``graphlib.CycleError``)."""
+    parents: dict[str, set[str]] = {table: set() for table in conn.scalars(text(_TABLES))}
     for child, parent in conn.execute(text(_PARENTS)):
-        if child != parent:
+        if child != parent:  # a table that points to itself is emptied and filled by one statement
             parents[child].add(parent)
-    order: list[str] = []
-    seen: set[str] = set()
-
-    def visit(table: str) -> None:
-        if table not in seen:
-            seen.add(table)
-            for parent in sorted(parents[table]):
-                visit(parent)
-            order.append(table)
-
-    for table in tables:
-        visit(table)
-    return order
+    return list(TopologicalSorter(parents).static_order())
 
 
 def restore_script(conn: Connection) -> str:
-    """The statements that put the database back: one simple query, so one transaction and one round trip.
-    Children's rows go first and come back last, so that no foreign key is ever broken (a cycle of
-    foreign keys between two tables, which the schema does not have, would need them deferrable)."""
+    """The statements that put the database back, in one round trip (one simple query).
+    Children's rows go first and come back last, so that no foreign key is ever broken."""
     tables = _parents_first(conn)
     kept = [t for t in tables if conn.scalar(text(f"SELECT EXISTS (SELECT 1 FROM {SNAPSHOT}.{_quoted(t)})"))]
     sequences = conn.execute(text(f"SELECT name, last_value FROM {SNAPSHOT}.{_quoted(_SEQUENCES)}")).all()

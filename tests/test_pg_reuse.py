@@ -3,38 +3,13 @@ next test must find exactly what a fresh copy of the template holds, or get a fr
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
 from mel.auth.service import create_user
 from mel.core.audit import CLI
 from mel.core.db import make_sessionmaker, transaction
 from tests.db_templates import PgTemplates
-
-
-@pytest.fixture
-def templates(pg_templates: PgTemplates | None) -> PgTemplates:
-    if pg_templates is None:
-        if os.environ.get("MEL_REQUIRE_POSTGRES") == "1":
-            pytest.fail("MEL_REQUIRE_POSTGRES=1 but MEL_TEST_DATABASE_URL is not set")
-        pytest.skip("PostgreSQL tests need MEL_TEST_DATABASE_URL")
-    return pg_templates
-
-
-@contextmanager
-def _connected(templates: PgTemplates, database: str) -> Iterator[Connection]:
-    engine = create_engine(templates._url(database), poolclass=NullPool)
-    try:
-        with engine.begin() as conn:
-            yield conn
-    finally:
-        engine.dispose()
 
 
 def _oid(templates: PgTemplates, database: str) -> int:
@@ -44,7 +19,7 @@ def _oid(templates: PgTemplates, database: str) -> int:
 
 def _contents(templates: PgTemplates, database: str) -> dict[str, object]:
     """Every public table's rows (as text, sorted) and every sequence's position, read with plain SQL."""
-    with _connected(templates, database) as conn:
+    with templates.connected(database) as conn:
         tables = conn.scalars(
             text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
         ).all()
@@ -67,7 +42,8 @@ def _fresh_copy(templates: PgTemplates, flavour: str) -> dict[str, object]:
         templates._drop(copy)
 
 
-def test_a_used_database_holds_the_template_again(templates: PgTemplates) -> None:
+def test_a_used_database_holds_the_template_again(postgres_templates: PgTemplates) -> None:
+    templates = postgres_templates
     expected = _fresh_copy(templates, "catalog")
     name, url = templates.clone("catalog")
     used = _oid(templates, name)
@@ -93,18 +69,19 @@ def test_a_used_database_holds_the_template_again(templates: PgTemplates) -> Non
         templates.drop(again)
 
 
-def test_a_database_whose_schema_changed_is_replaced(templates: PgTemplates) -> None:
+def test_a_database_whose_schema_changed_is_replaced(postgres_templates: PgTemplates) -> None:
+    templates = postgres_templates
     name, _url = templates.clone("catalog")
     changed = _oid(templates, name)
     try:
-        with _connected(templates, name) as conn:
+        with templates.connected(name) as conn:
             conn.execute(text("ALTER TABLE partner ADD COLUMN stray integer"))
     finally:
         templates.drop(name)
     fresh, _url = templates.clone("catalog")
     try:
         assert _oid(templates, fresh) != changed
-        with _connected(templates, fresh) as conn:
+        with templates.connected(fresh) as conn:
             columns = conn.scalars(
                 text("SELECT column_name FROM information_schema.columns WHERE table_name = 'partner'")
             ).all()
