@@ -258,8 +258,8 @@ class PgTemplates(Templates[str]):
         """A database a test holds now -> its flavour (to be put back when the test ends)."""
         self.resets: dict[str, Future[str | None]] = {}
         """Flavour -> the put-back started when the last test of it ended: the database's new name."""
-        self.scripts: dict[str, str] = {}
-        """Flavour -> the statements that put a database of it back."""
+        self.restores: dict[str, pg_reuse.Restore] = {}
+        """Flavour -> how a database of it is put back."""
 
     def _create(self, name: str, template: str | None = None) -> None:
         with self.admin.connect() as conn:
@@ -348,9 +348,9 @@ class PgTemplates(Templates[str]):
         with self.connected(renamed) as conn:
             unchanged = pg_reuse.schema_unchanged(conn)
             if unchanged:
-                if flavour not in self.scripts:
-                    self.scripts[flavour] = pg_reuse.restore_script(conn)
-                conn.exec_driver_sql(self.scripts[flavour])
+                if flavour not in self.restores:
+                    self.restores[flavour] = pg_reuse.Restore(conn)
+                conn.exec_driver_sql(self.restores[flavour].script(pg_reuse.touched(conn)))
         if unchanged:
             return renamed
         self._drop(renamed)

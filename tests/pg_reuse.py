@@ -4,8 +4,15 @@ A copy (``CREATE DATABASE ... TEMPLATE``) creates and syncs each of the database
 and every ``DROP DATABASE`` forces a checkpoint: 0.3 to 0.6 s a test on a 2-core machine, which the
 quick tests waited for. So a template carries a snapshot of its own rows (schema ``mel_snapshot``, taken
 when it is built, and copied with it), and a database that a test has used is put back in one
-transaction: every row deleted, the snapshot's rows inserted again, the sequences set back (about 70 ms,
-and no file is created). A database whose schema the test changed (a migration) is dropped instead.
+transaction: the rows of the tables the test wrote to deleted, the snapshot's rows inserted again, the
+sequences set back; no file is created. A database whose schema the test changed (a migration) is
+dropped instead.
+
+Which tables a test wrote to, a statement trigger on each table records in ``mel_snapshot."mel:touched"``
+(an INSERT, UPDATE, DELETE or TRUNCATE that committed). Those tables are put back, and with them every
+table whose foreign keys lead to one of them (whatever a foreign key cascaded is among those); the
+others still hold the snapshot's rows. Most tests write only to tables that the catalog leaves empty, so
+the catalog's own rows (indicators, dimensions, combinations) are no longer written back after each test.
 
 Before it is put back, the database gets a new name: a thread that a test left running (an app's import
 dispatcher polls its database) could otherwise write into the next test's rows; with a new name it finds
@@ -22,6 +29,7 @@ from sqlalchemy.engine import Connection
 SNAPSHOT = "mel_snapshot"
 _SEQUENCES = "mel:sequences"
 _SCHEMA = "mel:schema"
+_TOUCHED = "mel:touched"
 
 _TABLES = """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY c.relname"""
@@ -52,33 +60,72 @@ def take_snapshot(conn: Connection) -> None:
         )
     )
     conn.execute(text(f"CREATE TABLE {SNAPSHOT}.{_quoted(_SCHEMA)} AS {_FINGERPRINT}"))
-
-
-def _parents_first(conn: Connection) -> list[str]:
-    """The tables, each after those its foreign keys point to (a cycle raises ``graphlib.CycleError``)."""
-    parents: dict[str, set[str]] = {table: set() for table in conn.scalars(text(_TABLES))}
-    for child, parent in conn.execute(text(_PARENTS)):
-        if child != parent:  # a table that points to itself is emptied and filled by one statement
-            parents[child].add(parent)
-    return list(TopologicalSorter(parents).static_order())
-
-
-def restore_script(conn: Connection) -> str:
-    """The statements that put the database back, in one round trip (one simple query).
-    Children's rows go first and come back last, so that no foreign key is ever broken."""
-    tables = _parents_first(conn)
-    kept = [t for t in tables if conn.scalar(text(f"SELECT EXISTS (SELECT 1 FROM {SNAPSHOT}.{_quoted(t)})"))]
-    sequences = conn.execute(text(f"SELECT name, last_value FROM {SNAPSHOT}.{_quoted(_SEQUENCES)}")).all()
-    return ";\n".join(
-        [
-            *(f"DELETE FROM public.{_quoted(t)}" for t in reversed(tables)),
-            *(f"INSERT INTO public.{_quoted(t)} SELECT * FROM {SNAPSHOT}.{_quoted(t)}" for t in kept),
-            *(
-                f"SELECT setval('public.{_quoted(name)}', {last or 1}, {'true' if last is not None else 'false'})"
-                for name, last in sequences
-            ),
-        ]
+    conn.execute(text(f"CREATE UNLOGGED TABLE {SNAPSHOT}.{_quoted(_TOUCHED)} (name text PRIMARY KEY)"))
+    conn.execute(
+        text(
+            f"CREATE FUNCTION {SNAPSHOT}.touched() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"INSERT INTO {SNAPSHOT}.{_quoted(_TOUCHED)} VALUES (TG_TABLE_NAME) ON CONFLICT DO NOTHING; "
+            "RETURN NULL; END $$"
+        )
     )
+    for table in conn.scalars(text(_TABLES)).all():
+        conn.execute(
+            text(
+                f"CREATE TRIGGER mel_touched AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON public.{_quoted(table)} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION {SNAPSHOT}.touched()"
+            )
+        )
+
+
+class Restore:
+    """How a database of one template is put back: read once per template, used at every reset."""
+
+    def __init__(self, conn: Connection) -> None:
+        parents: dict[str, set[str]] = {table: set() for table in conn.scalars(text(_TABLES))}
+        self.children: dict[str, set[str]] = {table: set() for table in parents}
+        for child, parent in conn.execute(text(_PARENTS)):
+            if child != parent:  # a table that points to itself is emptied and filled by one statement
+                parents[child].add(parent)
+                self.children[parent].add(child)
+        self.order = list(TopologicalSorter(parents).static_order())
+        """The tables, each after those its foreign keys point to (a cycle raises ``graphlib.CycleError``)."""
+        self.kept = {
+            t for t in self.order if conn.scalar(text(f"SELECT EXISTS (SELECT 1 FROM {SNAPSHOT}.{_quoted(t)})"))
+        }
+        self.sequences = ";\n".join(
+            f"SELECT setval('public.{_quoted(name)}', {last or 1}, {'true' if last is not None else 'false'})"
+            for name, last in conn.execute(text(f"SELECT name, last_value FROM {SNAPSHOT}.{_quoted(_SEQUENCES)}"))
+        )
+
+    def script(self, touched: set[str]) -> str:
+        """The statements that put the database back after writes to ``touched``, in one round trip (one
+        simple query). The tables whose foreign keys lead to a touched one are emptied first and filled
+        last with it, so that no foreign key is ever broken."""
+        tables: set[str] = set()
+        todo = list(touched)
+        while todo:
+            table = todo.pop()
+            if table in self.children and table not in tables:
+                tables.add(table)
+                todo.extend(self.children[table])
+        order = [t for t in self.order if t in tables]
+        return ";\n".join(
+            [
+                *(f"DELETE FROM public.{_quoted(t)}" for t in reversed(order)),
+                *(
+                    f"INSERT INTO public.{_quoted(t)} SELECT * FROM {SNAPSHOT}.{_quoted(t)}"
+                    for t in order
+                    if t in self.kept
+                ),
+                self.sequences,
+                f"DELETE FROM {SNAPSHOT}.{_quoted(_TOUCHED)}",  # also what the statements above recorded
+            ]
+        )
+
+
+def touched(conn: Connection) -> set[str]:
+    """The tables written to since the database was last put back."""
+    return set(conn.scalars(text(f"SELECT name FROM {SNAPSHOT}.{_quoted(_TOUCHED)}")))
 
 
 def schema_unchanged(conn: Connection) -> bool:

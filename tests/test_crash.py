@@ -13,8 +13,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,8 +30,8 @@ from mel.reports.worker import CRASH_ENV
 from mel.web.app import create_app
 from mel.workbooks.report_writer import IndicatorRow, Report, TrainingRow, write_report
 from mel.workbooks.spec import partner_spec
+from tests.cli_process import run_mel
 
-MEL = str(Path(sys.executable).parent / "mel")
 TRAININGS = 300
 BEFORE_COMMIT = ["reading:0", "checking:0", "checking:1", "storing:0", "storing:0.8", "storing:1"]
 
@@ -100,9 +98,9 @@ def test_killed_import_leaves_everything_consistent(
         "MEL_UPLOAD_DIR": str(settings.upload_dir),
         "MEL_SECRET_KEY": "test-secret",
     }
-    command = [MEL, "import", str(path), "--partner", "ilo", "--period", "2021Q3", "--json"]
+    command = ["import", str(path), "--partner", "ilo", "--period", "2021Q3", "--json"]
     for stage in [*BEFORE_COMMIT, "committed"]:
-        run = subprocess.run(command, env={**env, CRASH_ENV: stage}, capture_output=True, text=True, timeout=120)
+        run = run_mel(command, env={**env, CRASH_ENV: stage})
         if stage != "committed":  # a worker that dies after its commit has stored the report all the same
             answer = json.loads(run.stdout)
             assert (run.returncode, answer["status"]) == (1, "rejected"), (stage, run.stdout, run.stderr)
@@ -117,7 +115,7 @@ def test_killed_import_leaves_everything_consistent(
             known = set(session.scalars(select(StoredFile.sha256)))
         assert {p.stem for p in leftovers} == known, stage
     # the report committed before its worker died is there once: importing it again finds it
-    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    again = run_mel(command, env=env)
     assert json.loads(again.stdout)["status"] == "duplicate"
 
     app = create_app(settings)

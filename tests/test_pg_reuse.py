@@ -55,6 +55,7 @@ def test_a_used_database_holds_the_template_again(postgres_templates: PgTemplate
             conn.execute(text("DELETE FROM target_revision"))
             conn.execute(text("UPDATE indicator SET code = code || 'x'"))
             conn.execute(text("UPDATE partner SET parent_id = NULL"))
+            conn.execute(text("TRUNCATE result_link"))
         engine.dispose()
         changed = _contents(templates, name)
         assert changed != expected
