@@ -48,18 +48,10 @@ def _quoted(name: str) -> str:
 
 
 def take_snapshot(conn: Connection) -> None:
-    """In a finished template: its rows, its sequences' positions and its schema's fingerprint."""
+    """In a finished template: its rows, its sequences' positions, its schema's fingerprint, and on each
+    table the trigger that records the writes to it."""
     conn.execute(text(f"DROP SCHEMA IF EXISTS {SNAPSHOT} CASCADE"))
     conn.execute(text(f"CREATE SCHEMA {SNAPSHOT}"))
-    for table in conn.scalars(text(_TABLES)):
-        conn.execute(text(f"CREATE TABLE {SNAPSHOT}.{_quoted(table)} AS TABLE public.{_quoted(table)}"))
-    conn.execute(
-        text(
-            f"CREATE TABLE {SNAPSHOT}.{_quoted(_SEQUENCES)} AS SELECT sequencename AS name, last_value "
-            "FROM pg_sequences WHERE schemaname = 'public'"
-        )
-    )
-    conn.execute(text(f"CREATE TABLE {SNAPSHOT}.{_quoted(_SCHEMA)} AS {_FINGERPRINT}"))
     conn.execute(text(f"CREATE UNLOGGED TABLE {SNAPSHOT}.{_quoted(_TOUCHED)} (name text PRIMARY KEY)"))
     conn.execute(
         text(
@@ -69,12 +61,20 @@ def take_snapshot(conn: Connection) -> None:
         )
     )
     for table in conn.scalars(text(_TABLES)).all():
+        conn.execute(text(f"CREATE TABLE {SNAPSHOT}.{_quoted(table)} AS TABLE public.{_quoted(table)}"))
         conn.execute(
             text(
                 f"CREATE TRIGGER mel_touched AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON public.{_quoted(table)} "
                 f"FOR EACH STATEMENT EXECUTE FUNCTION {SNAPSHOT}.touched()"
             )
         )
+    conn.execute(
+        text(
+            f"CREATE TABLE {SNAPSHOT}.{_quoted(_SEQUENCES)} AS SELECT sequencename AS name, last_value "
+            "FROM pg_sequences WHERE schemaname = 'public'"
+        )
+    )
+    conn.execute(text(f"CREATE TABLE {SNAPSHOT}.{_quoted(_SCHEMA)} AS {_FINGERPRINT}"))
 
 
 class Restore:
